@@ -1,0 +1,78 @@
+"""Normalization for matching Arabic-script and Latin text, with an offset map.
+
+What it does (all of it one character to one character, or a deletion, so offsets stay cheap):
+- removes Arabic diacritics (harakat, shadda, sukun, superscript alef, Quranic marks), tatweel,
+  bidi control marks, zero-width joiners and the BOM;
+- alef variants (أ إ آ ٱ) -> ا, alef maqsura ى -> ي, teh marbuta ة -> ه;
+- Persian/Urdu letter forms to one form: ی ې ۍ ے -> ي, ک -> ك, ە ۀ -> ه;
+- Arabic-Indic and Persian digits -> ASCII, Arabic comma/semicolon/question mark -> ASCII;
+- ZWNJ and other odd spaces -> a plain space (Persian writes affixes after a ZWNJ);
+- optionally folds Latin case.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DELETE = (
+    "\u0610\u0611\u0612\u0613\u0614\u0615\u0616\u0617\u0618\u0619\u061a"  # Quranic marks
+    + "".join(chr(c) for c in range(0x064B, 0x0660))  # harakat, shadda, sukun, hamza marks
+    + "\u0670"  # superscript alef
+    + "\u06d6\u06d7\u06d8\u06d9\u06da\u06db\u06dc\u06df\u06e0\u06e1\u06e2\u06e3\u06e4"
+    + "\u06e7\u06e8\u06ea\u06eb\u06ec\u06ed"
+    + "\u0640"  # tatweel
+    + "\u200b\u200d\u200e\u200f\u061c\ufeff"  # zero width space/joiner, LRM/RLM/ALM, BOM
+    + "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"  # bidi embeddings/isolates
+    + "\u00ad"  # soft hyphen
+)
+
+_MAP = {
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    "ى": "ي", "ی": "ي", "ې": "ي", "ۍ": "ي", "ے": "ي",
+    "ة": "ه", "ە": "ه", "ۀ": "ه", "ہ": "ه", "ھ": "ه",
+    "ک": "ك", "ڪ": "ك",
+    "،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",",
+    "\u200c": " ", "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u3000": " ",
+    "\t": " ",
+    "“": '"', "”": '"', "«": '"', "»": '"', "„": '"',
+    "‘": "'", "’": "'",
+    "–": "-", "—": "-", "‐": "-", "‑": "-",
+}
+for _i in range(10):
+    _MAP[chr(0x0660 + _i)] = str(_i)
+    _MAP[chr(0x06F0 + _i)] = str(_i)
+
+_TABLE = str.maketrans({**_MAP, **{c: None for c in _DELETE}})
+_FOLD_TABLE = str.maketrans(
+    {**_MAP, **{c: None for c in _DELETE}, **{chr(c): chr(c + 32) for c in range(65, 91)}}
+)
+_DELETED = re.compile("[" + re.escape(_DELETE) + "]")
+
+
+def normalize(text: str, fold_case: bool = False) -> tuple[str, list[int]]:
+    """Return (normalized text, origin) where origin maps each character back into `text`.
+
+    origin has len(normalized) + 1 entries; the last one is len(text).
+    """
+    out = text.translate(_FOLD_TABLE if fold_case else _TABLE)
+    if len(out) == len(text):
+        origin = list(range(len(text) + 1))
+    else:
+        origin = []
+        pos = 0
+        for m in _DELETED.finditer(text):
+            origin.extend(range(pos, m.start()))
+            pos = m.end()
+        origin.extend(range(pos, len(text) + 1))
+    if fold_case and not out.isascii():
+        # Non-ASCII letters fold one by one so that lengths (and so offsets) never change.
+        out = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in out)
+    return out, origin
+
+
+def normalize_key(text: str) -> str:
+    """Normalized, case-folded, whitespace-collapsed form used as a lookup key in data files."""
+    return " ".join(normalize(text, fold_case=True)[0].split())
+
+
+ARABIC_DIGITS = str.maketrans({chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i) for i in range(10)})
