@@ -1,0 +1,131 @@
+"""Every setting of the service, read once from environment variables (prefix NEWS_ENRICHER_).
+
+The README's configuration table lists the same names; `news-enricher settings` prints the
+effective values with secrets masked.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, fields
+
+PREFIX = "NEWS_ENRICHER_"
+_SECRET_FIELDS = {"sasl_password", "ssl_key_password"}
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(PREFIX + name)
+    if value is None or value == "":
+        return default
+    return value
+
+
+def _secret(name: str) -> str | None:
+    """A secret comes from NAME or from the file named by NAME_FILE (Kubernetes secrets)."""
+    path = _env(name + "_FILE")
+    if path:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip()
+    return _env(name)
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{PREFIX}{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    bootstrap_servers: str
+    raw_topic: str
+    enriched_topic: str
+    dlq_topic: str
+    mentions_topic: str
+    trending_topic: str
+    topic_partitions: int
+    topic_replication: int
+    consumer_group: str
+    group_instance_id: str | None
+    client_id: str
+    security_protocol: str
+    sasl_mechanism: str | None
+    sasl_username: str | None
+    sasl_password: str | None
+    ssl_cafile: str | None
+    ssl_certfile: str | None
+    ssl_keyfile: str | None
+    ssl_key_password: str | None
+    max_message_bytes: int
+    max_output_bytes: int
+    max_in_flight: int
+    commit_interval_s: float
+    http_host: str
+    http_port: int
+    trending_window_s: float
+    log_level: str
+    data_dir: str
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            bootstrap_servers=_env("BOOTSTRAP_SERVERS", "localhost:9092"),
+            raw_topic=_env("RAW_TOPIC", "articles.raw"),
+            enriched_topic=_env("ENRICHED_TOPIC", "articles.enriched"),
+            dlq_topic=_env("DLQ_TOPIC", "articles.dlq"),
+            mentions_topic=_env("MENTIONS_TOPIC", "entities.mentions"),
+            trending_topic=_env("TRENDING_TOPIC", "entities.trending"),
+            topic_partitions=_int("TOPIC_PARTITIONS", 4),
+            topic_replication=_int("TOPIC_REPLICATION", 1),
+            consumer_group=_env("CONSUMER_GROUP", "news-enricher"),
+            group_instance_id=_env("GROUP_INSTANCE_ID"),
+            client_id=_env("CLIENT_ID", f"news-enricher-{socket.gethostname()}"),
+            security_protocol=_env("SECURITY_PROTOCOL", "PLAINTEXT").upper(),
+            sasl_mechanism=_env("SASL_MECHANISM"),
+            sasl_username=_env("SASL_USERNAME"),
+            sasl_password=_secret("SASL_PASSWORD"),
+            ssl_cafile=_env("SSL_CAFILE"),
+            ssl_certfile=_env("SSL_CERTFILE"),
+            ssl_keyfile=_env("SSL_KEYFILE"),
+            ssl_key_password=_secret("SSL_KEY_PASSWORD"),
+            # Input messages above this size go to the dead-letter topic unread.
+            max_message_bytes=_int("MAX_MESSAGE_BYTES", 1024 * 1024),
+            # The enriched event repeats the text and adds annotations; the output topics
+            # are created with this max.message.bytes and the producer allows it.
+            max_output_bytes=_int("MAX_OUTPUT_BYTES", 8 * 1024 * 1024),
+            # Articles enriched and sent but not yet acknowledged by the broker; consumption
+            # pauses when this many are outstanding (backpressure instead of memory growth).
+            max_in_flight=_int("MAX_IN_FLIGHT", 500),
+            commit_interval_s=_float("COMMIT_INTERVAL_SECONDS", 1.0),
+            http_host=_env("HTTP_HOST", "0.0.0.0"),
+            http_port=_int("HTTP_PORT", 8080),
+            trending_window_s=_float("TRENDING_WINDOW_SECONDS", 300.0),
+            log_level=_env("LOG_LEVEL", "info").lower(),
+            data_dir=_env("DATA_DIR", os.path.join(os.getcwd(), ".news-enricher")),
+        )
+
+    def masked(self) -> dict[str, object]:
+        """All settings with secrets replaced, safe to log."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = "***" if f.name in _SECRET_FIELDS and value else value
+        return out
+
+    def __repr__(self) -> str:  # never print a password by accident
+        return f"Settings({self.masked()!r})"
