@@ -1,0 +1,252 @@
+"""Token features for the statistical sequence tagger (see docs/tagger.md).
+
+Every feature here depends on ONE word only (its form, normalized and proclitic-stripped forms,
+affixes, shape, cue-word and gazetteer membership, word cluster).  Context comes from using the
+same word features at relative offsets -2..+2, so a word's contribution to the label scores of
+its neighbours can be computed once per word type and cached: that is what keeps tagging fast.
+
+Tokens come from `TOKEN_RE` over `doc.norm` (already normalized: no diacritics, one alef, ...),
+both when training and when tagging, so training and run time see the same tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+from ..text.normalize import normalize_key
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+MODELS_DIR = DATA_DIR / "models"
+KB_DIR = DATA_DIR / "kb"
+
+# A word: letters/digits, optionally joined by apostrophes or hyphens (bounded), or one symbol.
+TOKEN_RE = re.compile(r"\w+(?:['\-]\w+){0,4}|[^\w\s]")
+
+# Offsets whose word features are used to tag a token (the window is -WINDOW..+WINDOW).
+WINDOW = 2
+OFFSETS = tuple(range(-WINDOW, WINDOW + 1))
+# Hash space for feature strings (crc32 modulo this): 2**20 keeps collisions rare for ~10^6 features.
+N_BUCKETS = 1 << 20
+
+BOS, EOS = "<s>", "</s>"
+
+# Arabic proclitics: conjunction (و ف) then preposition (ب ل ك) then the article ال.
+# Kept small and explicit; "لل" is ل + ال with the alef dropped (للأمم = ل + الأمم).
+_AR_CONJ = ("و", "ف")
+_AR_PREP = ("ب", "ل", "ك")
+_AR_LETTERS = re.compile(r"[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
+
+
+def strip_proclitics(w: str) -> tuple[str, str, str]:
+    """(clitics, stem with article, bare stem) of a normalized Arabic-script word.
+
+    `والرئيس` -> ("وال", "الرئيس", "رئيس"); `للامم` -> ("لل", "الامم", "امم").
+    Never strips a word down to fewer than 2 letters.
+    """
+    clit = ""
+    rest = w
+    if len(rest) > 3 and rest[0] in _AR_CONJ:
+        clit, rest = rest[0], rest[1:]
+    if len(rest) > 3 and rest.startswith("لل"):
+        return clit + "لل", "ال" + rest[2:], rest[2:]
+    if len(rest) > 3 and rest[0] in _AR_PREP:
+        # Only strip a preposition when what follows is the article (ب + ال...) or the word is long:
+        # short words starting with ب/ل/ك are often just words (بلد, لبنان).
+        if rest[1:3] == "ال":
+            clit, rest = clit + rest[0], rest[1:]
+    with_article = rest
+    if len(rest) > 3 and rest.startswith("ال"):
+        clit, rest = clit + "ال", rest[2:]
+    return clit, with_article, rest
+
+
+def shape(w: str) -> str:
+    """Coarse word shape: X/x for Latin case, a for Arabic-script letters, d digits, p other."""
+    out = []
+    prev = ""
+    for ch in w[:12]:  # bounded: shapes of longer words agree on their first 12 characters
+        if ch.isdigit():
+            c = "d"
+        elif ch.isalpha():
+            c = "X" if ch.isupper() else ("x" if ch.isascii() else ("a" if _AR_LETTERS.match(ch) else "o"))
+        else:
+            c = "p"
+        if c != prev:
+            out.append(c)
+            prev = c
+    return "".join(out)
+
+
+def _len_bucket(n: int) -> str:
+    return str(n) if n < 6 else ("6-8" if n <= 8 else "9+")
+
+
+class Lexicon:
+    """Word lists used as features: cue words (data file) and gazetteer words (KB files)."""
+
+    def __init__(self, lang: str, triggers: dict[str, list[str]], gazetteer: dict[str, set[str]],
+                 clusters: dict[str, str]):
+        self.lang = lang
+        self.triggers: dict[str, list[str]] = {}
+        for cls, words in triggers.items():
+            if cls.startswith("_"):
+                continue
+            for word in words:
+                key = normalize_key(word)
+                self.triggers.setdefault(key, []).append(cls)
+        self.gazetteer = gazetteer  # normalized word -> set of "PERSON:B", "LOC:I", ... tags
+        self.clusters = clusters  # normalized folded word -> bit-string cluster path
+
+
+def load_triggers(lang: str) -> dict[str, list[str]]:
+    path = MODELS_DIR / "triggers.json"
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text("utf-8")).get(lang, {})
+
+
+def gazetteer_words(lang_codes: tuple[str, ...] = ("ar", "fa", "en")) -> dict[str, set[str]]:
+    """Word-level membership in knowledge-base names: word -> {"PERSON:B", "ORG:I", ...}.
+
+    Reads whatever KB files exist (people.jsonl, orgs.jsonl and any other *.jsonl/*.json with
+    name/aliases records). Missing files simply give no features, so the tagger still runs.
+    """
+    out: dict[str, set[str]] = {}
+    if not KB_DIR.is_dir():
+        return out
+    for path in sorted(KB_DIR.iterdir()):
+        if path.suffix not in (".jsonl", ".json"):
+            continue
+        try:
+            records = _read_records(path)
+        except (ValueError, OSError):
+            continue
+        for rec in records:
+            if not isinstance(rec, dict):
+                continue
+            etype = _record_type(rec, path.stem)
+            if etype is None:
+                continue
+            for name in _record_names(rec, lang_codes):
+                words = normalize_key(name).split()
+                for i, word in enumerate(words):
+                    out.setdefault(word, set()).add(f"{etype}:{'B' if i == 0 else 'I'}")
+    return out
+
+
+def _read_records(path: Path) -> list:
+    text = path.read_text("utf-8")
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    data = json.loads(text)
+    if isinstance(data, dict):
+        # {"records": [...]} or {"key": record, ...}
+        for key in ("records", "entries", "items", "countries", "cities"):
+            if isinstance(data.get(key), list):
+                return data[key]
+        return [v for v in data.values() if isinstance(v, dict)]
+    return data if isinstance(data, list) else []
+
+
+_TYPE_BY_FILE = {"people": "PERSON", "orgs": "ORG", "countries": "LOC", "cities": "LOC",
+                 "regions": "LOC", "places": "LOC", "territories": "LOC"}
+
+
+def _record_type(rec: dict, stem: str) -> str | None:
+    t = str(rec.get("type") or "").upper()
+    if t in ("PERSON", "ORG", "LOC"):
+        return t
+    if t in ("COUNTRY", "CITY", "REGION", "TERRITORY", "GPE", "PLACE"):
+        return "LOC"
+    for key, value in _TYPE_BY_FILE.items():
+        if key in stem:
+            return value
+    return None  # demonyms, agencies of unknown type, ...: no feature
+
+
+def _record_names(rec: dict, langs: tuple[str, ...]):
+    for field in ("name", "names", "aliases"):
+        value = rec.get(field)
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, list):
+            yield from (v for v in value if isinstance(v, str))
+        elif isinstance(value, dict):
+            for lang, v in value.items():
+                if lang not in langs:
+                    continue
+                if isinstance(v, str):
+                    yield v
+                elif isinstance(v, list):
+                    yield from (x for x in v if isinstance(x, str))
+
+
+def load_clusters(lang: str) -> dict[str, str]:
+    path = MODELS_DIR / f"clusters_{lang}.tsv"
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, _, bits = line.partition("\t")
+            out[word] = bits
+    return out
+
+
+@lru_cache(maxsize=8)
+def lexicon_for(lang: str) -> Lexicon:
+    return Lexicon(lang, load_triggers(lang), gazetteer_words(), load_clusters(lang))
+
+
+def word_features(word: str, lex: Lexicon) -> dict[int, list[str]]:
+    """Feature strings of one word, per relative offset (0 = the word being tagged)."""
+    if word in (BOS, EOS):
+        return {k: ["w=" + word] for k in OFFSETS}
+    low = word.lower()
+    arabic = bool(_AR_LETTERS.match(word))
+    if arabic:
+        clit, with_art, stem = strip_proclitics(low)
+    else:
+        clit, with_art, stem = "", low, low
+    shp = shape(word)
+    trig = set(lex.triggers.get(low, ())) | set(lex.triggers.get(with_art, ())) | set(lex.triggers.get(stem, ()))
+    gaz = lex.gazetteer.get(low) or lex.gazetteer.get(with_art) or lex.gazetteer.get(stem) or ()
+    cluster = lex.clusters.get(low) or lex.clusters.get(stem)
+
+    common = ["st=" + stem, "sh=" + shp]
+    common += ["tr=" + t for t in sorted(trig)]
+    common += ["gz=" + g for g in sorted(gaz)]
+    if cluster:
+        common += ["c4=" + cluster[:4], "c8=" + cluster[:8], "cf=" + cluster]
+    else:
+        common.append("c=none")
+
+    f0 = ["b", "w=" + low, "wa=" + with_art, "cl=" + clit, "len=" + _len_bucket(len(stem))]
+    f0 += ["p1=" + stem[:1], "p2=" + stem[:2], "p3=" + stem[:3]]
+    f0 += ["s1=" + stem[-1:], "s2=" + stem[-2:], "s3=" + stem[-3:]]
+    f0 += ["wp2=" + low[:2], "ws1=" + low[-1:], "ws2=" + low[-2:]]
+    if not arabic and word[:1].isupper():
+        f0.append("cap")
+    f1 = ["w=" + low, "s2=" + stem[-2:], "cl=" + clit]
+    if not arabic and word[:1].isupper():
+        f1.append("cap")
+    feats = {0: f0 + common}
+    for k in (-1, 1):
+        feats[k] = f1 + common
+    for k in (-2, 2):
+        feats[k] = common
+    return feats
+
+
+def hashed(word: str, lex: Lexicon) -> list[list[int]]:
+    """Hashed feature ids of one word for each offset in OFFSETS (deterministic: crc32)."""
+    feats = word_features(word, lex)
+    out = []
+    for k in OFFSETS:
+        prefix = f"{k}|"
+        out.append([zlib.crc32((prefix + f).encode()) % N_BUCKETS for f in feats[k]])
+    return out

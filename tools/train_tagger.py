@@ -1,0 +1,309 @@
+"""Train the sequence tagger (averaged structured perceptron, BIO, Viterbi) and write the model.
+
+    .venv/bin/python tools/train_tagger.py [--langs ar,fa,en] [--epochs N] [--extra-ar aqmar,wojood]
+
+Reads the development corpora from <repo>/../shared/data/ner (or $NEWS_ENRICHER_DATA_DIR/ner),
+writes service/data/models/tagger_<lang>.npz and service/data/models/tagger_manifest.json
+(command, sha256 of every training file and KB/feature file, dev scores). Deterministic: fixed
+seed, fixed data order, crc32 feature hashing.
+
+Splits (fixed):
+  ar  ANERcorp train: first 90% of sentences (document order) train, last 10% dev.
+  fa  ParsTwiNER (303 tweets, our only Persian set): first 80% train, last 20% dev.
+  en  WikiGold: first 90% train, last 10% dev.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from service.entities import features as F  # noqa: E402
+from service.entities import tagger as T  # noqa: E402
+from service.text.normalize import normalize  # noqa: E402
+
+SEED = 20261129
+# Label names in the corpora -> our types (anything else becomes O).
+TYPE_MAP = {
+    "PERS": "PERSON", "PER": "PERSON", "PERSON": "PERSON",
+    "LOC": "LOC", "GPE": "LOC",
+    "ORG": "ORG",
+    "MISC": "MISC", "EVE": "MISC",
+}
+# AQMAR: MIS0..MIS3 mean "other" categories of Wikipedia topics; they are not news MISC. Dropped.
+# ParsTwiNER: NAT (nationalities) are demonyms, not mentions; POG (political groups) are dropped.
+
+
+def data_dir() -> Path:
+    env = os.environ.get("NEWS_ENRICHER_DATA_DIR")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def map_tag(tag: str) -> str:
+    if tag == "O" or "-" not in tag:
+        return "O"
+    prefix, _, name = tag.partition("-")
+    etype = TYPE_MAP.get(name.upper())
+    if etype is None or prefix.upper() not in ("B", "I"):
+        return "O"
+    return f"{prefix.upper()}-{etype}"
+
+
+def read_corpus(path: Path) -> list[tuple[list[str], list[str]]]:
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            if "tags_multi" in d:  # Wojood: outermost layer that maps to one of our types
+                tags = []
+                for layers in d["tags_multi"]:
+                    chosen = "O"
+                    for t in layers:
+                        if map_tag(t) != "O":
+                            chosen = map_tag(t)
+                            break
+                    tags.append(chosen)
+            else:
+                tags = [map_tag(t) for t in d["tags"]]
+            out.append((d["tokens"], tags))
+    return out
+
+
+def retokenize(tokens: list[str], tags: list[str]) -> tuple[list[str], list[int]]:
+    """Gold tokens -> the tokens the tagger sees at run time (TOKEN_RE over normalized text)."""
+    words, labels = [], []
+    for tok, tag in zip(tokens, tags):
+        subs = F.TOKEN_RE.findall(normalize(tok)[0])
+        for j, sub in enumerate(subs):
+            lab = tag if j == 0 or tag == "O" else "I-" + tag[2:]
+            words.append(sub)
+            labels.append(T.LABELS.index(lab))
+    return words, labels
+
+
+def repair_bio(labels: list[int]) -> list[int]:
+    """An I-X after O or another type becomes B-X, as conlleval reads it."""
+    out = []
+    prev = "O"
+    for lab in labels:
+        name = T.LABELS[lab]
+        if name.startswith("I-") and prev[2:] != name[2:]:
+            name = "B-" + name[2:]
+        out.append(T.LABELS.index(name))
+        prev = name
+    return out
+
+
+class Trainer:
+    """Averaged structured perceptron over hashed per-word-type features."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.lex = F.lexicon_for(lang)
+        self.w = np.zeros((F.N_BUCKETS, T.N_LABELS), np.float32)
+        self.u = np.zeros((F.N_BUCKETS, T.N_LABELS), np.float64)  # sum of c * update (for averaging)
+        self.tr = np.zeros((T.N_LABELS, T.N_LABELS), np.float64)
+        self.tr_u = np.zeros_like(self.tr)
+        self.st = np.zeros(T.N_LABELS, np.float64)
+        self.st_u = np.zeros_like(self.st)
+        self.en = np.zeros(T.N_LABELS, np.float64)
+        self.en_u = np.zeros_like(self.en)
+        self.c = 1
+        self._word_ids: dict[str, list[np.ndarray]] = {}
+
+    def ids_of(self, word: str) -> list[np.ndarray]:
+        got = self._word_ids.get(word)
+        if got is None:
+            got = [np.asarray(x, np.int64) for x in F.hashed(word, self.lex)]
+            self._word_ids[word] = got
+        return got
+
+    def featurize(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Flat feature ids of every token and where each token's ids start."""
+        padded = [F.BOS] * F.WINDOW + words + [F.EOS] * F.WINDOW
+        per_tok = []
+        for i in range(len(words)):
+            for j, k in enumerate(F.OFFSETS):
+                per_tok.append(self.ids_of(padded[i + F.WINDOW + k])[j])
+        flat = np.concatenate(per_tok)
+        counts = np.array([len(x) for x in per_tok]).reshape(len(words), len(F.OFFSETS)).sum(axis=1)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        return flat, starts
+
+    def decode(self, flat, starts, w, tr, st, en) -> list[int]:
+        e = np.add.reduceat(w[flat], starts, axis=0)
+        return T.viterbi(e, tr, st, en)
+
+    def update(self, flat, starts, gold, pred) -> None:
+        c = self.c
+        bounds = list(starts) + [len(flat)]
+        for i, (g, p) in enumerate(zip(gold, pred)):
+            if g != p:
+                ids = flat[bounds[i]:bounds[i + 1]]
+                np.add.at(self.w, (ids, g), 1.0)
+                np.add.at(self.w, (ids, p), -1.0)
+                np.add.at(self.u, (ids, g), c)
+                np.add.at(self.u, (ids, p), -c)
+        for seq, sign in ((gold, 1.0), (pred, -1.0)):
+            self.st[seq[0]] += sign
+            self.st_u[seq[0]] += sign * c
+            self.en[seq[-1]] += sign
+            self.en_u[seq[-1]] += sign * c
+            for a, b in zip(seq, seq[1:]):
+                self.tr[a, b] += sign
+                self.tr_u[a, b] += sign * c
+
+    def averaged(self):
+        c = self.c
+        w = (self.w - self.u / c).astype(np.float32)
+        return w, self.tr - self.tr_u / c, self.st - self.st_u / c, self.en - self.en_u / c
+
+    def train(self, data, epochs: int, dev=None, log=print):
+        feats = [self.featurize(words) for words, _ in data]
+        rng = np.random.default_rng(SEED)
+        order = np.arange(len(data))
+        for ep in range(epochs):
+            rng.shuffle(order)
+            errors = 0
+            t0 = time.time()
+            for k in order:
+                flat, starts = feats[k]
+                gold = data[k][1]
+                pred = self.decode(flat, starts, self.w, self.tr, self.st, self.en)
+                if pred != gold:
+                    errors += 1
+                    self.update(flat, starts, gold, pred)
+                self.c += 1
+            msg = f"[{self.lang}] epoch {ep + 1}: {errors}/{len(data)} sentences wrong, {time.time() - t0:.1f}s"
+            if dev:
+                msg += f", dev F1 (PER/LOC/ORG) {self.score(dev)['micro3']['f1']:.4f}"
+            log(msg)
+
+    def score(self, dev, model: T.TaggerModel | None = None) -> dict:
+        if model is None:
+            w, tr, st, en = self.averaged()
+        gold_spans, pred_spans = [], []
+        for n, (words, gold) in enumerate(dev):
+            if model is None:
+                flat, starts = self.featurize(words)
+                pred = self.decode(flat, starts, w, tr, st, en)
+            else:
+                pred, _ = model.decode(words)
+            gold_spans += [(n, a, b, t) for a, b, t in T.spans_from_labels(gold)]
+            pred_spans += [(n, a, b, t) for a, b, t in T.spans_from_labels(pred)]
+        return prf(gold_spans, pred_spans)
+
+    def export(self, path: Path, min_abs: float = 1e-3) -> T.TaggerModel:
+        w, tr, st, en = self.averaged()
+        keep = np.flatnonzero(np.abs(w).max(axis=1) >= min_abs)
+        # float16 halves the file; scores change in the 4th digit (dev is re-scored on the export).
+        rows, weights = keep.astype(np.int32), w[keep].astype(np.float16)
+        np.savez_compressed(path, rows=rows, weights=weights, trans=tr.astype(np.float32),
+                            start=st.astype(np.float32), end=en.astype(np.float32))
+        return T.TaggerModel(self.lang, rows, weights.astype(np.float32), tr, st, en, self.lex)
+
+
+def prf(gold: list, pred: list) -> dict:
+    out = {}
+    gs, ps = set(gold), set(pred)
+    for name, types in [(t, {t}) for t in T.TYPES] + [("micro3", {"PERSON", "LOC", "ORG"})]:
+        g = {x for x in gs if x[3] in types}
+        p = {x for x in ps if x[3] in types}
+        tp = len(g & p)
+        prec = tp / len(p) if p else 0.0
+        rec = tp / len(g) if g else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        out[name] = {"p": round(prec, 4), "r": round(rec, 4), "f1": round(f1, 4), "gold": len(g), "pred": len(p)}
+    return out
+
+
+SPLITS = {
+    # lang: (main file, train fraction; the rest, by file order, is dev)
+    "ar": ("ner/ar_anercorp_train.jsonl", 0.9),
+    "fa": ("ner/fa_parstwiner.jsonl", 0.8),
+    "en": ("ner/en_wikigold.jsonl", 0.9),
+}
+EXTRA = {"aqmar": "ner/ar_aqmar.jsonl", "wojood": "ner/ar_wojood_sample.jsonl"}
+
+
+def split(sents: list, frac: float) -> tuple[list, list]:
+    cut = int(round(len(sents) * frac))
+    return sents[:cut], sents[cut:]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--langs", default="ar,fa,en")
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--extra-ar", default="", help="comma list of extra Arabic corpora: aqmar,wojood")
+    ap.add_argument("--out", default=str(F.MODELS_DIR))
+    args = ap.parse_args(argv)
+    root = data_dir()
+    if not (root / "ner").is_dir():
+        print(f"training data not found under {root}/ner (set NEWS_ENRICHER_DATA_DIR); nothing done")
+        return 2
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = out_dir / "tagger_manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.exists() else {"models": {}}
+    manifest["command"] = "python tools/train_tagger.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    manifest["seed"] = SEED
+    manifest["feature_files"] = {
+        str(p.relative_to(REPO)): sha256(p)
+        for p in sorted(list(F.MODELS_DIR.glob("*.json")) + list(F.MODELS_DIR.glob("clusters_*.tsv"))
+                        + (sorted(F.KB_DIR.glob("*.json*")) if F.KB_DIR.is_dir() else []))
+        if p.name != "tagger_manifest.json"
+    }
+    for lang in [x for x in args.langs.split(",") if x]:
+        rel, frac = SPLITS[lang]
+        sents = read_corpus(root / rel)
+        train_raw, dev_raw = split(sents, frac)
+        files = {rel: sha256(root / rel)}
+        if lang == "ar":
+            for name in [x for x in args.extra_ar.split(",") if x]:
+                train_raw += read_corpus(root / EXTRA[name])
+                files[EXTRA[name]] = sha256(root / EXTRA[name])
+        train = [retokenize(t, g) for t, g in train_raw]
+        train = [(w, repair_bio(lab)) for w, lab in train if w]
+        dev = [retokenize(t, g) for t, g in dev_raw]
+        dev = [(w, repair_bio(lab)) for w, lab in dev if w]
+        t0 = time.time()
+        trainer = Trainer(lang)
+        trainer.train(train, args.epochs, dev=dev)
+        seconds = time.time() - t0
+        path = out_dir / T.MODEL_FILE.format(lang=lang)
+        exported = trainer.export(path)
+        scores = trainer.score(dev, exported)
+        print(f"[{lang}] exported {path.name}: {path.stat().st_size / 1e6:.2f} MB, "
+              f"{len(exported.rows)} feature rows; dev (exported model, retokenized) {json.dumps(scores)}")
+        manifest["models"][lang] = {
+            "file": path.name,
+            "sha256": sha256(path),
+            "training_files": files,
+            "split": f"first {frac:.0%} of {rel} by file order = train ({len(train)} sentences), "
+                     f"rest = dev ({len(dev)} sentences)",
+            "epochs": args.epochs,
+            "train_seconds": round(seconds, 1),
+            "dev_scores_token_level": scores,
+        }
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    print(f"wrote {manifest_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
