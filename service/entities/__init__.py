@@ -1,9 +1,312 @@
-"""Entity stage (filled in by the entities work): returns no entities yet."""
+"""Entity stage: gazetteer + trigger patterns + statistical tagger, combined, linked, scored.
+
+`extract_entities(doc)` fills `entities[]` of the enriched event (keys listed in docs/entities.md).
+`gazetteer_entities(doc)` is the same without the tagger (for the evaluation).
+
+Combination is deterministic: gazetteer hits first (they carry ids), then pattern hits that do
+not overlap them, then tagger spans that overlap nothing already taken. An ORG pattern that
+covers a place (`جامعة القاهرة`) replaces the place, since the longer name is the entity.
+"""
 
 from __future__ import annotations
 
+import hashlib
+
 from ..document import Doc
+from .gazetteer import Hit, default_gazetteer
+from .kb import TIER_CITY, Entry, default_kb, match_key
+from .patterns import find_patterns, tokenize
+
+CONF_GAZETTEER = 0.95
+CONF_CITY = 0.85  # cities collide with people's names more often than countries or curated names
+CONF_PATTERN = 0.75
+LEAD_CHARS = 400  # "lead" for salience: the first paragraph or so of the body
+
+_CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
 
 
 def extract_entities(doc: Doc) -> list[dict]:
-    return []
+    return _extract(doc, use_tagger=True)
+
+
+def gazetteer_entities(doc: Doc) -> list[dict]:
+    return _extract(doc, use_tagger=False)
+
+
+def warm_up() -> None:
+    """Load the KB, the automaton and the tagger models (call once at worker start)."""
+    default_gazetteer()
+    tagger = _tagger()
+    if tagger is not None:
+        for lang in ("ar", "fa", "en"):
+            tagger.load_model(lang)
+
+
+def _tagger():
+    """The tagger module when present (it returns no spans when its model file is absent)."""
+    try:
+        from . import tagger
+    except ImportError:
+        return None
+    return tagger
+
+
+class _Mention:
+    __slots__ = ("start", "end", "type", "method", "entry", "kind", "conf", "role", "role_span",
+                 "name_start")
+
+    def __init__(self, start, end, type_, method, entry=None, kind="name", conf=0.0, role=None,
+                 role_span=None, name_start=None):
+        self.start, self.end, self.type, self.method = start, end, type_, method
+        self.entry, self.kind, self.conf = entry, kind, conf
+        self.role, self.role_span = role, role_span
+        self.name_start = start if name_start is None else name_start
+
+
+def _extract(doc: Doc, use_tagger: bool) -> list[dict]:
+    gaz = default_gazetteer()
+    hits: list[Hit] = gaz.find(doc)
+    toks = tokenize(doc)
+    tok_index = {t[0]: i for i, t in enumerate(toks)}
+    ends = {t[1]: i for i, t in enumerate(toks)}
+
+    mentions: list[_Mention] = []
+    covered: dict[int, tuple] = {}
+    for h in hits:
+        typ = "DEMONYM" if h.kind == "demonym" else h.entry.type
+        conf = CONF_CITY if h.tier == TIER_CITY else CONF_GAZETTEER
+        mentions.append(_Mention(h.start, h.end, typ, "gazetteer", h.entry, h.kind, conf))
+        a, b = tok_index.get(h.start), ends.get(h.end)
+        if a is not None and b is not None:
+            for k in range(a, b + 1):
+                covered[k] = (h.kind, typ, b)
+
+    occupied = _Occupancy(len(doc.norm))
+    for m in mentions:  # demonyms may sit inside longer names (منظمة التحرير الفلسطينية)
+        if m.type != "DEMONYM":
+            occupied.take(m.start, m.end)
+    roles: list[tuple[int, str, tuple]] = []  # (norm position of the name, role, role span)
+    for p in find_patterns(doc, toks, covered):
+        if p.type == "ROLE":
+            roles.append((p.start, p.role, p.role_span))
+            continue
+        inside = [m for m in mentions if m.start >= p.start and m.end <= p.end]
+        if p.type == "ORG" and inside and all(m.type in ("LOC", "DEMONYM") for m in inside):
+            for m in inside:  # the place is part of the organization's name
+                if m.type == "LOC":
+                    mentions.remove(m)
+                    occupied.free(m.start, m.end)
+        if occupied.free_span(p.start, p.end):
+            occupied.take(p.start, p.end)
+            mentions.append(_Mention(p.start, p.end, p.type, "pattern", conf=CONF_PATTERN,
+                                     role=p.role, role_span=p.role_span, name_start=p.name_start))
+
+    if use_tagger:
+        tagger = _tagger()
+        if tagger is not None:
+            for s, e, typ, score in tagger.tag_spans(doc):
+                s, e = _whole_words(doc.norm, s, e)
+                if e > s and occupied.free_span(s, e):
+                    occupied.take(s, e)
+                    entry = _lookup(default_kb(), doc.norm_folded[s:e])
+                    if entry is not None and entry.type != typ:
+                        entry = None
+                    mentions.append(_Mention(s, e, typ, "tagger", entry, conf=float(score)))
+
+    for pos, role, span in roles:  # a title right before a known name: that person's role
+        for m in mentions:
+            if m.start == pos and m.type == "PERSON":
+                m.role, m.role_span = role, span
+    _propagate_names(doc, toks, mentions, occupied)
+    return _link(doc, mentions)
+
+
+class _Occupancy:
+    """Which characters of doc.norm already belong to a mention."""
+
+    __slots__ = ("flags",)
+
+    def __init__(self, n: int) -> None:
+        self.flags = bytearray(n + 1)
+
+    def free_span(self, s: int, e: int) -> bool:
+        return not any(self.flags[s:e])
+
+    def take(self, s: int, e: int) -> None:
+        self.flags[s:e] = b"\1" * (e - s)
+
+    def free(self, s: int, e: int) -> None:
+        self.flags[s:e] = b"\0" * (e - s)
+
+
+def _whole_words(norm: str, s: int, e: int) -> tuple[int, int]:
+    while s > 0 and norm[s - 1].isalnum():
+        s -= 1
+    while e < len(norm) and norm[e].isalnum():
+        e += 1
+    while e > s and not norm[e - 1].isalnum():
+        e -= 1
+    return s, e
+
+
+def _strip_clitics(key: str) -> list[str]:
+    out = [key]
+    for c in _CLITICS:
+        if key.startswith(c) and len(key) - len(c) >= 3:
+            out.append(key[len(c):])
+            if c.endswith("ل") and c != "ل" and not c.endswith("ال"):
+                out.append("ا" + key[len(c) - 1:])
+    return out
+
+
+def _lookup(kb, text: str) -> Entry | None:
+    for key in _strip_clitics(match_key(text)):
+        best = kb.best(key)
+        if best is not None and best[1] == "name":
+            return best[0]
+    return None
+
+
+def _propagate_names(doc: Doc, toks, mentions: list[_Mention], occupied: _Occupancy) -> None:
+    """A person named in full once (`سيرغي لافروف`) is the same person when the article later
+    writes the full name or the surname alone without a title: add those mentions."""
+    if len(mentions) > 200:
+        return
+    names = {}
+    for m in mentions:
+        if m.type == "PERSON" and m.entry is None and m.method != "tagger":
+            words = match_key(doc.norm_folded[m.start:m.end]).split()
+            if len(words) >= 2 and len(words[-1]) >= 4:
+                names.setdefault(words[-1], m.method)
+    if not names:
+        return
+    for i, (s, e, w) in enumerate(toks):
+        method = names.get(w)
+        if method is None:
+            for c in ("و", "ل", "ب", "ف"):
+                if w.startswith(c) and w[len(c):] in names:
+                    method = names[w[len(c):]]
+                    break
+        if method is not None and occupied.free_span(s, e):
+            occupied.take(s, e)
+            mentions.append(_Mention(s, e, "PERSON", method, conf=CONF_PATTERN * 0.9))
+
+
+def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
+    mentions.sort(key=lambda m: (m.start, m.end))
+    groups: dict[str, dict] = {}
+    order: list[str] = []
+    unlinked: list[_Mention] = []
+    for m in mentions:
+        if m.entry is not None:
+            gid = m.entry.id
+            g = groups.get(gid)
+            if g is None:
+                g = groups[gid] = {"entry": m.entry, "type": m.entry.type, "mentions": [], "demonyms": []}
+                order.append(gid)
+            (g["demonyms"] if m.kind == "demonym" else g["mentions"]).append(m)
+        else:
+            unlinked.append(m)
+
+    # Names without an id: group by words; a shorter name inside exactly one longer name of the
+    # same type is that entity (surname alone, first+last of a three-word name).
+    unlinked.sort(key=lambda m: (-(m.end - m.start), m.start))
+    named: list[tuple[tuple, str]] = []
+    for m in unlinked:
+        words = tuple(_bare(w) for w in match_key(doc.norm_folded[m.start:m.end]).split())
+        target = None
+        for words2, gid in named:
+            if groups[gid]["type"] == m.type and (words == words2 or _contained(words, words2)):
+                if target is not None and target != gid:
+                    target = "ambiguous"
+                    break
+                target = gid
+        if target is None or target == "ambiguous":
+            gid = f"local:{m.type.lower()}:" + hashlib.sha1(" ".join(words).encode()).hexdigest()[:12]
+            if gid not in groups:  # same words: same entity
+                groups[gid] = {"entry": None, "type": m.type, "mentions": [], "demonyms": []}
+                order.append(gid)
+            named.append((words, gid))
+            target = gid
+        groups[target]["mentions"].append(m)
+
+    total = max(len(doc.norm), 1)
+    counts = {gid: len(g["mentions"]) + 0.5 * len(g["demonyms"]) for gid, g in groups.items()}
+    top = max(counts.values(), default=1) or 1
+    out = []
+    for gid in order:
+        g = groups[gid]
+        ms = sorted(g["mentions"], key=lambda m: m.start)
+        ds = sorted(g["demonyms"], key=lambda m: m.start)
+        located = [_located(doc, m) for m in ms]
+        demonyms = [_located(doc, m) for m in ds]
+        entry: Entry | None = g["entry"]
+        first = min([m.start for m in ms + ds])
+        in_title = any("field" in x for x in located + demonyms) or _in_title(doc, ms + ds)
+        body_start = _norm_body_start(doc)
+        in_lead = any(body_start <= m.start < body_start + LEAD_CHARS for m in ms)
+        salience = (0.45 * counts[gid] / top + 0.25 * (1 - first / total)
+                    + 0.2 * in_title + 0.1 * in_lead)
+        if not ms:
+            salience *= 0.5  # known only through an adjective
+        roles = []
+        for m in ms:
+            if m.role_span:
+                r = doc.locate(*m.role_span)["text"]
+                if r not in roles:
+                    roles.append(r)
+        if entry is not None:
+            name = entry.name.get("en") or entry.name.get(doc.language) or next(iter(entry.name.values()), None)
+            native = entry.name.get(doc.language) if doc.language != "en" else None
+            native = native or next((entry.name.get(k) for k in ("ar", "fa") if entry.name.get(k)), None)
+            subtype, qid, geo, country = entry.subtype, entry.qid, entry.geonames_id, entry.country
+        else:
+            longest = max(ms, key=lambda m: (m.end - m.name_start, -m.start))
+            text = doc.locate(longest.name_start, longest.end)["text"]
+            name, native = (text, None) if text.isascii() else (text, text)
+            subtype = qid = geo = country = None
+        conf = max([m.conf for m in ms + ds])
+        out.append({
+            "id": gid, "type": g["type"], "subtype": subtype, "name": name, "native_name": native,
+            "qid": qid, "geonames_id": geo, "country": country, "roles": roles,
+            "salience": round(min(1.0, salience), 3), "confidence": round(conf, 3),
+            "mentions": located, "demonym_mentions": demonyms,
+        })
+    out.sort(key=lambda e: (-e["salience"], e["id"]))
+    return out
+
+
+def _bare(word: str) -> str:
+    for c in ("و", "ب", "ل", "ف"):
+        if word.startswith(c) and len(word) > 4:
+            return word[1:]
+    return word
+
+
+def _contained(short: tuple, long: tuple) -> bool:
+    if len(short) >= len(long):
+        return False
+    n = len(short)
+    return any(long[i:i + n] == short for i in range(len(long) - n + 1)) or (
+        n == 2 and short[0] == long[0] and short[-1] == long[-1])
+
+
+def _located(doc: Doc, m: _Mention) -> dict:
+    loc = doc.locate(m.start, m.end)
+    loc["method"] = m.method
+    return loc
+
+
+def _norm_body_start(doc: Doc) -> int:
+    if doc.body_offset == 0:
+        return 0
+    import bisect
+
+    return bisect.bisect_left(doc.norm_origin, doc.body_offset)
+
+
+def _in_title(doc: Doc, ms) -> bool:
+    span = doc.raw.title_span
+    if span is None or doc.body_offset:
+        return False
+    return any(span[0] <= doc.norm_origin[m.start] < span[1] for m in ms)

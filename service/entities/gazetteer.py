@@ -1,0 +1,144 @@
+"""Gazetteer matching: every KB alias over the article in one Aho-Corasick pass.
+
+The automaton runs over `doc.norm_folded` with punctuation turned into spaces (same length, so
+offsets stay those of `doc.norm`). Keys end with a space, so a hit always ends at a word end.
+Where a hit starts inside a word, the letters before it must be Arabic proclitics
+(و ف ب ل ك, and ال for demonyms): `ولبنان` = و + لبنان. `للأمم` = ل + الأمم drops the alef of
+the article, so every key starting with ال is also entered without its alef and then demands a
+ل before it. A mention's span is the whole word, proclitics included (the corpus convention).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import ahocorasick
+
+from .kb import TIER_CITY, Entry, KnowledgeBase, default_kb
+
+_NONWORD_CHAR = re.compile(r"[^\w]")
+
+_CLITICS = {"و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك"}
+# ال + adjective: demonyms are adjectives and take the article (الروسي، للروسية، والإيرانيين).
+_DEF_CLITICS = _CLITICS | {"ال", "وال", "فال", "بال", "كال", "لل", "ولل", "فلل", "وبال", "فبال"}
+_LAM_CLITICS = {"ل", "ول", "فل"}  # before an ال-key that lost its alef: للأمم = ل + (ا)لأمم
+
+# Words right before a small city that say "this is a place" (normalized, folded).
+_CITY_CUES = {
+    "مدينه", "بلده", "قريه", "محافظه", "ولايه", "منطقه", "مخيم", "عاصمه", "ضاحيه",
+    "شهر", "شهرستان", "استان", "روستای", "city", "town", "province", "village",
+}
+
+_MODE_PLAIN, _MODE_LAM = 0, 1
+
+
+@dataclass(slots=True)
+class Hit:
+    start: int  # norm offsets, whole word including proclitics
+    end: int
+    key: str
+    entry: Entry
+    kind: str  # name | demonym
+    tier: int
+
+
+class Gazetteer:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        auto = ahocorasick.Automaton()
+        for key in kb.keys:
+            self._add(auto, key + " ", (key, _MODE_PLAIN))
+            if key.startswith("ال") and len(key) > 3:
+                self._add(auto, key[1:] + " ", (key, _MODE_LAM))
+        auto.make_automaton()
+        self.auto = auto
+
+    @staticmethod
+    def _add(auto, word: str, value: tuple) -> None:
+        old = auto.get(word, None)
+        auto.add_word(word, value if old is None else old + value)
+
+    def find(self, doc) -> list[Hit]:
+        text = " " + _NONWORD_CHAR.sub(" ", doc.norm_folded) + " "
+        norm = doc.norm
+        kb = self.kb
+        cands: list[tuple] = []
+        for end_tb, value in self.auto.iter(text):
+            for i in range(0, len(value), 2):
+                key, mode = value[i], value[i + 1]
+                klen = len(key) - (1 if mode == _MODE_LAM else 0)
+                start_tb = end_tb - klen
+                if text[start_tb - 1] == " ":
+                    prefix = ""
+                    ws = start_tb
+                else:
+                    ws = text.rfind(" ", 0, start_tb) + 1
+                    prefix = text[ws:start_tb]
+                    if len(prefix) > 4:
+                        continue
+                info = kb.keys[key]
+                if mode == _MODE_LAM:
+                    if prefix not in _LAM_CLITICS:
+                        continue
+                elif prefix:
+                    if info.latin_case is not None:
+                        continue
+                    demonym = any(kind == "demonym" for _, kind in info.entries)
+                    if prefix not in (_DEF_CLITICS if demonym else _CLITICS):
+                        continue
+                s, e = start_tb - 1, end_tb - 1  # norm offsets of the key
+                if info.latin_case == "upper" and not norm[s:e].replace(" ", "").replace(".", "").isupper():
+                    continue
+                if info.latin_case == "title" and not norm[s].isupper():
+                    continue
+                cands.append((ws - 1, e, key, info))
+        if not cands:
+            return []
+        # Countries named anywhere in the article help pick among same-named cities.
+        context = set()
+        for _, _, key, info in cands:
+            for idx, _kind in info.entries:
+                ent = kb.entries[idx]
+                if ent.tier < TIER_CITY and ent.country and ent.type == "LOC":
+                    context.add(ent.country)
+        hits = []
+        for s, e, key, info in cands:
+            best = kb.best(key, context)
+            if best is None:
+                continue
+            entry, kind = best
+            if info.needs_cue and entry.tier == TIER_CITY:
+                if entry.country not in context and _previous_word(text, s + 1) not in _CITY_CUES:
+                    continue
+            hits.append(Hit(s, e, key, entry, kind, entry.tier))
+        return _longest(hits)
+
+
+def _previous_word(text: str, pos: int) -> str:
+    end = text.rfind(" ", 0, pos)
+    while end > 0 and text[end - 1] == " ":
+        end -= 1
+    return text[text.rfind(" ", 0, end) + 1:end]
+
+
+def _longest(hits: list[Hit]) -> list[Hit]:
+    """Non-overlapping hits, longest first, then earliest, then best tier (deterministic)."""
+    hits.sort(key=lambda h: (-(h.end - h.start), h.start, h.tier, h.entry.id))
+    taken: list[Hit] = []
+    occupied = bytearray()
+    for h in hits:
+        if len(occupied) < h.end:
+            occupied.extend(b"\0" * (h.end - len(occupied)))
+        if any(occupied[h.start:h.end]):
+            continue
+        occupied[h.start:h.end] = b"\1" * (h.end - h.start)
+        taken.append(h)
+    taken.sort(key=lambda h: h.start)
+    return taken
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    return Gazetteer(default_kb())
