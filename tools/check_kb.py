@@ -64,6 +64,10 @@ COMMON_WORDS = {
         # Musk = mask/holder, Pence = pence/pliers, Kanaani = Canaanite, Mokhber = informant, Kerry = deafness)
         "رئيسي", "روحاني", "روحانی", "ظريف", "ظریف", "ماسك", "ماسک", "بنس", "پنس", "كنعاني",
         "مخبر", "إسلامي", "اسلامی", "کری", "عارف", "شكري", "مرسي", "مرسی",
+        # Sadr = chest, Maliki/Jaafari = schools of law, Sudani = Sudanese, Sharaa = religious law,
+        # Deif = guest, Hayya = snake, Mishal = torch, Nakhala = bran, Arafat = the mountain, Bennett = girl
+        "الصدر", "المالكي", "مالکی", "الجعفري", "السوداني", "الشرع", "الضيف", "الحية", "مشعل",
+        "النخالة", "عرفات", "بنت", "اسد", "الحكيم", "المهندس", "الراعي",
     ) if w
 }
 
