@@ -1,0 +1,800 @@
+"""Find temporal expressions in `doc.norm_folded` and resolve them against the publication time.
+
+One pass of the language's precompiled regex (see lexicon.py) yields candidate expressions;
+each branch has a small resolver below that turns the matched slots into a `_M` (dates as
+`datetime.date`, still in norm offsets).  A second pass over the short list of candidates
+joins neighbours: `A to B` into intervals, a date and a clock time into a datetime.
+Finally every candidate becomes the output dict (original-text span, ISO value, TIMEX3, flags).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from ..document import Doc
+from . import calendars as C
+from .lexicon import Lexicon, key, lexicon
+
+# How far around a mention we look for future-tense cues (characters of normalized text):
+# about one clause before it and a few words after it.
+_TENSE_BEFORE = 60
+_TENSE_AFTER = 30
+_PARTS = {"MO", "MI", "AF", "EV", "NI"}
+_SENTENCE_END = re.compile(r"[.!?\n]")
+_TRAILING = "\u0640\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652"  # tatweel, harakat
+
+
+@dataclass(slots=True)
+class _M:
+    s: int
+    e: int
+    gran: str  # day | month | year | week | decade | datetime | time | interval
+    start: date | None = None
+    end: date | None = None
+    timex: str = ""
+    value: str | None = None
+    calendar: str = C.GREGORIAN
+    cal_value: str | None = None
+    relative: bool = False
+    anchored: bool = False  # the anchor (publication time) was used to resolve it
+    conf: float = 0.9
+    flags: list = field(default_factory=list)
+    part: str | None = None
+    clock: tuple | None = None  # (h, m, s) for times
+    kind: str = ""  # branch name
+
+
+class _Ctx:
+    __slots__ = ("doc", "lx", "text", "anchor", "ref", "lang")
+
+    def __init__(self, doc: Doc, lx: Lexicon, anchor: datetime | None) -> None:
+        self.doc, self.lx, self.text, self.anchor = doc, lx, doc.norm_folded, anchor
+        self.ref = anchor.date() if anchor else None
+        self.lang = lx.language
+
+    def future(self, s: int, e: int) -> bool:
+        """Does the clause around [s, e) speak about the future (سوف، سـ، will, خواهد ...)?"""
+        if self.lx.future is None:
+            return False
+        before = self.text[max(0, s - _TENSE_BEFORE):s]
+        cut = None
+        for cut in _SENTENCE_END.finditer(before):
+            pass
+        if cut is not None:
+            before = before[cut.end():]
+        after = self.text[e:e + _TENSE_AFTER]
+        stop = _SENTENCE_END.search(after)
+        if stop:
+            after = after[:stop.start()]
+        return bool(self.lx.future.search(before + " # " + after))
+
+
+# ---------------------------------------------------------------- helpers
+
+def _g(m: re.Match, branch: str, slot: str) -> str | None:
+    return m.group(f"{branch}_{slot}")
+
+
+def _iso(d: date) -> str:
+    return d.isoformat()
+
+
+def _month_lookup(lx: Lexicon, text: str) -> tuple[str, int] | None:
+    return lx.months.get(key(text))
+
+
+def _day_value(lx: Lexicon, m: re.Match, branch: str) -> int | None:
+    raw = _g(m, branch, "day")
+    if raw:
+        return int(re.sub(r"\D", "", raw)[:2] or 0) or None
+    raw = _g(m, branch, "ord")
+    return lx.ordinals.get(key(raw)) if raw else None
+
+
+def _year_value(raw: str | None, lx: Lexicon) -> tuple[int | None, str | None]:
+    """(year, calendar named by a suffix such as هـ / م / ه.ش, or None)."""
+    if not raw:
+        return None, None
+    digits = re.match(r"\d{4}", raw)
+    suffix = raw[4:].strip()
+    return int(digits.group()), (lx.calendar_suffixes.get(key(suffix)) if suffix else None)
+
+
+def _default_calendar(year: int, lang: str) -> str | None:
+    """Calendar of a bare year number: 13xx-14xx is Hijri in Arabic and Solar Hijri in Persian."""
+    if 1300 <= year < 1600:
+        return {"fa": C.SOLAR, "ar": C.HIJRI}.get(lang, C.HIJRI)
+    return C.GREGORIAN
+
+
+def _resolve_day(ctx: _Ctx, cal: str, month: int, day: int, year: int | None, s: int, e: int,
+                 flags: list) -> tuple[date, int] | None:
+    """Gregorian date for day/month[/year] in `cal`; a missing year is the most recent match on or
+    before publication, or the next one when the tense says future."""
+    if year is not None:
+        d = C.to_gregorian(cal, year, month, day)
+        return (d, year) if d else None
+    if ctx.ref is None:
+        return None
+    here = C.from_gregorian(cal, ctx.ref)
+    if here is None:
+        return None
+    future = ctx.future(s, e)
+    y = here[0]
+    d = C.to_gregorian(cal, y, month, day)
+    if d is None:  # e.g. 29 February or day 30 of a short month: try neighbouring years
+        for y in (here[0] - 1, here[0] + 1, here[0] - 2, here[0] - 3):
+            d = C.to_gregorian(cal, y, month, day)
+            if d:
+                break
+        if d is None:
+            return None
+    if future and d < ctx.ref:
+        nd = C.to_gregorian(cal, y + 1, month, day)
+        if nd:
+            d, y = nd, y + 1
+        flags.append("future_by_tense")
+    elif not future and d > ctx.ref:
+        pd = C.to_gregorian(cal, y - 1, month, day)
+        if pd:
+            d, y = pd, y - 1
+    elif future:
+        flags.append("future_by_tense")
+    flags.append("year_inferred")
+    return d, y
+
+
+def _resolve_month(ctx: _Ctx, cal: str, month: int, year: int | None, shift: int | None, s: int, e: int,
+                   flags: list) -> tuple[int, tuple[date, date]] | None:
+    if year is None:
+        if ctx.ref is None:
+            return None
+        here = C.from_gregorian(cal, ctx.ref)
+        if here is None:
+            return None
+        y, cur = here[0], here[1]
+        if shift == 1 or (shift is None and ctx.future(s, e)):
+            if month < cur or (shift == 1 and month == cur):
+                y += 1
+            if shift is None:
+                flags.append("future_by_tense")
+        elif shift == -1:
+            if month >= cur:
+                y -= 1
+        elif shift is None and month > cur:
+            y -= 1
+        flags.append("year_inferred")
+        year = y
+    rng = C.month_range(cal, year, month)
+    return (year, rng) if rng else None
+
+
+def _weekday_check(m_flags: list, d: date, wd: int | None, night: bool) -> None:
+    """Flag a weekday that contradicts the date; the date itself is never changed.
+    'ليلة الجمعة 12' may name the Thursday the 12th (its evening) or the Friday the 12th."""
+    if wd is None:
+        return
+    actual = d.weekday()
+    if actual == wd or (night and actual == (wd - 1) % 7):
+        return
+    m_flags.append("weekday_mismatch")
+
+
+def _cal_value(cal: str, y: int, mo: int | None = None, d: int | None = None) -> str | None:
+    if cal == C.GREGORIAN:
+        return None
+    out = f"{y:04d}"
+    if mo:
+        out += f"-{mo:02d}"
+        if d:
+            out += f"-{d:02d}"
+    return out
+
+
+def _weekday_of(lx: Lexicon, raw: str | None) -> int | None:
+    return lx.weekdays.get(key(raw)) if raw else None
+
+
+# ---------------------------------------------------------------- branch resolvers
+
+def _date_branch(m: re.Match, ctx: _Ctx, b: str) -> _M | None:
+    lx = ctx.lx
+    mon = _month_lookup(lx, _g(m, b, "mon"))
+    day = _day_value(lx, m, b)
+    if mon is None or day is None:
+        return None
+    cal, month = mon
+    year, suf_cal = _year_value(_g(m, b, "year"), lx)
+    s, e = m.span()
+    flags: list = []
+    res = _resolve_day(ctx, cal, month, day, year, s, e, flags)
+    if res is None:
+        return None
+    d, y = res
+    wd = _weekday_of(lx, _g(m, b, "wd"))
+    night = bool(_g(m, b, "night"))
+    _weekday_check(flags, d, wd, night)
+    timex = (f"{y:04d}" if year is not None else "XXXX") + f"-{month:02d}-{day:02d}"
+    if cal != C.GREGORIAN:
+        timex = _iso(d) if year is not None else timex  # TIMEX3 is Gregorian; keep the Hijri in calendar_value
+        if year is None:
+            timex = "XXXX-XX-XX"
+    conf = 0.95 if year is not None else 0.85
+    if "weekday_mismatch" in flags:
+        conf -= 0.1
+    out = _M(s, e, "day", d, d, timex, calendar=cal, cal_value=_cal_value(cal, y, month, day),
+             anchored=year is None, conf=conf, flags=flags, kind=b, part="NI" if night else None)
+    return out
+
+
+def _dmy(m, ctx):
+    return _date_branch(m, ctx, "dmy")
+
+
+def _mdy(m, ctx):
+    mon = key(_g(m, "mdy", "mon"))
+    # "May 5" style needs a capital for ambiguous English months ("may" the verb).
+    if mon in ctx.lx.ambiguous_months and not _capitalized(ctx, m.start("mdy_mon")):
+        return None
+    return _date_branch(m, ctx, "mdy")
+
+
+def _after_prep(ctx: _Ctx, pos: int) -> bool:
+    """Is the word before `pos` a preposition that introduces a time ("في مارس", "in May")?"""
+    return ctx.lx.prep_before is not None and ctx.lx.prep_before.search(ctx.text, max(0, pos - 16), pos) is not None
+
+
+def _capitalized(ctx: _Ctx, pos: int) -> bool:
+    ch = ctx.doc.norm[pos]
+    return not ch.isalpha() or not ch.islower()
+
+
+def _numeric(ctx: _Ctx, m: re.Match, y: int, mo: int, d: int, cal_raw: str | None, flags: list) -> _M | None:
+    lx = ctx.lx
+    cal = lx.calendar_suffixes.get(key(cal_raw)) if cal_raw else None
+    if cal is None:
+        cal = _default_calendar(y, ctx.lang)
+        if cal != C.GREGORIAN:
+            flags.append("calendar_inferred")
+    g = C.to_gregorian(cal, y, mo, d)
+    if g is None:
+        return None
+    b = m.lastgroup
+    wd = _weekday_of(lx, _g(m, b, "wd")) if b in ("ymd", "dmyn") else None
+    _weekday_check(flags, g, wd, bool(_g(m, b, "night")) if b in ("ymd", "dmyn") else False)
+    s, e = m.span()
+    return _M(s, e, "day", g, g, _iso(g), calendar=cal, cal_value=_cal_value(cal, y, mo, d),
+              conf=0.9, flags=flags, kind=b)
+
+
+def _ymd(m, ctx):
+    return _numeric(ctx, m, int(_g(m, "ymd", "y")), int(_g(m, "ymd", "m")), int(_g(m, "ymd", "d")),
+                    _g(m, "ymd", "cal"), [])
+
+
+def _dmyn(m, ctx):
+    a, b = int(_g(m, "dmyn", "a")), int(_g(m, "dmyn", "b"))
+    y = int(_g(m, "dmyn", "y"))
+    flags: list = []
+    if a > 12 and b <= 12:
+        d, mo = a, b
+    elif b > 12 and a <= 12:
+        mo, d = a, b
+    elif ctx.lang == "en":  # US order in English text; both readings are possible
+        mo, d = a, b
+        if a != b:
+            flags.append("ambiguous_day_month_order")
+    else:
+        d, mo = a, b
+        if a != b:
+            flags.append("ambiguous_day_month_order")
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return _numeric(ctx, m, y, mo, d, _g(m, "dmyn", "cal"), flags)
+
+
+def _dmn(m, ctx):
+    a, b = int(_g(m, "dmn", "a")), int(_g(m, "dmn", "b"))
+    d, mo = (b, a) if ctx.lang == "en" else (a, b)
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    flags: list = []
+    s, e = m.span()
+    res = _resolve_day(ctx, C.GREGORIAN, mo, d, None, s, e, flags)
+    if res is None:
+        return None
+    g, _ = res
+    return _M(s, e, "day", g, g, f"XXXX-{mo:02d}-{d:02d}", anchored=True, conf=0.75, flags=flags, kind="dmn")
+
+
+def _my(m, ctx):
+    lx = ctx.lx
+    mon = _month_lookup(lx, _g(m, "my", "mon"))
+    if mon is None:
+        return None
+    cal, month = mon
+    year, _ = _year_value(_g(m, "my", "year"), lx)
+    s, e = m.span()
+    rng = C.month_range(cal, year, month)
+    if rng is None:
+        return None
+    return _M(s, e, "month", rng[0], rng[1], f"{year:04d}-{month:02d}" if cal == C.GREGORIAN else "",
+              calendar=cal, cal_value=_cal_value(cal, year, month), conf=0.9, kind="my")
+
+
+def _mon(m, ctx):
+    lx = ctx.lx
+    raw = key(_g(m, "mon", "mon"))
+    mon = lx.months.get(raw)
+    if mon is None:
+        return None
+    modb, mw, moda = _g(m, "mon", "modb"), _g(m, "mon", "mw"), _g(m, "mon", "moda")
+    if raw in lx.ambiguous_months and not (modb or mw or moda or _after_prep(ctx, m.start())):
+        return None
+    if ctx.lang == "en" and raw in lx.ambiguous_months and not _capitalized(ctx, m.start("mon_mon")):
+        return None
+    if ctx.lang == "en" and not _capitalized(ctx, m.start("mon_mon")):
+        return None
+    shift = lx.modifiers_before.get(key(modb)) if modb else (lx.modifiers_after.get(key(moda)) if moda else None)
+    cal, month = mon
+    s, e = m.span()
+    flags: list = []
+    res = _resolve_month(ctx, cal, month, None, shift, s, e, flags)
+    if res is None:
+        return None
+    y, (first, last) = res
+    timex = f"XXXX-{month:02d}" if shift is None else f"{first.year:04d}-{first.month:02d}"
+    if cal != C.GREGORIAN:
+        timex = ""
+    return _M(s, e, "month", first, last, timex, calendar=cal, cal_value=_cal_value(cal, y, month),
+              relative=shift is not None, anchored=True, conf=0.8 if (modb or mw or moda) else 0.7,
+              flags=flags, kind="mon")
+
+
+def _add_months(d: date, n: int) -> date:
+    y, mo = divmod(d.month - 1 + n, 12)
+    y += d.year
+    mo += 1
+    last = C.month_length(C.GREGORIAN, y, mo)
+    return date(y, mo, min(d.day, last))
+
+
+def _ago(m, ctx):
+    lx = ctx.lx
+    if ctx.ref is None:
+        return None
+    pre = _g(m, "ago", "pre")
+    post = _g(m, "ago", "post")
+    num_raw = _g(m, "ago", "num") or _g(m, "ago", "num2")
+    unit_raw = _g(m, "ago", "unit") or _g(m, "ago", "unit2")
+    dual = _g(m, "ago", "dual") or _g(m, "ago", "dual2")
+    one = _g(m, "ago", "one") or _g(m, "ago", "one2")
+    if dual:
+        n, unit = 2, lx.dual_units.get(key(dual))
+    elif one:
+        n, unit = 1, lx.units.get(key(one))
+    else:
+        n = int(num_raw) if num_raw.isdigit() else lx.cardinals.get(key(num_raw))
+        unit = lx.units.get(key(unit_raw))
+    if not n or not unit:
+        return None
+    word = key(pre or post)
+    sign = -1 if word in lx.ago_before or word in lx.ago_after else 1
+    s, e = m.span()
+    ref = ctx.ref
+    if unit in ("hour", "minute") and ctx.anchor is not None:
+        moment = ctx.anchor + sign * (timedelta(hours=n) if unit == "hour" else timedelta(minutes=n))
+        out = _M(s, e, "datetime", moment.date(), moment.date(), moment.strftime("%Y-%m-%dT%H:%M"),
+                 relative=True, anchored=True, conf=0.8, kind="ago")
+        out.value = moment.isoformat(timespec="seconds")
+        return out
+    if unit == "day":
+        d = ref + timedelta(days=sign * n)
+    elif unit == "week":
+        d = ref + timedelta(days=sign * 7 * n)
+    elif unit == "month":
+        d = _add_months(ref, sign * n)
+    elif unit == "year":
+        d = _add_months(ref, sign * 12 * n)
+    else:
+        return None
+    return _M(s, e, "day", d, d, _iso(d), relative=True, anchored=True, conf=0.8, kind="ago")
+
+
+def _week_range(d: date) -> tuple[date, date]:
+    first = d - timedelta(days=d.weekday())
+    return first, first + timedelta(days=6)
+
+
+def _unit(m, ctx):
+    lx = ctx.lx
+    if ctx.ref is None:
+        return None
+    noun = _g(m, "unit", "noun") or _g(m, "unit", "noun2")
+    modb, moda = _g(m, "unit", "modb"), _g(m, "unit", "moda") or _g(m, "unit", "moda2")
+    unit = lx.unit_nouns.get(key(noun))
+    shift = lx.modifiers_after.get(key(moda)) if moda else None
+    if shift is None and modb:
+        shift = lx.modifiers_before.get(key(modb))
+    if unit is None or shift is None:
+        return None
+    s, e = m.span()
+    ref = ctx.ref
+    if unit == "week":
+        first, last = _week_range(ref + timedelta(days=7 * shift))
+        iso = first.isocalendar()
+        return _M(s, e, "week", first, last, f"{iso[0]:04d}-W{iso[1]:02d}", relative=True, anchored=True,
+                  conf=0.85, kind="unit")
+    if unit == "weekend":
+        sat = ref - timedelta(days=(ref.weekday() - 5) % 7)  # the most recent Saturday
+        if shift == 1:
+            sat = ref + timedelta(days=(5 - ref.weekday()) % 7 or 7)
+        iso = sat.isocalendar()
+        return _M(s, e, "week", sat, sat + timedelta(days=1), f"{iso[0]:04d}-W{iso[1]:02d}-WE", relative=True,
+                  anchored=True, conf=0.8, kind="unit")
+    if unit == "month":
+        d = _add_months(ref.replace(day=1), shift)
+        first, last = C.month_range(C.GREGORIAN, d.year, d.month)
+        return _M(s, e, "month", first, last, f"{d.year:04d}-{d.month:02d}", relative=True, anchored=True,
+                  conf=0.85, kind="unit")
+    if unit == "year":
+        y = ref.year + shift
+        return _M(s, e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", relative=True, anchored=True,
+                  conf=0.85, kind="unit")
+    return None
+
+
+def _rel(m, ctx):
+    lx = ctx.lx
+    if ctx.ref is None:
+        return None
+    s, e = m.span()
+    if _g(m, "rel", "now"):
+        out = _M(s, e, "datetime", ctx.ref, ctx.ref, "PRESENT_REF", relative=True, anchored=True, conf=0.7, kind="rel")
+        out.value = ctx.anchor.isoformat(timespec="seconds")
+        return out
+    tonight = _g(m, "rel", "tonight")
+    if tonight:
+        shift = lx.tonight.get(key(tonight), 0)
+        part = "NI"
+        low = key(tonight)
+        for word, code in (("morning", "MO"), ("afternoon", "AF"), ("evening", "EV")):
+            if word in low:
+                part = code
+    else:
+        dayw = key(_g(m, "rel", "day"))
+        shift = lx.relative_days.get(dayw)
+        part = lx.parts_of_day.get(key(_g(m, "rel", "part") or "")) or lx.parts_of_day_after.get(
+            key(_g(m, "rel", "parta") or ""))
+        if shift is None:
+            return None
+        # "اليوم الوطني", "today's show": the word is a name here, not a date.
+        if shift == 0 and not part and _today_blocked(ctx, e):
+            return None
+    d = ctx.ref + timedelta(days=shift)
+    timex = _iso(d) + (f"T{part}" if part else "")
+    return _M(s, e, "day", d, d, timex, relative=True, anchored=True, conf=0.85, part=part, kind="rel")
+
+
+_BLOCK_CACHE: dict = {}
+
+
+def _today_blocked(ctx: _Ctx, e: int) -> bool:
+    lx = ctx.lx
+    rx = _BLOCK_CACHE.get(lx.language)
+    if rx is None:
+        from .lexicon import _alt, _load_json  # built once per language
+        words = _load_json(lx.language).get("today_blockers", [])
+        rx = re.compile(r" {0,2}" + _alt(words) + r"(?![^\W\d_])") if words else re.compile("(?!)")
+        _BLOCK_CACHE[lx.language] = rx
+    return rx.match(ctx.text, e) is not None
+
+
+def _wday(m, ctx):
+    lx = ctx.lx
+    if ctx.ref is None:
+        return None
+    raw = key(_g(m, "wday", "wd"))
+    wd = lx.weekdays.get(raw)
+    modb, moda = _g(m, "wday", "modb"), _g(m, "wday", "moda")
+    night, pre = _g(m, "wday", "night"), _g(m, "wday", "pre")
+    if wd is None:
+        return None
+    if raw in lx.ambiguous_weekdays and not (modb or moda or night or pre):
+        return None
+    if ctx.lang == "en" and not _capitalized(ctx, m.start("wday_wd")):
+        return None
+    shift = lx.modifiers_after.get(key(moda)) if moda else (lx.modifiers_before.get(key(modb)) if modb else None)
+    s, e = m.span()
+    flags: list = []
+    # "ليلة الجمعة" is the evening before Friday: resolve the Thursday.
+    target = (wd - 1) % 7 if night else wd
+    ref = ctx.ref
+    back = (ref.weekday() - target) % 7
+    fwd = (target - ref.weekday()) % 7
+    if shift == -1:
+        d = ref - timedelta(days=back or 7)
+    elif shift == 1:
+        d = ref + timedelta(days=fwd or 7)
+    elif shift == 0:
+        d = _week_range(ref)[0] + timedelta(days=target)
+    elif ctx.future(s, e):
+        d = ref + timedelta(days=fwd)
+        flags.append("future_by_tense")
+    else:
+        d = ref - timedelta(days=back)
+    iso = d.isocalendar()
+    return _M(s, e, "day", d, d, _iso(d) + ("TNI" if night else ""), relative=True, anchored=True,
+              conf=0.75 if raw not in lx.ambiguous_weekdays else 0.65, flags=flags,
+              part="NI" if night else None, kind="wday")
+
+
+def _year(m, ctx):
+    lx = ctx.lx
+    ctxw = _g(m, "year", "ctx")
+    raw = _g(m, "year", "y") or (_g(m, "year", "y2") + " " + _g(m, "year", "cal"))
+    y, cal = _year_value(raw, lx)
+    flags: list = []
+    if cal is None:
+        if ctxw and key(ctxw) not in _year_words(lx) and not (1900 <= y <= 2099):
+            return None  # "في 1500" is a number, not a year
+        cal = _default_calendar(y, ctx.lang)
+        if cal != C.GREGORIAN:
+            flags.append("calendar_inferred")
+    rng = C.year_range(cal, y)
+    if rng is None:
+        return None
+    s, e = m.span()
+    if ctxw and key(ctxw) not in _year_words(lx):
+        s = m.start("year_y")  # "في 2019": the preposition is not part of the date
+    return _M(s, e, "year", rng[0], rng[1], f"{y:04d}" if cal == C.GREGORIAN else "", calendar=cal,
+              cal_value=_cal_value(cal, y), conf=0.8, flags=flags, kind="year")
+
+
+_YEAR_WORDS: dict = {}
+
+
+def _year_words(lx: Lexicon) -> set:
+    got = _YEAR_WORDS.get(lx.language)
+    if got is None:
+        from .lexicon import _load_json
+        from ..text.normalize import normalize_key
+
+        got = {normalize_key(w) for w in _load_json(lx.language).get("year_words", [])}
+        _YEAR_WORDS[lx.language] = got
+    return got
+
+
+def _decade(m, ctx):
+    word = _g(m, "decade", "word")
+    s, e = m.span()
+    if word:
+        digit = ctx.lx.decades.get(key(word))
+        if digit is None:
+            return None
+        # "الثمانينيات" without a century: the 1900s unless followed by "القرن الحالي"-like text.
+        start = 1900 + 10 * digit
+        flags = ["century_inferred"]
+    else:
+        num = _g(m, "decade", "num")
+        flags = []
+        if len(num) == 2:
+            start = 1900 + int(num)
+            flags.append("century_inferred")
+        else:
+            start = int(num)
+    return _M(s, e, "decade", date(start, 1, 1), date(start + 9, 12, 31), f"{start // 10:03d}X",
+              conf=0.75, flags=flags, kind="decade")
+
+
+def _time(m, ctx):
+    lx = ctx.lx
+    h = _g(m, "time", "h") or _g(m, "time", "h2") or _g(m, "time", "h3")
+    hw = _g(m, "time", "hw") or _g(m, "time", "hw3")
+    mi = _g(m, "time", "mi") or _g(m, "time", "mi2") or "0"
+    sec = _g(m, "time", "s") or _g(m, "time", "s2") or "0"
+    am, pm, tw = _g(m, "time", "am"), _g(m, "time", "pm"), _g(m, "time", "tw")
+    if h is not None:
+        hour = int(h)
+    elif hw:
+        hour = lx.ordinals.get(key(hw))
+        if hour is None or hour > 12:
+            return None
+    else:
+        return None
+    ampm = am or pm
+    # A one-letter "ص"/"م" after a bare number is too often a unit (م = metre): demand "الساعة".
+    if ampm and len(key(ampm)) == 1 and not tw:
+        return None
+    if pm and hour < 12:
+        hour += 12
+    if am and hour == 12:
+        hour = 0
+    s, e = m.span()
+    clock = (hour, int(mi), int(sec))
+    timex = f"T{hour:02d}:{int(mi):02d}" + (f":{int(sec):02d}" if int(sec) else "")
+    return _M(s, e, "time", None, None, timex, conf=0.8, clock=clock, kind="time")
+
+
+def _drange(m, ctx):
+    lx = ctx.lx
+    b = "drange" if _g(m, "drange", "mon") else "drange2"
+    mon = _month_lookup(lx, _g(m, b, "mon"))
+    if mon is None:
+        return None
+    cal, month = mon
+    d1 = int(re.sub(r"\D", "", _g(m, b, "d1"))[:2])
+    d2 = int(re.sub(r"\D", "", _g(m, b, "d2"))[:2])
+    if d2 <= d1:
+        return None
+    year, _ = _year_value(_g(m, b, "year"), lx)
+    s, e = m.span()
+    flags: list = []
+    res1 = _resolve_day(ctx, cal, month, d1, year, s, e, flags)
+    if res1 is None:
+        return None
+    first, y = res1
+    last = C.to_gregorian(cal, y, month, d2)
+    if last is None:
+        return None
+    yx = f"{y:04d}" if year is not None else "XXXX"
+    timex = f"({yx}-{month:02d}-{d1:02d},{yx}-{month:02d}-{d2:02d},P{(last - first).days}D)"
+    return _M(s, e, "interval", first, last, timex, calendar=cal,
+              cal_value=(_cal_value(cal, y, month, d1) + "/" + _cal_value(cal, y, month, d2)) if cal != C.GREGORIAN else None,
+              anchored=year is None, conf=0.85, flags=flags, kind="drange")
+
+
+def _yrange(m, ctx):
+    lx = ctx.lx
+    y1, c1 = _year_value(_g(m, "yrange", "y1"), lx)
+    y2, c2 = _year_value(_g(m, "yrange", "y2"), lx)
+    if y2 <= y1 or y2 - y1 > 200:
+        return None
+    cal = c2 or c1 or _default_calendar(y1, ctx.lang)
+    r1, r2 = C.year_range(cal, y1), C.year_range(cal, y2)
+    if r1 is None or r2 is None:
+        return None
+    s, e = m.span()
+    return _M(s, e, "interval", r1[0], r2[1], f"({y1:04d},{y2:04d},P{y2 - y1}Y)", calendar=cal,
+              cal_value=f"{y1:04d}/{y2:04d}" if cal != C.GREGORIAN else None, conf=0.85, kind="yrange")
+
+
+_HANDLERS = {
+    "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
+    "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
+    "decade": _decade, "time": _time,
+}
+
+
+# ---------------------------------------------------------------- joining neighbours
+
+_DATE_LIKE = {"day"}
+_RANGE_KINDS = {"day", "month", "year", "week"}
+
+
+def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
+    if len(items) < 2:
+        return items
+    lx, text = ctx.lx, ctx.text
+    out: list[_M] = []
+    i = 0
+    while i < len(items):
+        a = items[i]
+        b = items[i + 1] if i + 1 < len(items) else None
+        if b is not None and b.s - a.e <= 40:
+            gap = text[a.e:b.s]
+            # A date and a clock time next to each other are one datetime.
+            if (a.gran in _DATE_LIKE and b.gran == "time") or (a.gran == "time" and b.gran in _DATE_LIKE):
+                if lx.joiner.match(gap) or re.fullmatch(r"[ ,]{0,3}", gap):
+                    out.append(_datetime(a, b, ctx))
+                    i += 2
+                    continue
+            # "من 12 نوفمبر إلى 3 ديسمبر", "between 2019 and 2021", "from Monday to Friday"
+            if a.gran == b.gran and a.gran in _RANGE_KINDS and a.start and b.start and a.start < b.start:
+                to = lx.range_to.match(gap)
+                if to and to.end() == len(gap):
+                    head = text[max(0, a.s - 12):a.s]
+                    frm = lx.range_from.search(head)
+                    connector = gap.strip()
+                    if frm or connector not in ("و", "and", "&"):
+                        start = a.s
+                        if frm:  # include the "من"/"between" that opens the range
+                            lead = frm.start() + (1 if head[frm.start()] in " (\t\n" else 0)
+                            start = a.s - len(head) + lead
+                        out.append(_interval(a, b, start))
+                        i += 2
+                        continue
+        out.append(a)
+        i += 1
+    return out
+
+
+def _datetime(a: _M, b: _M, ctx: _Ctx) -> _M:
+    day, tm = (a, b) if a.gran != "time" else (b, a)
+    h, mi, sec = tm.clock
+    stamp = datetime(day.start.year, day.start.month, day.start.day, h, mi, sec, tzinfo=ctx.anchor.tzinfo if ctx.anchor else None)
+    base = day.timex.split("T")[0] if day.timex else _iso(day.start)
+    out = _M(min(a.s, b.s), max(a.e, b.e), "datetime", day.start, day.start, base + tm.timex,
+             calendar=day.calendar, cal_value=day.cal_value, relative=day.relative, anchored=day.anchored,
+             conf=min(day.conf, tm.conf), flags=list(day.flags), kind="datetime")
+    out.value = stamp.isoformat(timespec="seconds")
+    if ctx.anchor is not None:
+        out.flags.append("timezone_assumed")
+    return out
+
+
+def _interval(a: _M, b: _M, s: int) -> _M:
+    flags = list(dict.fromkeys(a.flags + b.flags))
+    timex = f"({a.timex or _iso(a.start)},{b.timex or _iso(b.end)},P{(b.end - a.start).days + 1}D)"
+    return _M(s, b.e, "interval", a.start, b.end, timex, calendar=a.calendar,
+              cal_value=f"{a.cal_value}/{b.cal_value}" if a.cal_value and b.cal_value else None,
+              relative=a.relative or b.relative, anchored=a.anchored or b.anchored,
+              conf=min(a.conf, b.conf), flags=flags, kind="interval")
+
+
+# ---------------------------------------------------------------- output
+
+def _value(mm: _M) -> str | None:
+    if mm.value is not None:
+        return mm.value
+    g = mm.gran
+    if g == "time":
+        return mm.timex
+    if mm.start is None:
+        return None
+    if g == "day":
+        return _iso(mm.start)
+    if mm.calendar == C.GREGORIAN:
+        if g == "month":
+            return mm.start.strftime("%Y-%m")
+        if g == "year":
+            return f"{mm.start.year:04d}"
+        if g == "week" and mm.timex.count("-") == 1:
+            return mm.timex
+    return f"{_iso(mm.start)}/{_iso(mm.end)}"
+
+
+def _emit(mm: _M, ctx: _Ctx) -> dict:
+    doc = ctx.doc
+    s, e = doc.original_span(mm.s, mm.e)
+    # A trailing character that normalization deleted (the tatweel of "هـ") belongs to the mention.
+    while e < len(doc.original) and doc.original[e] in _TRAILING:
+        e += 1
+    out = doc.locate_original(s, e)
+    flags = list(dict.fromkeys(mm.flags))
+    anchor = None
+    if mm.anchored or mm.relative:
+        if doc.published_from == "received" or doc.published_at is None:
+            anchor = "received_at"
+            flags.append("anchored_to_receive_time")
+        else:
+            anchor = "published_at"
+    out.update(
+        value=_value(mm),
+        timex=mm.timex or (_iso(mm.start) if mm.gran == "day" and mm.start else _value(mm)),
+        granularity=mm.gran,
+        calendar=mm.calendar,
+        calendar_value=mm.cal_value,
+        start=_iso(mm.start) if mm.start else None,
+        end=_iso(mm.end) if mm.end else None,
+        part_of_day=mm.part,
+        relative=mm.relative,
+        anchor=anchor,
+        confidence=round(max(0.05, min(mm.conf, 1.0)), 2),
+        flags=flags,
+    )
+    return out
+
+
+def extract(doc: Doc) -> list[dict]:
+    lx = lexicon(doc.language or "und")
+    anchor = doc.published_at or doc.received_at
+    ctx = _Ctx(doc, lx, anchor)
+    found: list[_M] = []
+    for m in lx.pattern.finditer(doc.norm_folded):
+        item = _HANDLERS[m.lastgroup](m, ctx)
+        if item is not None:
+            found.append(item)
+    return [_emit(mm, ctx) for mm in _join(found, ctx)]

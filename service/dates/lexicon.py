@@ -1,0 +1,253 @@
+"""Per-language date vocabulary (service/data/dates/<lang>.json) and the one regex built from it.
+
+Each language file lists month names per calendar, weekdays, ordinals, relative words, units and
+modifiers in natural spelling.  Here every entry is normalized with `normalize_key` (the same
+folding `doc.norm_folded` has), turned into longest-first alternations, and assembled into ONE
+compiled regex per language whose top-level branches are the expression shapes we extract.
+A match's `lastgroup` names the branch (the outer group closes last); branch-local groups are
+named `<branch>_<slot>`.
+
+Adding a language = adding a JSON file with the same keys.  Unknown languages get the
+language-neutral branches only (ISO and numeric dates).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..text.normalize import normalize_key
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "dates"
+
+# Spaces between words of one expression: normalized text has plain spaces; never cross a newline
+# (title and body are separated by a blank line).
+S = " {1,3}"
+S0 = " {0,3}"
+SEP = "[ ,]{1,4}"  # between a day/month and a year: "12 November, 2023"
+
+DAY_NUM = r"(?:3[01]|[12]\d|0?[1-9])(?!\d)"
+YEAR_NUM = r"(?:1[3-9]\d\d|20\d\d)(?![\d:])"
+MONTH_NUM = r"(?:1[0-2]|0?[1-9])(?!\d)"
+EN_SUFFIX = r"(?:st|nd|rd|th)?"
+D12 = r"\d{1,2}"
+MINUTE = r"[0-5]\d"
+DECADE_NUM = r"(?:1[89]|20)?[0-9]0"
+
+
+def _alt(words, *, min_len: int = 1) -> str:
+    """Longest-first alternation of normalized words (multi-word entries match 1-3 spaces)."""
+    keys = sorted({normalize_key(w) for w in words if len(normalize_key(w)) >= min_len}, key=len, reverse=True)
+    if not keys:
+        return "(?!)"  # matches nothing: the slot is absent in this language
+    return "(?:" + "|".join(re.escape(k).replace(r"\ ", S) for k in keys) + ")"
+
+
+def _norm_map(mapping: dict) -> dict:
+    return {normalize_key(k): v for k, v in mapping.items()}
+
+
+def key(text: str) -> str:
+    """Lookup key for a matched slot (whitespace collapsed; the text is already normalized)."""
+    return " ".join(text.split())
+
+
+@dataclass
+class Lexicon:
+    language: str
+    months: dict = field(default_factory=dict)  # key -> (calendar, month)
+    ambiguous_months: set = field(default_factory=set)
+    weekdays: dict = field(default_factory=dict)  # key -> ISO weekday 0=Monday
+    ambiguous_weekdays: set = field(default_factory=set)
+    ordinals: dict = field(default_factory=dict)
+    cardinals: dict = field(default_factory=dict)
+    relative_days: dict = field(default_factory=dict)
+    parts_of_day: dict = field(default_factory=dict)
+    parts_of_day_after: dict = field(default_factory=dict)
+    tonight: dict = field(default_factory=dict)
+    now: set = field(default_factory=set)
+    units: dict = field(default_factory=dict)
+    dual_units: dict = field(default_factory=dict)
+    unit_nouns: dict = field(default_factory=dict)
+    modifiers_after: dict = field(default_factory=dict)
+    modifiers_before: dict = field(default_factory=dict)
+    ago_before: set = field(default_factory=set)
+    ago_after: set = field(default_factory=set)
+    later_before: set = field(default_factory=set)
+    later_after: set = field(default_factory=set)
+    am: set = field(default_factory=set)
+    pm: set = field(default_factory=set)
+    night_of: set = field(default_factory=set)
+    calendar_suffixes: dict = field(default_factory=dict)
+    decades: dict = field(default_factory=dict)
+    year_blockers: set = field(default_factory=set)
+    pattern: re.Pattern | None = None
+    future: re.Pattern | None = None
+    range_to: re.Pattern | None = None
+    range_from: re.Pattern | None = None
+    joiner: re.Pattern | None = None
+    prep_before: re.Pattern | None = None
+
+
+def _load_json(language: str) -> dict:
+    path = DATA_DIR / f"{language}.json"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _build(language: str) -> Lexicon:
+    data = _load_json(language)
+    lx = Lexicon(language=language)
+    for calendar, names in data.get("months", {}).items():
+        for name, month in names.items():
+            lx.months.setdefault(normalize_key(name), (calendar, month))
+    lx.ambiguous_months = {normalize_key(w) for w in data.get("ambiguous_months", [])}
+    lx.weekdays = _norm_map(data.get("weekdays", {}))
+    lx.ambiguous_weekdays = {normalize_key(w) for w in data.get("ambiguous_weekdays", [])}
+    for name in ("ordinals", "cardinals", "relative_days", "parts_of_day", "parts_of_day_after", "tonight",
+                 "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
+                 "calendar_suffixes", "decades"):
+        setattr(lx, name, _norm_map(data.get(name, {})))
+    for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
+                 "year_blockers"):
+        setattr(lx, name, {normalize_key(w) for w in data.get(name, [])})
+
+    A = {name: _alt(data.get(name, [])) for name in (
+        "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
+        "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
+        "now", "year_preps", "date_words")}
+    month = _alt(lx.months)
+    weekday = _alt(lx.weekdays)
+    ordinal = _alt(lx.ordinals)
+    cardinal = _alt(lx.cardinals)
+    units = _alt(lx.units)
+    duals = _alt(lx.dual_units)
+    unit_nouns = _alt(lx.unit_nouns)
+    mod_after = _alt(lx.modifiers_after)
+    mod_before = _alt(lx.modifiers_before)
+    reldays = _alt(lx.relative_days)
+    parts = _alt(lx.parts_of_day)
+    parts_after = _alt(lx.parts_of_day_after)
+    tonight = _alt(lx.tonight)
+    calsuf = _alt(lx.calendar_suffixes)
+    decades = _alt(lx.decades)
+    blockers = _alt(lx.year_blockers)
+    latin = language not in ("ar", "fa", "ur", "ps", "ckb")
+    day = DAY_NUM + (EN_SUFFIX if latin else r"(?:[.\-/](?= ))?")
+    # A year, optionally followed by a calendar suffix ("1445 هـ", "2023م"); the suffix must end a word.
+    year = rf"{YEAR_NUM}(?:{S0}{calsuf}(?![^\W\d_]))?"
+
+    def g(branch: str, slot: str, body: str) -> str:
+        return f"(?P<{branch}_{slot}>{body})"
+
+    # Month, optionally doubled "تشرين الثاني/نوفمبر" or "نوفمبر (تشرين الثاني)".
+    def mon(b: str) -> str:
+        return g(b, "mon", month) + rf"(?:{S0}[/(]{S0}{month}\)?)?" + (r"(?:\.(?= ?\d))?" if latin else "")
+
+    def wdpart(b: str) -> str:
+        return (rf"(?:(?:{g(b, 'night', A['night_of'])}|{A['weekday_prefixes']}){S})?"
+                + g(b, "wd", weekday) + rf"[ ,]{{1,4}}(?:(?:{A['weekday_prefixes']}|{A['date_words']}){S})?")
+
+    def yearpart(b: str) -> str:
+        return (rf"(?:{SEP}(?:{A['year_of']}{S})?(?:{A['year_words']}{S})?{g(b, 'year', year)})?")
+
+    num = rf"(?:\d{{1,3}}|{cardinal})"
+    hour = r"(?:[01]?\d|2[0-3])"
+    if latin:
+        word_start = r"\b"
+    else:
+        # Arabic-script proclitics (و ف ب ل, and وب/فب/ول/فل) glue to the first word of a date.
+        word_start = r"(?:(?<![^\W\d_])|(?<=(?<![^\W\d_])[وفبل])|(?<=(?<![^\W\d_])[وف][بل]))"
+
+    branches = {
+        # "من 12 إلى 15 نوفمبر", "12-15 November 2023", "November 12-15"
+        "drange": (rf"(?:{A['range_from']}{S})?{g('drange', 'd1', day)}{S0}{A['range_to']}{S0}{g('drange', 'd2', day)}"
+                   rf"(?:{S}{A['day_of']})?{S0}{mon('drange')}{yearpart('drange')}"
+                   + (rf"|{mon('drange2')}{S0}{g('drange2', 'd1', day)}{S0}{A['range_to']}{S0}{g('drange2', 'd2', day)}"
+                      rf"{yearpart('drange2')}" if latin else "")),
+        # "بين عامي 2019 و2021", "between 2019 and 2021"
+        "yrange": (rf"{A['range_from']}{S}(?:{A['year_words']}{S}|{A['year_preps']}{S})?{g('yrange', 'y1', year)}"
+                   rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"),
+        # "الأحد 28 نوفمبر 2023", "ليلة الجمعة 12 تشرين الثاني/نوفمبر", "الثاني عشر من نوفمبر", "12th of May"
+        "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', day)}|{g('dmy', 'ord', ordinal)})"
+                rf"(?:{S}{A['day_of']})?{S0}{mon('dmy')}{yearpart('dmy')}"),
+        # "November 12, 2023", "Monday, Jan 4th"
+        "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)})"
+                rf"(?![\d:]){yearpart('mdy')}"),
+        # "2023-11-28", "2023/11/28", "1445/05/14 هـ"
+        "ymd": (rf"(?:{wdpart('ymd')})?{g('ymd', 'y', YEAR_NUM)}(?P<ymd_sep>[-/.]){g('ymd', 'm', MONTH_NUM)}(?P=ymd_sep)"
+                rf"{g('ymd', 'd', DAY_NUM)}(?:{S0}{g('ymd', 'cal', calsuf)}(?![^\W\d_]))?"),
+        # "28/11/2023", "28.11.2023", "11/28/2023"
+        "dmyn": (rf"(?:{wdpart('dmyn')})?{g('dmyn', 'a', D12)}(?P<dmyn_sep>[-/.]){g('dmyn', 'b', D12)}"
+                 rf"(?P=dmyn_sep){g('dmyn', 'y', YEAR_NUM)}(?:{S0}{g('dmyn', 'cal', calsuf)}(?![^\W\d_]))?"),
+        # "يوم 22/04", "on 4/22": a day and month only after a date word
+        "dmn": (rf"(?:{A['weekday_prefixes']}|{A['date_words']}){S}{g('dmn', 'a', D12)}/{g('dmn', 'b', D12)}"
+                r"(?![\d/])"),
+        # "نوفمبر 2023", "شهر رمضان 1445 هـ", "November of 2023"
+        "my": rf"(?:{A['month_words']}{S})?{mon('my')}{SEP}(?:{A['year_of']}{S})?(?:{A['year_words']}{S})?{g('my', 'year', year)}",
+        # "نوفمبر الماضي", "شهر رمضان", "last November"; a bare month name only if it is unambiguous
+        "mon": (rf"(?:{g('mon', 'modb', mod_before)}{S})?(?:{g('mon', 'mw', A['month_words'])}{S})?{mon('mon')}"
+                rf"(?:{S}{g('mon', 'moda', mod_after)})?"),
+        # "منذ يومين", "قبل ثلاثة أيام", "بعد أسبوع", "two days ago", "in 3 weeks", "دو روز پیش"
+        # (a count without "ago"/"in" is a duration, not a date: one of the two is required)
+        "ago": (rf"{g('ago', 'pre', A['ago_before'] + '|' + A['later_before'])}{S}"
+                rf"(?:{g('ago', 'num', num)}{S}{g('ago', 'unit', units)}|{g('ago', 'dual', duals)}|{g('ago', 'one', units)})"
+                rf"(?!{S0}(?:\d|{A['day_of']}\b|{A['year_of']}\b))"
+                rf"|(?:{g('ago', 'num2', num)}{S}{g('ago', 'unit2', units)}|{g('ago', 'dual2', duals)}|{g('ago', 'one2', units)})"
+                rf"{S}{g('ago', 'post', A['ago_after'] + '|' + A['later_after'])}"),
+        # "الأسبوع الماضي", "هذا العام", "last week", "هفته گذشته" (a modifier is required)
+        "unit": (rf"{g('unit', 'modb', mod_before)}{S}{g('unit', 'noun', unit_nouns)}(?:{S}{g('unit', 'moda', mod_after)})?"
+                 rf"|{g('unit', 'noun2', unit_nouns)}{S}{g('unit', 'moda2', mod_after)}"),
+        # "مساء أمس", "صباح اليوم", "أول أمس", "yesterday morning", "الليلة", "tonight", "الآن"
+        "rel": (rf"(?:{g('rel', 'part', parts)}{S})?{g('rel', 'day', reldays)}(?:{S}{g('rel', 'parta', parts_after)})?"
+                rf"|{g('rel', 'tonight', tonight)}|{g('rel', 'now', A['now'])}"),
+        # "ليلة الجمعة", "يوم الأحد", "الخميس المقبل", "last Friday", "شب جمعه"
+        "wday": (rf"(?:{g('wday', 'modb', mod_before)}{S})?(?:(?:{g('wday', 'night', A['night_of'])}|"
+                 rf"{g('wday', 'pre', A['weekday_prefixes'])}){S})?{g('wday', 'wd', weekday)}"
+                 rf"(?:{S}{g('wday', 'moda', mod_after)})?"),
+        # "عام 2023", "سنة 1445 هـ", "in 2019", "2023م": a year needs a year word or a calendar suffix
+        "year": (rf"(?:{g('year', 'ctx', A['year_words'] + '|' + A['year_preps'])}{S}{g('year', 'y', year)}"
+                 rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_]))"
+                 rf"(?!{S0}(?:{blockers}|%|[-/.]\d))"),
+        # "الثمانينيات", "the 1990s", "the eighties"
+        "decade": (rf"{g('decade', 'word', decades)}|(?:the{S})?{g('decade', 'num', DECADE_NUM)}'?s\b"
+                   if latin else g('decade', 'word', decades)),
+        # "الساعة 5 مساء", "5:30 pm", "at 10 am", "الساعة الخامسة": a clock needs "الساعة"/"at",
+        # a colon, or am/pm
+        "time": (rf"(?:{g('time', 'tw', A['time_words'])}{S0}(?:{g('time', 'h', hour)}(?::{g('time', 'mi', MINUTE)}"
+                 rf"(?::{g('time', 's', MINUTE)})?)?(?!\d|[.,]\d)|{g('time', 'hw', ordinal)})"
+                 rf"|{g('time', 'h2', hour)}:{g('time', 'mi2', MINUTE)}(?::{g('time', 's2', MINUTE)})?(?![\d:])"
+                 rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)}){S0}(?=(?:{A['am']}|{A['pm']})(?![^\W\d_])))"
+                 rf"(?:{S0}(?:{g('time', 'am', A['am'])}|{g('time', 'pm', A['pm'])})(?![^\W\d_]))?"),
+    }
+    if not data:  # unknown language: only the language-neutral numeric shapes
+        branches = {k: branches[k] for k in ("ymd", "dmyn")}
+    body = "|".join(f"(?P<{name}>{rx})" for name, rx in branches.items())
+    lx.pattern = re.compile(rf"{word_start}(?:{body})(?![^\W_])")
+
+    fut = [re.escape(normalize_key(w)).replace(r"\ ", " ") for w in data.get("future_cues", [])]
+    if data.get("future_prefix_regex"):
+        fut.append(data["future_prefix_regex"])
+    lx.future = re.compile("|".join(fut)) if fut else None
+    lx.prep_before = re.compile(rf"(?<![^\W\d_]){A['year_preps']}{S}\Z") if data.get("year_preps") else None
+    lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
+    lx.range_from = re.compile(rf"(?:^|[\s(]){A['range_from']}{S}\Z")
+    # What may sit between a date and a time (or a time and a date) that belong together.
+    lx.joiner = re.compile(rf"[ ,]{{0,3}}(?:(?:{A['weekday_prefixes']}|{A['day_of']}|{A['time_words']}|في|at|on|در){S})?\Z")
+    return lx
+
+
+@lru_cache(maxsize=None)
+def lexicon(language: str) -> Lexicon:
+    """The lexicon for a language code (cached; built once per process)."""
+    return _build(language if (DATA_DIR / f"{language}.json").exists() else "und")
+
+
+# Build the shipped languages at import time so the first article does not pay for it.
+for _path in sorted(DATA_DIR.glob("*.json")):
+    lexicon(_path.stem)
