@@ -1,7 +1,9 @@
 """Bytes + Kafka headers -> RawArticle, or a DecodeError that says exactly what is wrong.
 
 Accepted: UTF-8 (a BOM is allowed) JSON objects in the common article shapes (field aliases
-below), or plain text (`content-type: text/plain`, or anything that is not a JSON object).
+below, documented in docs/sources.md), or plain text (`content-type: text/plain`, or anything
+that does not look like JSON).  Every failure is a DecodeError with a short machine-readable
+`reason`; no other exception leaves `decode()` (the agent routes DecodeErrors to the DLQ).
 """
 
 from __future__ import annotations
@@ -13,8 +15,27 @@ import orjson
 
 from .model import EnrichmentError, RawArticle
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# 2 MiB: about 1,000 times an average news article.  The pipeline keeps three offset maps
+# (8 bytes per character each), so this also bounds the memory one message can take.
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+# orjson itself stops at 1,024 levels; the enriched event nests `extra` two levels deeper and
+# orjson.dumps refuses more than 254, so anything deeper than this is rejected up front.
+MAX_JSON_DEPTH = 64
 BOM = b"\xef\xbb\xbf"
+
+# Reasons a message can be rejected (the DLQ record carries one of these).
+REASONS = (
+    "empty_message",  # Kafka tombstone (no value)
+    "too_large",  # more bytes than max_bytes
+    "unsupported_charset",  # a content-type charset other than UTF-8
+    "invalid_utf8",  # bytes are not UTF-8
+    "invalid_text",  # NUL characters in the text
+    "invalid_json",  # looks like / declared as JSON but does not parse
+    "too_deeply_nested",  # JSON nested deeper than MAX_JSON_DEPTH (or orjson's own limit)
+    "not_an_object",  # JSON value is an array, string, number ...
+    "wrong_type",  # a known field holds the wrong type (e.g. a number as the body)
+    "empty_body",  # no article text at all
+)
 
 
 class DecodeError(EnrichmentError):
@@ -31,7 +52,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "published_at": ("published_at", "publishedAt", "date_publish", "published", "pubDate",
                      "date", "datetime", "date_extracted", "thread.published"),
     "publisher": ("publisher", "source.name", "source_domain", "thread.site", "site", "source",
-                  "source_name"),
+                  "source_name", "source.id", "thread.site_full"),
     "language": ("language", "lang", "language_code"),
     "authors": ("authors", "author", "byline", "creator"),
 }
@@ -40,31 +61,50 @@ _SHAPE_MARKERS = (
     ("news-please", "maintext"), ("news-please", "date_publish"), ("newsapi", "publishedAt"),
     ("webz", "thread"), ("saudinewsnet", "date_extracted"),
 )
-# Fields read as part of a shape but not copied to `extra`.
-_CONSUMED_PARENTS = {"source", "thread"}
+_STRING_FIELDS = ("body", "title", "url", "published_at", "publisher", "language", "article_id")
 
 _PUBLISHER_FOOTER = re.compile(
     r"\n[ \t|]*(?:ناشر|منبع|الناشر|المصدر|Publisher|Source)[ \t]*[|:：][ \t]*([^\n|]{2,120}?)[ \t|]*(?:\n[ \t|]*)*\Z"
 )
+# A JSON text starts with an object/array and then a value character: `{"`, `{}`, `[{`, `[1` ...
+# Text such as "[Reuters] ..." or "{draft}" is plain text that merely starts with a bracket.
+_LOOKS_JSON = re.compile(r'\s*(?:\{\s*(?:"|\})|\[\s*(?:[\[{"\]\-0-9]|true|false|null))')
+_CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9_\-]{1,40})")
 
 
 def header_value(headers: Iterable[tuple[str, bytes]] | dict | None, name: str) -> str | None:
     if not headers:
         return None
-    items = headers.items() if isinstance(headers, dict) else headers
-    for key, value in items:
-        if key.lower() == name:
-            if isinstance(value, bytes):
-                return value.decode("utf-8", "replace")
-            return str(value)
+    try:
+        items = headers.items() if isinstance(headers, dict) else headers
+        for key, value in items:
+            if isinstance(key, bytes):
+                key = key.decode("utf-8", "replace")
+            if isinstance(key, str) and key.lower() == name and value is not None:
+                if isinstance(value, (bytes, bytearray)):
+                    return bytes(value).decode("utf-8", "replace")
+                return str(value)
+    except (TypeError, ValueError):  # malformed headers are ignored, not fatal
+        return None
     return None
 
 
 def decode(value: bytes | None, headers=None, max_bytes: int = DEFAULT_MAX_BYTES) -> RawArticle:
     if value is None:
         raise DecodeError("message has no value (tombstone)", reason="empty_message")
+    if isinstance(value, str):
+        value = value.encode("utf-8", "surrogatepass")
+    elif isinstance(value, (bytearray, memoryview)):
+        value = bytes(value)
+    elif not isinstance(value, bytes):
+        raise DecodeError(f"message value is a {type(value).__name__}, expected bytes", reason="wrong_type")
     if len(value) > max_bytes:
         raise DecodeError(f"message is {len(value)} bytes, limit is {max_bytes}", reason="too_large")
+    content_type = (header_value(headers, "content-type") or "").lower()
+    charset = _CHARSET.search(content_type)
+    if charset and charset.group(1).replace("_", "-") not in ("utf-8", "utf8", "us-ascii", "ascii"):
+        raise DecodeError(f"charset {charset.group(1)!r} is not supported, send UTF-8",
+                          reason="unsupported_charset")
     if value.startswith(BOM):
         value = value[len(BOM):]
     try:
@@ -72,15 +112,13 @@ def decode(value: bytes | None, headers=None, max_bytes: int = DEFAULT_MAX_BYTES
     except UnicodeDecodeError as exc:
         raise DecodeError(f"not valid UTF-8: {exc.reason} at byte {exc.start}", reason="invalid_utf8") from None
     if "\x00" in text:
-        raise DecodeError("text contains NUL characters", reason="invalid_text")
-    content_type = (header_value(headers, "content-type") or "").lower()
-    stripped = text.lstrip()
+        raise DecodeError(f"text contains a NUL character at {text.index(chr(0))}", reason="invalid_text")
+    if not text.strip():
+        raise DecodeError("message is empty", reason="empty_body")
     if "text/plain" in content_type:
         return decode_plain_text(text)
-    if "json" in content_type or stripped.startswith(("{", "[")):
+    if "json" in content_type or _LOOKS_JSON.match(text):
         return decode_json(text)
-    if not stripped:
-        raise DecodeError("message is empty", reason="empty_body")
     return decode_plain_text(text)
 
 
@@ -88,61 +126,118 @@ def decode_json(text: str) -> RawArticle:
     try:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise DecodeError(f"JSON nested too deeply: {exc}", reason="too_deeply_nested") from None
         raise DecodeError(f"invalid JSON: {exc}", reason="invalid_json") from None
     if not isinstance(obj, dict):
         raise DecodeError(f"JSON value is a {type(obj).__name__}, expected an object", reason="not_an_object")
+    _check_depth(obj)
     return article_from_mapping(obj)
 
 
+def _check_depth(obj: Any) -> None:
+    """Iterative (no recursion) depth check; articles are small objects so this is cheap."""
+    stack = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise DecodeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", reason="too_deeply_nested")
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, (dict, list)) and child:
+                stack.append((child, depth + 1))
+
+
 def article_from_mapping(obj: dict[str, Any]) -> RawArticle:
-    used: set[str] = set()
+    """Map a decoded JSON object (any known shape) to a RawArticle; unknown fields go to `extra`."""
+    if not isinstance(obj, dict):
+        raise DecodeError(f"expected an object, got {type(obj).__name__}", reason="not_an_object")
+    used: set[str] = set()  # dotted paths read into RawArticle fields
     fields: dict[str, Any] = {}
     for name, aliases in _ALIASES.items():
         for alias in aliases:
             found = _lookup(obj, alias)
-            if found is None or found == "" or found == []:
+            if found is None or found == "" or found == [] or found == {}:
                 continue
             if name == "publisher" and isinstance(found, dict):
                 continue  # an object under "source" is read through "source.name"
+            if name == "published_at" and isinstance(found, (int, float)) and not isinstance(found, bool):
+                found = repr(found)  # epoch seconds or milliseconds; parsed by the source stage
+            if name == "article_id" and isinstance(found, int) and not isinstance(found, bool):
+                found = str(found)
+            if name == "body" and isinstance(found, list) and found and all(isinstance(p, str) for p in found):
+                found = "\n".join(found)  # a list of paragraphs
             fields[name] = found
-            used.add(alias.split(".")[0])
+            used.add(alias)
             break
     body = fields.get("body")
     if body is None:
         raise DecodeError("no article text: expected one of " + ", ".join(_ALIASES["body"]), reason="empty_body")
-    for name in ("body", "title", "url", "published_at", "publisher", "language", "article_id"):
+    for name in _STRING_FIELDS:
         if name in fields and not isinstance(fields[name], str):
-            if name == "article_id" and isinstance(fields[name], int) and not isinstance(fields[name], bool):
-                fields[name] = str(fields[name])
-            else:
-                raise DecodeError(f"field for {name!r} must be a string, got {type(fields[name]).__name__}",
-                                  reason="wrong_type")
+            raise DecodeError(f"field for {name!r} must be a string, got {type(fields[name]).__name__}",
+                              reason="wrong_type")
     if not body.strip():
         raise DecodeError("article body is empty", reason="empty_body")
-    authors = fields.get("authors", [])
-    if isinstance(authors, str):
-        authors = [authors]
-    elif not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
-        raise DecodeError("authors must be a string or a list of strings", reason="wrong_type")
+    if "\x00" in body or "\x00" in (fields.get("title") or ""):
+        raise DecodeError("text contains a NUL character", reason="invalid_text")
+    authors = _authors(fields.get("authors", []))
     shape = "generic"
     for candidate, marker in _SHAPE_MARKERS:
         if marker in obj:
             shape = candidate
             break
-    extra = {k: v for k, v in obj.items() if k not in used and k not in _CONSUMED_PARENTS}
+    title = fields.get("title")
     return RawArticle(
         body=body,
-        title=fields.get("title"),
+        title=title if title and title.strip() else None,
         article_id=fields.get("article_id"),
         url=fields.get("url"),
         published_at=fields.get("published_at"),
         publisher=fields.get("publisher"),
         language=fields.get("language"),
-        authors=[a.strip() for a in authors if a.strip()],
+        authors=authors,
         format="application/json",
         shape=shape,
-        extra=extra,
+        extra=_unused(obj, used),
     )
+
+
+def _authors(value: Any) -> list[str]:
+    """A string, a list of strings, or a list of {"name": ...} objects (some CMS exports)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise DecodeError("authors must be a string or a list of strings", reason="wrong_type")
+    out = []
+    for item in value:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            item = item["name"]
+        if not isinstance(item, str):
+            raise DecodeError("authors must be a string or a list of strings", reason="wrong_type")
+        if item.strip():
+            out.append(item.strip())
+    return out
+
+
+def _unused(obj: dict[str, Any], used: set[str]) -> dict[str, Any]:
+    """Everything not read into a RawArticle field, nested objects minus the keys we read."""
+    nested_used: dict[str, set[str]] = {}
+    for path in used:
+        if "." in path:
+            parent, child = path.split(".", 1)
+            nested_used.setdefault(parent, set()).add(child)
+    extra: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key in used:
+            continue
+        if key in nested_used and isinstance(value, dict):
+            rest = {k: v for k, v in value.items() if k not in nested_used[key]}
+            if rest:
+                extra[key] = rest
+            continue
+        extra[key] = value
+    return extra
 
 
 def _lookup(obj: dict[str, Any], path: str) -> Any:
@@ -165,7 +260,9 @@ def decode_plain_text(text: str) -> RawArticle:
     title_end = len(text[start:line_end].rstrip(" \t\r|"))
     publisher = None
     footer = None
-    m = _PUBLISHER_FOOTER.search(text)
+    # Only the tail can hold the footer: bounding the search keeps a 2 MB body cheap.
+    tail_from = max(0, len(text) - 400)
+    m = _PUBLISHER_FOOTER.search(text, tail_from)
     if m and m.start() > line_end:
         publisher = m.group(1).strip()
         footer = (m.start() + 1, len(text))

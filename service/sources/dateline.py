@@ -1,0 +1,119 @@
+"""The dateline: place (and agency) that open an article, `الرياض - واس`, `TEHRAN (Reuters) -`,
+`علي القرني- سبق- الرياض:`, `لندن: …`; or the same in a byline field (`واس - أبها`).
+
+The layout decides, not a gazetteer: one to four short segments separated by `-`, `:` or `/`
+before the text starts, or `PLACE[, date] (AGENCY) -`.  A segment that names a registry outlet
+is the agency; a segment found in dateline_places.json is the place; a segment that is an
+author's name is the reporter.  Without an agency, a known place is required, so an opening
+like `قال الوزير:` is never taken for a dateline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ..text.normalize import normalize_key
+from .registry import DATA_DIR, REGISTRY, Outlet
+
+with (DATA_DIR / "dateline_places.json").open(encoding="utf-8") as _fh:
+    _PLACES: dict[str, str] = {}
+    for _p in json.load(_fh)["places"]:
+        for _name in [_p["en"], *_p["ar"], *_p["fa"]]:
+            _PLACES[normalize_key(_name)] = _p["en"]
+
+# PLACE[, date] (AGENCY) -   (the wire-service form; also Arabic: طهران (رويترز) -)
+_WIRE = re.compile(
+    r"\s{0,5}(?P<place>[^\W\d_][^\n()\-:,]{0,40}?)\s{0,3}(?:,(?P<date>[^\n()]{1,40}?))?"
+    r"\s{0,3}\((?P<agency>[^()\n]{1,40})\)\s{0,3}(?:[-:/]|\Z)"
+)
+# A text dateline closes with ":" "/" or the end of its line, within this many characters.
+_TERMINATOR = re.compile(r"[:/\n]")
+_HEAD_CHARS = 120
+_SPLIT = re.compile(r"\s{0,3}[-:/]\s{0,3}")
+_NOT_IN_SEGMENT = re.compile(r"[,!?()\[\]]")
+# NAME (PLACE) bylines: `عبدالرحمن المصباحي (جدة)`
+_PAREN_BYLINE = re.compile(r"\s{0,3}(?P<name>[^()\n]{2,60}?)\s{0,3}\((?P<inner>[^()\n]{2,40})\)\s{0,3}\Z")
+_MAX_SEGMENT_WORDS = 4
+_QUOTES = "\"'«»“”"
+
+
+def place_name(text: str) -> str | None:
+    return _PLACES.get(normalize_key(text.strip(_QUOTES + " ")))
+
+
+def _agency(text: str) -> Outlet | None:
+    """A segment naming an outlet; a name that is also a place (الرياض) stays a place."""
+    text = text.strip(_QUOTES + " .")
+    form = REGISTRY.lookup_form(text)
+    if form is None or (form.ambiguous and place_name(text)):
+        return None
+    return form.outlet
+
+
+def parse(head: str, authors: list[str] | None = None, byline: bool = False) -> dict | None:
+    """Parse a dateline at the start of `head`.  Returns {"place", "place_known", "agency_id",
+    "agency", "reporter", "end"} with `end` = where the dateline stops in `head`, or None."""
+    author_keys = {normalize_key(a) for a in authors or ()}
+    m = _WIRE.match(head)
+    if m and len(m.group("place").split()) <= _MAX_SEGMENT_WORDS:
+        outlet = _agency(m.group("agency"))
+        place = m.group("place").strip()
+        if outlet is not None or place_name(place) or place.isupper():
+            return _result(place, outlet, m.group("agency").strip(), None, m.end())
+    if byline:
+        m = _PAREN_BYLINE.match(head)
+        if m:
+            inner, name = m.group("inner").strip(), m.group("name").strip()
+            outlet = _agency(inner)
+            if outlet is not None:
+                return _result(None, outlet, inner, name, m.end())
+            if place_name(inner):
+                return _result(inner, None, None, name, m.end())
+    if byline:
+        seg_text, end = head, len(head)
+    else:
+        t = _TERMINATOR.search(head, 0, _HEAD_CHARS)
+        if t is None:
+            return None
+        seg_text, end = head[:t.start()], t.end()
+    if not seg_text.strip() or _NOT_IN_SEGMENT.search(seg_text):
+        return None
+    segs = [s.strip(_QUOTES + " ") for s in _SPLIT.split(seg_text.strip())]
+    segs = [s for s in segs if s]
+    if not segs or len(segs) > 4 or any(len(s.split()) > _MAX_SEGMENT_WORDS for s in segs):
+        return None
+    outlet, agency_text, places, others = None, None, [], []
+    for seg in segs:
+        found = _agency(seg) if outlet is None else None
+        if found is not None:
+            outlet, agency_text = found, seg
+        elif place_name(seg):
+            places.append(seg)
+        elif normalize_key(seg) not in author_keys:
+            others.append(seg)
+        # an author's own name is the reporter; it says nothing about the place
+    if outlet is None and not places:
+        if len(segs) == 1 and segs[0].isupper() and segs[0].isascii():
+            places = segs  # "LONDON -"
+        else:
+            return None
+    if places:
+        place = places[-1]
+        reporter = others[0] if others else None
+    elif len(others) == 1:
+        place, reporter = others[0], None  # "X - واس": the other segment is the place
+    elif others:
+        place, reporter = others[-1], others[0]  # "reporter - agency - place"
+    else:
+        place, reporter = None, None
+    if reporter is None:
+        reporter = next((s for s in segs if normalize_key(s) in author_keys), None)
+    return _result(place, outlet, agency_text, reporter, end)
+
+
+def _result(place, outlet, agency_text, reporter, end) -> dict:
+    return {"place": place, "place_known": bool(place and place_name(place)),
+            "place_en": place_name(place) if place else None,
+            "agency_id": outlet.id if outlet else None, "agency": agency_text,
+            "reporter": reporter, "end": end}
