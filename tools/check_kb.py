@@ -68,6 +68,8 @@ COMMON_WORDS = {
         # Deif = guest, Hayya = snake, Mishal = torch, Nakhala = bran, Arafat = the mountain, Bennett = girl
         "الصدر", "المالكي", "مالکی", "الجعفري", "السوداني", "الشرع", "الضيف", "الحية", "مشعل",
         "النخالة", "عرفات", "بنت", "اسد", "الحكيم", "المهندس", "الراعي",
+        # Sarraj = lamp, Menfi = exiled, Bashir = herald, Burhan = proof, Muttaqi = pious, Cologne
+        "السراج", "المنفي", "البشير", "البرهان", "برهان", "متقي", "كولن",
     ) if w
 }
 
