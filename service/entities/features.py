@@ -119,7 +119,13 @@ def gazetteer_words(lang_codes: tuple[str, ...] = ("ar", "fa", "en")) -> dict[st
     if not KB_DIR.is_dir():
         return out
     for path in sorted(KB_DIR.iterdir()):
-        if path.suffix not in (".jsonl", ".json"):
+        if path.suffix == ".tsv":
+            for etype, name in _tsv_names(path):
+                words = normalize_key(name).split()
+                for i, word in enumerate(words):
+                    out.setdefault(word, set()).add(f"{etype}:{'B' if i == 0 else 'I'}")
+            continue
+        if path.suffix not in (".jsonl", ".json") or path.stem == "triggers":
             continue
         try:
             records = _read_records(path)
@@ -136,6 +142,25 @@ def gazetteer_words(lang_codes: tuple[str, ...] = ("ar", "fa", "en")) -> dict[st
                 for i, word in enumerate(words):
                     out.setdefault(word, set()).add(f"{etype}:{'B' if i == 0 else 'I'}")
     return out
+
+
+def _tsv_names(path: Path):
+    """Names in the KB's TSV files: cities (LOC), country aliases (LOC), demonyms (DEM)."""
+    stem = path.stem
+    for line in path.read_text("utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if stem == "cities" and len(cols) >= 4:
+            yield "LOC", cols[3]
+            for col in cols[4:6]:
+                for name in col.split("|"):
+                    if name:
+                        yield "LOC", name
+        elif stem == "country_aliases" and len(cols) >= 3:
+            yield "LOC", cols[2]
+        elif stem == "demonyms" and len(cols) >= 3:
+            yield "DEM", cols[2]
 
 
 def _read_records(path: Path) -> list:
