@@ -70,6 +70,8 @@ COMMON_WORDS = {
         "النخالة", "عرفات", "بنت", "اسد", "الحكيم", "المهندس", "الراعي",
         # Sarraj = lamp, Menfi = exiled, Bashir = herald, Burhan = proof, Muttaqi = pious, Cologne
         "السراج", "المنفي", "البشير", "البرهان", "برهان", "متقي", "كولن",
+        # Lula = "if not for", Merz = border (fa), Cameron = Cameroon
+        "لولا", "مرز", "كاميرون", "کامرون",
     ) if w
 }
 
