@@ -71,7 +71,7 @@ COMMON_WORDS = {
         # Sarraj = lamp, Menfi = exiled, Bashir = herald, Burhan = proof, Muttaqi = pious, Cologne
         "السراج", "المنفي", "البشير", "البرهان", "برهان", "متقي", "كولن",
         # Lula = "if not for", Merz = border (fa), Cameron = Cameroon
-        "لولا", "مرز", "كاميرون", "کامرون",
+        "لولا", "مرز", "كاميرون", "کامرون", "محرز",
     ) if w
 }
 
