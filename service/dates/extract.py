@@ -43,6 +43,7 @@ class _M:
     flags: list = field(default_factory=list)
     part: str | None = None
     clock: tuple | None = None  # (h, m, s) for times
+    clock2: tuple | None = None  # end of a time range
     kind: str = ""  # branch name
 
 
@@ -74,7 +75,8 @@ class _Ctx:
 # ---------------------------------------------------------------- helpers
 
 def _g(m: re.Match, branch: str, slot: str) -> str | None:
-    return m.group(f"{branch}_{slot}")
+    name = f"{branch}_{slot}"
+    return m.group(name) if name in m.re.groupindex else None
 
 
 def _iso(d: date) -> str:
@@ -201,12 +203,13 @@ def _weekday_of(lx: Lexicon, raw: str | None) -> int | None:
 
 def _date_branch(m: re.Match, ctx: _Ctx, b: str) -> _M | None:
     lx = ctx.lx
-    mon = _month_lookup(lx, _g(m, b, "mon"))
     day = _day_value(lx, m, b)
+    rel = _relmon(m, ctx, b)
+    mon = rel or (_month_lookup(lx, _g(m, b, "mon")) if _g(m, b, "mon") else None)
     if mon is None or day is None:
         return None
-    cal, month = mon
-    year, suf_cal = _year_value(_g(m, b, "year"), lx)
+    cal, month = mon[:2]
+    year = mon[2] if rel else _year_value(_g(m, b, "year"), lx)[0]
     s, e = m.span()
     flags: list = []
     res = _resolve_day(ctx, cal, month, day, year, s, e, flags)
@@ -217,6 +220,8 @@ def _date_branch(m: re.Match, ctx: _Ctx, b: str) -> _M | None:
     night = bool(_g(m, b, "night"))
     _weekday_check(flags, d, wd, night)
     timex = (f"{y:04d}" if year is not None else "XXXX") + f"-{month:02d}-{day:02d}"
+    if rel:  # "20 من الشهر المقبل": resolved against publication, so the TIMEX is concrete
+        return _M(s, e, "day", d, d, _iso(d), relative=True, anchored=True, conf=0.85, flags=flags, kind=b)
     if cal != C.GREGORIAN:
         timex = _iso(d) if year is not None else timex  # TIMEX3 is Gregorian; keep the Hijri in calendar_value
         if year is None:
@@ -227,6 +232,21 @@ def _date_branch(m: re.Match, ctx: _Ctx, b: str) -> _M | None:
     out = _M(s, e, "day", d, d, timex, calendar=cal, cal_value=_cal_value(cal, y, month, day),
              anchored=year is None, conf=conf, flags=flags, kind=b, part="NI" if night else None)
     return out
+
+
+def _relmon(m: re.Match, ctx: _Ctx, b: str) -> tuple[str, int, int] | None:
+    """(calendar, month, year) of "الشهر المقبل"/"this month" in a date branch, or None."""
+    if f"{b}_rmodb" not in m.re.groupindex or ctx.ref is None:
+        return None
+    modb, moda = _g(m, b, "rmodb"), _g(m, b, "rmoda")
+    if not (modb or moda):
+        return None
+    lx = ctx.lx
+    shift = lx.modifiers_before.get(key(modb)) if modb else lx.modifiers_after.get(key(moda))
+    if shift is None:
+        return None
+    d = _add_months(ctx.ref.replace(day=1), shift)
+    return C.GREGORIAN, d.month, d.year
 
 
 def _dmy(m, ctx):
@@ -589,13 +609,10 @@ def _decade(m, ctx):
               conf=0.75, flags=flags, kind="decade")
 
 
-def _time(m, ctx):
+def _clock(m: re.Match, ctx: _Ctx, b: str, i: str) -> tuple[int, int, int, bool] | None:
+    """(hour, minute, second, has_am_pm) from the clock slots `<b>_h<i>`, `<b>_hw<i>`, ... or None."""
     lx = ctx.lx
-    h = _g(m, "time", "h") or _g(m, "time", "h2") or _g(m, "time", "h3")
-    hw = _g(m, "time", "hw") or _g(m, "time", "hw3")
-    mi = _g(m, "time", "mi") or _g(m, "time", "mi2") or "0"
-    sec = _g(m, "time", "s") or _g(m, "time", "s2") or "0"
-    am, pm, tw = _g(m, "time", "am"), _g(m, "time", "pm"), _g(m, "time", "tw")
+    h, hw = _g(m, b, "h" + i), _g(m, b, "hw" + i)
     if h is not None:
         hour = int(h)
     elif hw:
@@ -604,32 +621,100 @@ def _time(m, ctx):
             return None
     else:
         return None
-    ampm = am or pm
-    # A one-letter "ص"/"م" after a bare number is too often a unit (م = metre): demand "الساعة".
-    if ampm and len(key(ampm)) == 1 and not tw:
-        return None
+    minute = int(_g(m, b, "mi" + i) or 0)
+    sec = int(_g(m, b, "s" + i) or 0)
+    frac = _g(m, b, "frac" + i) if f"{b}_frac{i}" in m.re.groupindex else None
+    mins = _g(m, b, "mins" + i) if f"{b}_mins{i}" in m.re.groupindex else None
+    if frac:
+        delta = lx.time_fractions.get(key(frac), 0)
+        if delta < 0:  # "الثامنة إلا ربع" = 7:45
+            hour, minute = (hour - 1) % 24, 60 + delta
+        else:
+            minute = delta
+    elif mins:
+        minute = int(mins)
+        if minute > 59:
+            return None
+    am, pm = _g(m, b, "am" + i), _g(m, b, "pm" + i)
     if pm and hour < 12:
         hour += 12
     if am and hour == 12:
         hour = 0
+    return hour, minute, sec, bool(am or pm)
+
+
+def _timex_clock(c: tuple) -> str:
+    h, mi, sec = c[:3]
+    return f"T{h:02d}:{mi:02d}" + (f":{sec:02d}" if sec else "")
+
+
+def _time(m, ctx):
     s, e = m.span()
-    clock = (hour, int(mi), int(sec))
-    timex = f"T{hour:02d}:{int(mi):02d}" + (f":{int(sec):02d}" if int(sec) else "")
-    return _M(s, e, "time", None, None, timex, conf=0.8, clock=clock, kind="time")
+    if _g(m, "time", "hc") is not None:
+        c = _clock(m, ctx, "time", "c")
+    elif _g(m, "time", "h3") is not None or _g(m, "time", "hw3") is not None:
+        c = _clock(m, ctx, "time", "3")
+        ampm = _g(m, "time", "am3") or _g(m, "time", "pm3")
+        # A one-letter "ص"/"م" after a bare number is too often a unit (م = metre): demand "الساعة".
+        if c is None or len(key(ampm)) == 1:
+            return None
+    else:
+        c = _clock(m, ctx, "time", "")
+    if c is None:
+        return None
+    return _M(s, e, "time", None, None, _timex_clock(c), conf=0.8, clock=c[:3], kind="time")
+
+
+def _trange(m, ctx):
+    c1, c2 = _clock(m, ctx, "trange", "1"), _clock(m, ctx, "trange", "2")
+    if c1 is None or c2 is None:
+        return None
+    marked = (_g(m, "trange", "tw1") or _g(m, "trange", "tw2") or c1[3] or c2[3]
+              or _g(m, "trange", "mi1") or _g(m, "trange", "mi2"))
+    if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time
+        return None
+    if c2[3] and not c1[3] and c2[0] >= 12 and c1[0] + 12 <= c2[0]:
+        c1 = (c1[0] + 12, c1[1], c1[2], True)  # "من 5 إلى 6 مساء": the pm covers both ends
+    s, e = m.span()
+    out = _M(s, e, "interval", None, None, f"({_timex_clock(c1)},{_timex_clock(c2)})", conf=0.75,
+             clock=c1[:3], kind="trange")
+    out.value = f"{_timex_clock(c1)}/{_timex_clock(c2)}"
+    out.part = None
+    out.clock2 = c2[:3]
+    return out
+
+
+def _qtr(m, ctx):
+    q = ctx.lx.ordinals_quarter.get(key(_g(m, "qtr", "ord") or _g(m, "qtr", "ord2") or "")) or (
+        int(_g(m, "qtr", "qn")) if _g(m, "qtr", "qn") else None)
+    if not q:
+        return None
+    s, e = m.span()
+    out = _M(s, e, "quarter", None, None, f"XXXX-Q{q}", conf=0.6, kind="qtr")
+    out.clock = (q,)
+    return out
+
+
+def _pp(m, ctx):
+    s, e = m.span()
+    out = _M(s, e, "pp", None, None, "", kind="pp")
+    out.part = ctx.lx.period_parts.get(key(_g(m, "pp", "w")))
+    return out
 
 
 def _drange(m, ctx):
     lx = ctx.lx
-    b = "drange" if _g(m, "drange", "mon") else "drange2"
-    mon = _month_lookup(lx, _g(m, b, "mon"))
+    b = "drange" if _g(m, "drange", "d1") else "drange2"
+    rel = _relmon(m, ctx, b)
+    mon = rel or (_month_lookup(lx, _g(m, b, "mon")) if _g(m, b, "mon") else None)
     if mon is None:
         return None
-    cal, month = mon
+    cal, month = mon[:2]
     d1 = int(re.sub(r"\D", "", _g(m, b, "d1"))[:2])
     d2 = int(re.sub(r"\D", "", _g(m, b, "d2"))[:2])
     if d2 <= d1:
         return None
-    year, _ = _year_value(_g(m, b, "year"), lx)
+    year = mon[2] if rel else _year_value(_g(m, b, "year"), lx)[0]
     s, e = m.span()
     flags: list = []
     res1 = _resolve_day(ctx, cal, month, d1, year, s, e, flags)
@@ -664,19 +749,21 @@ def _yrange(m, ctx):
 _HANDLERS = {
     "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
-    "decade": _decade, "time": _time,
+    "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp,
 }
 
 
 # ---------------------------------------------------------------- joining neighbours
 
 _DATE_LIKE = {"day"}
-_RANGE_KINDS = {"day", "month", "year", "week"}
+_RANGE_KINDS = {"day", "month", "year", "week", "quarter"}
+
+
+_NARROW_GAP = re.compile(r"[ \-]{0,3}(?:(?:من|of|in|في|از) {1,3})?\Z")
 
 
 def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
-    if len(items) < 2:
-        return items
+    """Merge neighbours that form one expression; drop helpers that found no partner."""
     lx, text = ctx.lx, ctx.text
     out: list[_M] = []
     i = 0
@@ -685,43 +772,105 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
         b = items[i + 1] if i + 1 < len(items) else None
         if b is not None and b.s - a.e <= 40:
             gap = text[a.e:b.s]
-            # A date and a clock time next to each other are one datetime.
-            if (a.gran in _DATE_LIKE and b.gran == "time") or (a.gran == "time" and b.gran in _DATE_LIKE):
-                if lx.joiner.match(gap) or re.fullmatch(r"[ ,]{0,3}", gap):
-                    out.append(_datetime(a, b, ctx))
-                    i += 2
-                    continue
-            # "من 12 نوفمبر إلى 3 ديسمبر", "between 2019 and 2021", "from Monday to Friday"
-            if a.gran == b.gran and a.gran in _RANGE_KINDS and a.start and b.start and a.start < b.start:
-                to = lx.range_to.match(gap)
-                if to and to.end() == len(gap):
-                    head = text[max(0, a.s - 12):a.s]
-                    frm = lx.range_from.search(head)
-                    connector = gap.strip()
-                    if frm or connector not in ("و", "and", "&"):
-                        start = a.s
-                        if frm:  # include the "من"/"between" that opens the range
-                            lead = frm.start() + (1 if head[frm.start()] in " (\t\n" else 0)
-                            start = a.s - len(head) + lead
-                        out.append(_interval(a, b, start))
-                        i += 2
-                        continue
-        out.append(a)
+            merged = _pair(a, b, gap, ctx)
+            if merged is not None:
+                items[i + 1] = merged  # it may join the next one too ("الساعة 5 ... يوم 12 ... عام")
+                i += 1
+                continue
+        if a.gran == "quarter" and a.start is None:  # "الربع الثالث" alone: this year's or last year's
+            a = _quarter(a, None, ctx)
+        if a is not None and a.gran != "pp":
+            out.append(a)
         i += 1
     return out
 
 
-def _datetime(a: _M, b: _M, ctx: _Ctx) -> _M:
-    day, tm = (a, b) if a.gran != "time" else (b, a)
-    h, mi, sec = tm.clock
-    stamp = datetime(day.start.year, day.start.month, day.start.day, h, mi, sec, tzinfo=ctx.anchor.tzinfo if ctx.anchor else None)
-    base = day.timex.split("T")[0] if day.timex else _iso(day.start)
-    out = _M(min(a.s, b.s), max(a.e, b.e), "datetime", day.start, day.start, base + tm.timex,
+def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
+    lx, text = ctx.lx, ctx.text
+    # "مطلع الشهر المقبل", "أواخر 2015", "early next week"
+    if a.gran == "pp" and b.gran in ("month", "year", "week") and _NARROW_GAP.match(gap):
+        return _narrow(a, b)
+    # "الربع الثالث من عام 2016"
+    if a.gran == "quarter" and a.start is None and b.gran == "year" and _NARROW_GAP.match(gap):
+        return _quarter(a, b, ctx)
+    # A date and a clock time next to each other are one datetime (or datetime range).
+    joinable = lx.joiner.match(gap) or re.fullmatch(r"[ ,]{0,3}", gap)
+    if joinable and b.s - a.e <= 25:
+        if a.gran == "day" and b.kind in ("time", "trange"):
+            return _datetime(a, b, ctx)
+        if a.kind in ("time", "trange") and b.gran == "day":
+            return _datetime(b, a, ctx)
+    # "من 12 نوفمبر إلى 3 ديسمبر", "between 2019 and 2021", "from Monday to Friday"
+    if a.gran == b.gran and a.gran in _RANGE_KINDS and a.start and b.start and a.start < b.start and a.kind != "pp":
+        to = lx.range_to.match(gap)
+        if to and to.end() == len(gap):
+            head = text[max(0, a.s - 12):a.s]
+            frm = lx.range_from.search(head)
+            if frm or gap.strip() not in ("و", "and", "&"):
+                start = a.s
+                if frm:  # include the "من"/"between" that opens the range
+                    lead = frm.start() + (1 if head[frm.start()] in " (\t\n" else 0)
+                    start = a.s - len(head) + lead
+                return _interval(a, b, start)
+    return None
+
+
+def _narrow(pp: _M, b: _M) -> _M:
+    """Early/mid/late part of a month, year or week: halves (a week: Mon-Wed / Thu-Sun)."""
+    days = (b.end - b.start).days + 1
+    if b.gran == "week":
+        first, last = {"early": (0, 2), "mid": (1, 3), "late": (3, 6)}[pp.part]
+    else:
+        half = days // 2
+        first, last = {"early": (0, half - 1), "mid": (days // 4, days - days // 4 - 1), "late": (half, days - 1)}[pp.part]
+    out = _M(pp.s, b.e, "interval", b.start + timedelta(days=first), b.start + timedelta(days=last), b.timex,
+             calendar=b.calendar, cal_value=b.cal_value, relative=b.relative, anchored=b.anchored,
+             conf=b.conf - 0.1, flags=b.flags + [f"mod_{pp.part}"], kind="pp")
+    return out
+
+
+def _quarter(q: _M, year: _M | None, ctx: _Ctx) -> _M | None:
+    n = q.clock[0]
+    if year is not None:
+        if year.calendar != C.GREGORIAN:
+            return None
+        y, flags, anchored = year.start.year, list(year.flags), year.anchored or year.relative
+    else:
+        if ctx.ref is None:
+            return None
+        y, flags, anchored = ctx.ref.year, ["year_inferred"], True
+        if date(y, 3 * n - 2, 1) > ctx.ref:
+            y -= 1
+    first = date(y, 3 * n - 2, 1)
+    last = _add_months(first, 3) - timedelta(days=1)
+    return _M(q.s, year.e if year else q.e, "quarter", first, last, f"{y:04d}-Q{n}", relative=year.relative if year else False,
+              anchored=anchored, conf=0.8 if year else 0.6, flags=flags, kind="qtr")
+
+
+def _datetime(day: _M, tm: _M, ctx: _Ctx) -> _M:
+    tz = ctx.anchor.tzinfo if ctx.anchor else None
+
+    def stamp(c: tuple) -> datetime:
+        h = c[0]
+        if day.part in ("EV", "NI", "AF") and h < 12:  # "الليلة في 7" is 19:00
+            h += 12
+        return datetime(day.start.year, day.start.month, day.start.day, h, c[1], c[2], tzinfo=tz)
+
+    base = day.timex.split("T")[0] if day.timex and not day.timex.startswith("(") else _iso(day.start)
+    s, e = min(day.s, tm.s), max(day.e, tm.e)
+    flags = list(day.flags) + (["timezone_assumed"] if tz else [])
+    if tm.clock2 is not None:  # a time range on that day
+        t1, t2 = stamp(tm.clock), stamp(tm.clock2)
+        out = _M(s, e, "interval", day.start, day.start, f"({base}{_timex_clock(tm.clock)},{base}{_timex_clock(tm.clock2)})",
+                 calendar=day.calendar, cal_value=day.cal_value, relative=day.relative, anchored=day.anchored,
+                 conf=min(day.conf, tm.conf), flags=flags, kind="datetime")
+        out.value = f"{t1.isoformat(timespec='seconds')}/{t2.isoformat(timespec='seconds')}"
+        return out
+    t = stamp(tm.clock)
+    out = _M(s, e, "datetime", day.start, day.start, base + _timex_clock((t.hour, t.minute, t.second)),
              calendar=day.calendar, cal_value=day.cal_value, relative=day.relative, anchored=day.anchored,
-             conf=min(day.conf, tm.conf), flags=list(day.flags), kind="datetime")
-    out.value = stamp.isoformat(timespec="seconds")
-    if ctx.anchor is not None:
-        out.flags.append("timezone_assumed")
+             conf=min(day.conf, tm.conf), flags=flags, kind="datetime")
+    out.value = t.isoformat(timespec="seconds")
     return out
 
 

@@ -84,6 +84,9 @@ class Lexicon:
     calendar_suffixes: dict = field(default_factory=dict)
     decades: dict = field(default_factory=dict)
     year_blockers: set = field(default_factory=set)
+    time_fractions: dict = field(default_factory=dict)
+    period_parts: dict = field(default_factory=dict)
+    ordinals_quarter: dict = field(default_factory=dict)
     pattern: re.Pattern | None = None
     future: re.Pattern | None = None
     range_to: re.Pattern | None = None
@@ -111,7 +114,7 @@ def _build(language: str) -> Lexicon:
     lx.ambiguous_weekdays = {normalize_key(w) for w in data.get("ambiguous_weekdays", [])}
     for name in ("ordinals", "cardinals", "relative_days", "parts_of_day", "parts_of_day_after", "tonight",
                  "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
-                 "calendar_suffixes", "decades"):
+                 "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers"):
@@ -120,7 +123,7 @@ def _build(language: str) -> Lexicon:
     A = {name: _alt(data.get(name, [])) for name in (
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
-        "now", "year_preps", "date_words")}
+        "now", "year_preps", "date_words", "minute_words", "quarter_words")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -137,6 +140,10 @@ def _build(language: str) -> Lexicon:
     calsuf = _alt(lx.calendar_suffixes)
     decades = _alt(lx.decades)
     blockers = _alt(lx.year_blockers)
+    fracs = _alt(lx.time_fractions)
+    pparts = _alt(lx.period_parts)
+    qords = _alt(lx.ordinals_quarter)
+    month_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "month"])
     latin = language not in ("ar", "fa", "ur", "ps", "ckb")
     day = DAY_NUM + (EN_SUFFIX if latin else r"(?:[.\-/](?= ))?")
     # A year, optionally followed by a calendar suffix ("1445 هـ", "2023م"); the suffix must end a word.
@@ -149,6 +156,10 @@ def _build(language: str) -> Lexicon:
     def mon(b: str) -> str:
         return g(b, "mon", month) + rf"(?:{S0}[/(]{S0}{month}\)?)?" + (r"(?:\.(?= ?\d))?" if latin else "")
 
+    # "الشهر المقبل", "هذا الشهر", "next month": a month named relative to publication
+    def relmon(b: str) -> str:
+        return (rf"(?:{g(b, 'rmodb', mod_before)}{S}{month_nouns}|{month_nouns}{S}{g(b, 'rmoda', mod_after)})")
+
     def wdpart(b: str) -> str:
         return (rf"(?:(?:{g(b, 'night', A['night_of'])}|{A['weekday_prefixes']}){S})?"
                 + g(b, "wd", weekday) + rf"[ ,]{{1,4}}(?:(?:{A['weekday_prefixes']}|{A['date_words']}){S})?")
@@ -157,6 +168,13 @@ def _build(language: str) -> Lexicon:
         return (rf"(?:{SEP}(?:{A['year_of']}{S})?(?:{A['year_words']}{S})?{g(b, 'year', year)})?")
 
     num = rf"(?:\d{{1,3}}|{cardinal})"
+
+    def clock(b: str, i: str) -> str:
+        """An hour (digits or "الخامسة"), optional :minutes, fraction ("والنصف"), minutes ("و 30 دقيقة"), am/pm."""
+        return (rf"(?:{g(b, 'h' + i, hour)}(?::{g(b, 'mi' + i, MINUTE)}(?::{g(b, 's' + i, MINUTE)})?)?(?!\d|[.,]\d)"
+                rf"|{g(b, 'hw' + i, ordinal)})"
+                rf"(?:{S0}{g(b, 'frac' + i, fracs)}|{S0}و{S0}{g(b, 'mins' + i, D12)}{S}{A['minute_words']})?"
+                rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?")
     hour = r"(?:[01]?\d|2[0-3])"
     if latin:
         word_start = r"\b"
@@ -167,7 +185,7 @@ def _build(language: str) -> Lexicon:
     branches = {
         # "من 12 إلى 15 نوفمبر", "12-15 November 2023", "November 12-15"
         "drange": (rf"(?:{A['range_from']}{S})?{g('drange', 'd1', day)}{S0}{A['range_to']}{S0}{g('drange', 'd2', day)}"
-                   rf"(?:{S}{A['day_of']})?{S0}{mon('drange')}{yearpart('drange')}"
+                   rf"(?:{S}{A['day_of']})?{S0}(?:{mon('drange')}{yearpart('drange')}|{relmon('drange')})"
                    + (rf"|{mon('drange2')}{S0}{g('drange2', 'd1', day)}{S0}{A['range_to']}{S0}{g('drange2', 'd2', day)}"
                       rf"{yearpart('drange2')}" if latin else "")),
         # "بين عامي 2019 و2021", "between 2019 and 2021"
@@ -175,7 +193,7 @@ def _build(language: str) -> Lexicon:
                    rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"),
         # "الأحد 28 نوفمبر 2023", "ليلة الجمعة 12 تشرين الثاني/نوفمبر", "الثاني عشر من نوفمبر", "12th of May"
         "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', day)}|{g('dmy', 'ord', ordinal)})"
-                rf"(?:{S}{A['day_of']})?{S0}{mon('dmy')}{yearpart('dmy')}"),
+                rf"(?:{S}{A['day_of']})?{S0}(?:{mon('dmy')}{yearpart('dmy')}|{relmon('dmy')})"),
         # "November 12, 2023", "Monday, Jan 4th"
         "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)})"
                 rf"(?![\d:]){yearpart('mdy')}"),
@@ -217,13 +235,21 @@ def _build(language: str) -> Lexicon:
         # "الثمانينيات", "the 1990s", "the eighties"
         "decade": (rf"{g('decade', 'word', decades)}|(?:the{S})?{g('decade', 'num', DECADE_NUM)}'?s\b"
                    if latin else g('decade', 'word', decades)),
-        # "الساعة 5 مساء", "5:30 pm", "at 10 am", "الساعة الخامسة": a clock needs "الساعة"/"at",
+        # "من 5 إلى 6 مساء", "بين الساعة 4 مساء و5 مساء", "from 3:00 to 4:30 pm"
+        "trange": (rf"(?:{A['range_from']}{S})?(?:{g('trange', 'tw1', A['time_words'])}{S0})?{clock('trange', '1')}"
+                   rf"{S0}{A['range_to']}{S0}(?:{g('trange', 'tw2', A['time_words'])}{S0})?{clock('trange', '2')}"),
+        # "الساعة 5 مساء", "5:30 pm", "at 10 am", "الساعة الخامسة والنصف": a clock needs "الساعة"/"at",
         # a colon, or am/pm
-        "time": (rf"(?:{g('time', 'tw', A['time_words'])}{S0}(?:{g('time', 'h', hour)}(?::{g('time', 'mi', MINUTE)}"
-                 rf"(?::{g('time', 's', MINUTE)})?)?(?!\d|[.,]\d)|{g('time', 'hw', ordinal)})"
-                 rf"|{g('time', 'h2', hour)}:{g('time', 'mi2', MINUTE)}(?::{g('time', 's2', MINUTE)})?(?![\d:])"
-                 rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)}){S0}(?=(?:{A['am']}|{A['pm']})(?![^\W\d_])))"
-                 rf"(?:{S0}(?:{g('time', 'am', A['am'])}|{g('time', 'pm', A['pm'])})(?![^\W\d_]))?"),
+        "time": (rf"(?:{g('time', 'tw', A['time_words'])}{S0}{clock('time', '')}"
+                 rf"|{g('time', 'hc', hour)}:{g('time', 'mic', MINUTE)}(?::{g('time', 'sc', MINUTE)})?(?![\d:])"
+                 rf"(?:{S0}(?:{g('time', 'amc', A['am'])}|{g('time', 'pmc', A['pm'])})(?![^\W\d_]))?"
+                 rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
+                 rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_]))"),
+        # "الربع الثالث", "the third quarter", "Q3"
+        "qtr": (rf"{A['quarter_words']}{S}{g('qtr', 'ord', qords)}"
+                + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter|q{g('qtr', 'qn', '[1-4]')}" if latin else "")),
+        # "مطلع", "أواخر", "early", "mid-": joined with the month/year/week that follows
+        "pp": rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])",
     }
     if not data:  # unknown language: only the language-neutral numeric shapes
         branches = {k: branches[k] for k in ("ymd", "dmyn")}
