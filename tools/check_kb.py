@@ -40,7 +40,7 @@ QID_RE = re.compile(r"^Q[1-9][0-9]{0,9}$")
 LOCAL_RE = {"PERSON": re.compile(r"^local:person:[a-z0-9]+(?:-[a-z0-9]+)*$"),
             "ORG": re.compile(r"^local:org:[a-z0-9]+(?:-[a-z0-9]+)*$")}
 ARABIC_SCRIPT = re.compile(r"^[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF\u200c\u200d 0-9()\-./'\"]+$")
-LATIN_SCRIPT = re.compile(r"^[A-Za-z\u00C0-\u024F\u1E00-\u1EFF0-9 .,'&()\-/ʻʼ’]+$")
+LATIN_SCRIPT = re.compile(r"^[A-Za-z+\u00C0-\u024F\u1E00-\u1EFF0-9 .,'&()\-/ʻʼ’]+$")
 
 # Aliases (normalized keys) that news truly uses for more than one entry; allowed to collide.
 # Keep this list short and explained in docs/kb-curation.md.
