@@ -72,6 +72,9 @@ COMMON_WORDS = {
         "السراج", "المنفي", "البشير", "البرهان", "برهان", "متقي", "كولن",
         # Lula = "if not for", Merz = border (fa), Cameron = Cameroon
         "لولا", "مرز", "كاميرون", "کامرون", "محرز",
+        # short organization names that are ordinary words (Nusra = support, Hashd = crowd,
+        # Ikhwan = brothers, Basij = mobilization, Nujaba = nobles)
+        "النصرة", "الحشد", "العصائب", "النجباء", "الإخوان", "اخوان", "بسیج", "پاسداران",
     ) if w
 }
 
