@@ -16,8 +16,10 @@ from collections import deque
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from .http import install_http
 from .model import InputPosition
 from .settings import Settings
+from .trending import install_trending
 from .worker import ArticleHandler, OutRecord
 
 log = logging.getLogger("news_enricher")
@@ -97,7 +99,13 @@ def create_app(settings: Settings | None = None) -> faust.App:
         key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
         partitions=settings.topic_partitions, config=output_config,
     )
-    topics = {settings.enriched_topic: enriched_topic, settings.dlq_topic: dlq_topic}
+    mentions_topic = app.topic(
+        settings.mentions_topic,
+        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
+    topics = {settings.enriched_topic: enriched_topic, settings.dlq_topic: dlq_topic,
+              settings.mentions_topic: mentions_topic}
     handler = ArticleHandler(settings)
     window = DeliveryWindow(settings.max_in_flight)
     app.delivery_window = window
@@ -123,6 +131,8 @@ def create_app(settings: Settings | None = None) -> faust.App:
         # Acks finished deliveries while the input is idle, so their offsets get committed.
         await window.settle_ready()
 
+    install_trending(app, settings, mentions_topic)
+    install_http(app, settings)
     return app
 
 

@@ -16,6 +16,7 @@ import orjson
 from . import metrics
 from .decode import decode
 from .dlq import dead_letter_headers
+from .mentions import mention_records
 from .model import EnrichmentError, InputPosition
 from .pipeline import Context, enrich
 from .settings import Settings
@@ -23,6 +24,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 ENRICHED_HEADERS = [("content-type", b"application/json"), ("schema", b"enriched-article/1")]
+MENTION_HEADERS = [("content-type", b"application/json"), ("schema", b"entity-mention/1")]
 
 
 @dataclass(slots=True)
@@ -75,6 +77,8 @@ class ArticleHandler:
         article_id = event["article_id"]
         metrics.observe_enriched(event, received_at)
         out = [OutRecord(self.settings.enriched_topic, article_id.encode(), payload, list(ENRICHED_HEADERS))]
+        out.extend(OutRecord(self.settings.mentions_topic, key, value, list(MENTION_HEADERS))
+                   for key, value in mention_records(event))
         return Outcome("enriched", out, article_id=article_id, event=event)
 
     def dead_letter(self, value, key, headers, position, error, stage, reason) -> Outcome:
