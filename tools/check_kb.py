@@ -75,6 +75,10 @@ COMMON_WORDS = {
         # short organization names that are ordinary words (Nusra = support, Hashd = crowd,
         # Ikhwan = brothers, Basij = mobilization, Nujaba = nobles)
         "النصرة", "الحشد", "العصائب", "النجباء", "الإخوان", "اخوان", "بسیج", "پاسداران",
+        # agency/party short forms that are words or places (Qena, "with us", Omani, Petra,
+        # conscious, loyalty, Anatolia, resurrection)
+        "قنا", "بنا", "العمانية", "بترا", "واع", "وفا", "الأناضول", "آناتولی", "البعث", "Fars", "Mehr",
+        "Petra", "SPA", "MENA", "Amal",
     ) if w
 }
 
