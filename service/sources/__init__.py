@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from functools import lru_cache
 
 from ..document import Doc
 from ..text.normalize import normalize, normalize_key
@@ -96,6 +97,7 @@ def _publisher(doc: Doc) -> tuple[dict | None, Outlet | None]:
     return out, outlet
 
 
+@lru_cache(maxsize=4096)  # publisher strings repeat; the registry never changes
 def _resolve_publisher_name(name: str) -> Outlet | None:
     """'Al-Sharq Al-Awsat (aawsat.com)', 'وكالة أنباء فارس', 'farsnews.ir', 'Reuters'."""
     hit = REGISTRY.lookup_name(name) or REGISTRY.lookup_name(_PAREN.sub(" ", name))
@@ -106,13 +108,10 @@ def _resolve_publisher_name(name: str) -> Outlet | None:
         if hit:
             return hit
     # A longer string that contains a registry name ("موقع وكالة أنباء فارس الإخباري").
-    norm, _ = normalize(name)
-    folded = normalize_key(name)
     best = None
-    for m in REGISTRY.name_re.finditer(folded):
-        forms = REGISTRY.forms.get(" ".join(m.group("name").split()))
-        if forms and not forms[0].ambiguous and (best is None or len(m.group(0)) > len(best[0])):
-            best = (m.group(0), forms[0].outlet)
+    for _pre, start, end, form in REGISTRY.scan(normalize_key(name)):
+        if not form.ambiguous and (best is None or end - start > best[0]):
+            best = (end - start, form.outlet)
     return best[1] if best else None
 
 
@@ -141,12 +140,26 @@ def _text_dateline(doc: Doc, body_norm: int) -> dict | None:
 
 def _byline_dateline(authors: list[str]) -> dict | None:
     for author in authors:
-        parsed = _dateline.parse(normalize(author)[0], None, byline=True)
-        if parsed is not None and (parsed["agency_id"] or parsed["place_known"]):
-            parsed.pop("end")
-            parsed.update({"from": "byline", "span": None, "text": author})
-            return parsed
+        parsed = _parse_byline(author)
+        if parsed is not None:
+            return dict(parsed)
     return None
+
+
+@lru_cache(maxsize=4096)  # the same byline ("الرياض - واس") recurs across many articles
+def _parse_byline(author: str) -> dict | None:
+    norm, origin = normalize(author)
+    parsed = _dateline.parse(norm, None, byline=True)
+    if parsed is None or not (parsed["agency_id"] or parsed["place_known"]):
+        return None
+    parsed.pop("end")
+    for key in ("place", "agency", "reporter"):  # report the byline's own spelling
+        if parsed[key]:
+            i = norm.find(parsed[key])
+            if i >= 0:
+                parsed[key] = author[origin[i]:origin[i + len(parsed[key]) - 1] + 1]
+    parsed.update({"from": "byline", "span": None, "text": author})
+    return parsed
 
 
 def _byline_attributions(authors: list[str], dl: dict | None) -> list[dict]:
@@ -167,6 +180,9 @@ def _translated(doc: Doc, outlet: Outlet | None) -> dict | None:
     folded = doc.norm_folded
     seen = set()
     for region_start in (0, max(_NOTE_CHARS, len(folded) - _NOTE_CHARS)):
+        region = folded[region_start:region_start + _NOTE_CHARS]
+        if not any(stem in region for stem in REGISTRY.translation_stems):
+            continue  # the common case: no note at all, decided by a few substring tests
         for m in REGISTRY.translation_re.finditer(folded, region_start, region_start + _NOTE_CHARS):
             # A note, not the word in running text: it opens a line or is followed by ":".
             line_start = m.start() == 0 or folded[m.start() - 1] in "\n|-("

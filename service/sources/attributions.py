@@ -27,22 +27,7 @@ _LEADING_SPACE = re.compile(r"\s{0,3}")
 
 def find_mentions(norm: str, folded: str) -> list[tuple[int, int, int, NameForm]]:
     """All registry names in the text: (start incl. proclitics, name start, end, best form)."""
-    found = []
-    for m in REGISTRY.name_re.finditer(folded):
-        pre = m.group("pre")
-        forms = REGISTRY.forms.get(_squash(m.group("name")))
-        if not forms:
-            continue
-        form = forms[0]
-        if form.lam_form and not pre.endswith("ل"):
-            continue
-        found.append((m.start(), m.start("name"), m.end(), form))
-    for m in REGISTRY.cased_re.finditer(norm):
-        forms = REGISTRY.cased.get(m.group("name"))
-        if forms:
-            found.append((m.start(), m.start(), m.end(), forms[0]))
-    found.sort(key=lambda t: (t[0], -t[2]))
-    return found
+    return REGISTRY.scan(folded, norm)
 
 
 def _squash(text: str) -> str:
@@ -81,7 +66,8 @@ def _cue(folded: str, start: int, name_start: int, end: int, form: NameForm):
     before = folded[max(0, start - _BEFORE_WINDOW):start]
     if start > 0 and folded[start - 1] == "(" and folded[end:end + 1] == ")":
         return "(…)", start - 1, start - 1, end + 1
-    outlet = REGISTRY.outlet_word_end_re.search(before)
+    # The longest outlet phrase ("پایگاه اطلاع رسانی") is under 30 characters: look only there.
+    outlet = REGISTRY.outlet_word_end_re.search(before, max(0, len(before) - 30))
     if outlet is not None:
         cue_start = start - len(before) + outlet.start()
         phrase = _phrase_before(folded, cue_start, tight=False)  # the outlet word settled it

