@@ -79,6 +79,10 @@ COMMON_WORDS = {
         # conscious, loyalty, Anatolia, resurrection)
         "قنا", "بنا", "العمانية", "بترا", "واع", "وفا", "الأناضول", "آناتولی", "البعث", "Fars", "Mehr",
         "Petra", "SPA", "MENA", "Amal",
+        # media/company short forms that are words (squares, lighthouse, pyramids, the free,
+        # trading, swap, reconstruction, pastures, camels, Amazon river)
+        "الميادين", "المنار", "الأهرام", "الحرة", "تداول", "مبادلة", "مبادله", "إعمار", "المراعي",
+        "أبل", "أمازون", "الجزیره", "العربیه",
     ) if w
 }
 
