@@ -79,7 +79,8 @@ def build_doc(raw: RawArticle) -> Doc:
         body_offset = 0
     clean, clean_origin = clean_text(original, footer=_shift(raw.footer, body_offset))
     norm, norm_local = normalize(clean)
-    norm_origin = compose(norm_local, clean_origin)
+    # Most articles need no cleaning: then the clean layer is the original and no composing is due.
+    norm_origin = norm_local if clean is original else compose(norm_local, clean_origin)
     folded = norm.lower() if norm.isascii() else "".join(
         c.lower() if len(c.lower()) == 1 else c for c in norm
     )

@@ -1,0 +1,216 @@
+"""Enrichment alone (no Kafka): throughput on one core, latency percentiles, per-stage time,
+peak memory, start-up time; with dateparser's `search_dates` as a baseline in the same run.
+
+    .venv/bin/python -m bench.bench_enrich [--corpus FILE.jsonl[.gz]] [--limit N] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import orjson
+
+from bench.corpus import ROOT, load_corpus
+
+STAGES = ("normalize", "language", "source", "dates", "entities")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def pin_to_one_core() -> int | None:
+    """Pin this process to one CPU so 'articles per second on one core' means what it says."""
+    try:
+        cpu = sorted(os.sched_getaffinity(0))[-1]
+        os.sched_setaffinity(0, {cpu})
+        return cpu
+    except (AttributeError, OSError):
+        return None
+
+
+def startup_seconds() -> dict:
+    """Fresh interpreter: time to import the pipeline and enrich a first article (models loaded)."""
+    code = (
+        "import time; t0 = time.perf_counter()\n"
+        "from service.decode import decode; from service.pipeline import Context, enrich\n"
+        "t1 = time.perf_counter()\n"
+        "enrich(decode(b'{\"body\": \"\\u0642\\u0627\\u0644 \\u0627\\u0644\\u0648\\u0632\\u064a\\u0631 Reuters\"}'), Context.now())\n"
+        "t2 = time.perf_counter(); print(t1 - t0, t2 - t0)\n"
+    )
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    total = time.perf_counter() - start
+    imported, ready = (float(x) for x in out.stdout.split())
+    return {"import_s": round(imported, 3), "ready_s": round(ready, 3), "process_total_s": round(total, 3)}
+
+
+def run_pipeline(articles: list[bytes]) -> dict:
+    from service.decode import decode
+    from service.model import EnrichmentError
+    from service.pipeline import Context, enrich
+
+    for value in articles[:50]:  # warm caches the way a running worker has them
+        try:
+            enrich(decode(value), Context.now())
+        except EnrichmentError:
+            pass
+    latencies, stage_ms, failures = [], {s: [] for s in STAGES}, 0
+    entity_count = date_count = 0
+    clock = time.perf_counter
+    started = clock()
+    for value in articles:
+        t0 = clock()
+        try:
+            event = enrich(decode(value), Context.now())
+        except EnrichmentError:
+            failures += 1
+            continue
+        latencies.append((clock() - t0) * 1000)
+        for stage in STAGES:
+            stage_ms[stage].append(event["pipeline"]["timings_ms"].get(stage, 0.0))
+        entity_count += len(event["entities"])
+        date_count += len(event["dates"])
+    elapsed = clock() - started
+    done = len(latencies)
+    return {
+        "articles": len(articles),
+        "enriched": done,
+        "failed": failures,
+        "elapsed_s": round(elapsed, 3),
+        "articles_per_s": round(len(articles) / elapsed, 1),
+        "latency_ms": {
+            "mean": round(statistics.fmean(latencies), 3),
+            "p50": round(percentile(latencies, 50), 3),
+            "p95": round(percentile(latencies, 95), 3),
+            "p99": round(percentile(latencies, 99), 3),
+            "max": round(max(latencies), 3),
+        },
+        "stage_ms": {
+            stage: {"mean": round(statistics.fmean(v), 4), "p50": round(percentile(v, 50), 4),
+                    "p95": round(percentile(v, 95), 4), "share": 0.0}
+            for stage, v in stage_ms.items()
+        },
+        "entities_per_article": round(entity_count / max(done, 1), 2),
+        "dates_per_article": round(date_count / max(done, 1), 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+DATEPARSER_CODE = r"""
+import sys, time, orjson, resource, warnings
+warnings.filterwarnings("ignore")
+from dateparser.search import search_dates
+texts = orjson.loads(sys.stdin.buffer.read())
+search_dates("warm up 12 November 2023", languages=["ar", "en"])
+found = 0
+t0 = time.perf_counter()
+lat = []
+for text in texts:
+    a = time.perf_counter()
+    result = search_dates(text, languages=["ar", "fa", "en"]) or []
+    lat.append((time.perf_counter() - a) * 1000)
+    found += len(result)
+elapsed = time.perf_counter() - t0
+lat.sort()
+print(orjson.dumps({"articles": len(texts), "elapsed_s": elapsed, "articles_per_s": len(texts) / elapsed,
+                    "p50_ms": lat[len(lat) // 2], "dates_found": found,
+                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}).decode())
+"""
+
+
+def run_dateparser(articles: list[bytes], cpu: int | None) -> dict:
+    """dateparser.search_dates over the same texts, in its own process pinned to the same core."""
+    texts = []
+    for value in articles:
+        obj = orjson.loads(value)
+        texts.append("\n".join(filter(None, [obj.get("title"), obj.get("text") or obj.get("body")])))
+    env = dict(os.environ)
+    cmd = [sys.executable, "-c", DATEPARSER_CODE]
+    if cpu is not None:
+        cmd = ["taskset", "-c", str(cpu)] + cmd
+    proc = subprocess.run(cmd, input=orjson.dumps(texts), capture_output=True, env=env, cwd=ROOT)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.decode()[-500:]}
+    return orjson.loads(proc.stdout)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", help="JSONL (or .jsonl.gz) of articles; default: the shared news sample")
+    parser.add_argument("--limit", type=int, help="use only the first N articles")
+    parser.add_argument("--baseline-limit", type=int, default=1000,
+                        help="articles given to dateparser (it is slow; default 1000)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the dateparser baseline")
+    parser.add_argument("--json", help="write the results as JSON to this file")
+    args = parser.parse_args()
+
+    articles, corpus = load_corpus(args.corpus, args.limit)
+    cpu = pin_to_one_core()
+    result = {
+        "benchmark": "enrich",
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
+                    "cores": os.cpu_count(), "pinned_cpu": cpu},
+        "corpus": corpus,
+        "startup": startup_seconds(),
+        "pipeline": run_pipeline(articles),
+    }
+    stages = result["pipeline"]["stage_ms"]
+    total = sum(s["mean"] for s in stages.values()) or 1.0
+    for s in stages.values():
+        s["share"] = round(s["mean"] / total, 3)
+    if not args.no_baseline:
+        subset = articles[: args.baseline_limit]
+        ours_subset = run_pipeline(subset)
+        dp = run_dateparser(subset, cpu)
+        result["baseline_dateparser"] = dp
+        if "articles_per_s" in dp:
+            result["ratios"] = {
+                "pipeline_vs_dateparser_throughput": round(ours_subset["articles_per_s"] / dp["articles_per_s"], 2),
+                "dates_stage_vs_dateparser_p50": round(dp["p50_ms"] / max(ours_subset["stage_ms"]["dates"]["p50"], 1e-6), 1),
+                "subset_articles": len(subset),
+            }
+    print_report(result)
+    if args.json:
+        with open(args.json, "wb") as fh:
+            fh.write(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    return 0
+
+
+def print_report(r: dict) -> None:
+    p = r["pipeline"]
+    print(f"corpus: {r['corpus']}   cpu pinned: {r['machine']['pinned_cpu']}")
+    print(f"start-up: import {r['startup']['import_s']} s, ready (first article) {r['startup']['ready_s']} s")
+    print(f"full enrichment: {p['articles_per_s']} articles/s on one core "
+          f"({p['enriched']} enriched, {p['failed']} failed) in {p['elapsed_s']} s")
+    lat = p["latency_ms"]
+    print(f"latency ms: mean {lat['mean']}  p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}")
+    print("stage        mean ms   p50 ms   p95 ms   share")
+    for stage, s in p["stage_ms"].items():
+        print(f"{stage:<12} {s['mean']:>7.3f}  {s['p50']:>7.3f}  {s['p95']:>7.3f}   {s['share']:.0%}")
+    print(f"entities/article {p['entities_per_article']}, dates/article {p['dates_per_article']}, "
+          f"peak RSS {p['peak_rss_mb']} MB")
+    if "baseline_dateparser" in r:
+        dp = r["baseline_dateparser"]
+        if "error" in dp:
+            print("dateparser baseline failed:", dp["error"])
+        else:
+            print(f"dateparser.search_dates: {dp['articles_per_s']:.1f} articles/s, p50 {dp['p50_ms']:.2f} ms "
+                  f"on {dp['articles']} articles; ratio ours/dateparser = {r['ratios']['pipeline_vs_dateparser_throughput']}x")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
