@@ -82,7 +82,7 @@ COMMON_WORDS = {
         # media/company short forms that are words (squares, lighthouse, pyramids, the free,
         # trading, swap, reconstruction, pastures, camels, Amazon river)
         "الميادين", "المنار", "الأهرام", "الحرة", "تداول", "مبادلة", "مبادله", "إعمار", "المراعي",
-        "أبل", "أمازون", "الجزیره", "العربیه",
+        "أبل", "أمازون", "الجزیره", "العربیه", "كاف", "الريال", "دورتموند", "میلان", "Milan", "Inter",
     ) if w
 }
 
