@@ -942,8 +942,50 @@ def extract(doc: Doc) -> list[dict]:
     anchor = doc.published_at or doc.received_at
     ctx = _Ctx(doc, lx, anchor)
     found: list[_M] = []
-    for m in lx.pattern.finditer(doc.norm_folded):
-        item = _HANDLERS[m.lastgroup](m, ctx)
-        if item is not None:
-            found.append(item)
+    text = doc.norm_folded
+    last_end = 0
+    for pos, names in _candidates(text, lx):
+        if pos < last_end:
+            continue
+        for name in names:  # in priority order; a rejected match lets the next branch try
+            m = lx.branches[name].match(text, pos)
+            if m is None:
+                continue
+            item = _HANDLERS[name](m, ctx)
+            if item is not None:
+                found.append(item)
+                last_end = m.end()
+                break
     return [_emit(mm, ctx) for mm in _join(found, ctx)]
+
+
+def _candidates(text: str, lx: Lexicon) -> list[tuple[int, tuple]]:
+    """Start positions of words that can open a date expression, with the branches they open."""
+    if lx.automaton is None or not text:
+        return []
+    hits: dict[int, set] = {}
+    procl = lx.proclitics
+    n = len(text)
+    for end, (length, digit, names) in lx.automaton.iter(text):
+        start = end - length + 1
+        prev = text[start - 1] if start else " "
+        if digit:
+            if prev.isdigit():
+                continue
+        else:
+            if end + 1 < n and text[end + 1].isalpha():
+                continue  # the word goes on: "مايو" inside a longer word
+            if prev.isalpha():
+                # Arabic proclitics: "وأمس", "بالأمس" is ب + الأمس, "وبعد"
+                p = start - 1
+                while p >= 0 and start - p <= 2 and text[p] in procl:
+                    p -= 1
+                if p == start - 1 or (p >= 0 and text[p].isalpha()):
+                    continue
+        got = hits.get(start)
+        if got is None:
+            hits[start] = set(names)
+        else:
+            got.update(names)
+    order = lx.order
+    return [(pos, tuple(sorted(names, key=order.get))) for pos, names in sorted(hits.items())]
