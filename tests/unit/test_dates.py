@@ -1,0 +1,275 @@
+"""Dates stage: extraction, calendars, anchoring, flags.  Fixture sentences are our own."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from service.dates import extract_dates
+from service.document import build_doc
+from service.model import RawArticle
+
+TEHRAN = timezone(timedelta(hours=3, minutes=30))
+# Tuesday 28 November 2023, 21:30 Tehran time.
+PUB = datetime(2023, 11, 28, 21, 30, tzinfo=TEHRAN)
+KEYS = {"text", "span", "value", "timex", "granularity", "calendar", "calendar_value", "start", "end",
+        "part_of_day", "relative", "anchor", "confidence", "flags"}
+
+
+def run(text: str, lang: str = "ar", published: datetime | None = PUB, title: str | None = None) -> list[dict]:
+    doc = build_doc(RawArticle(body=text, title=title))
+    doc.language = lang
+    doc.received_at = datetime(2023, 11, 29, 6, 0, tzinfo=timezone.utc)
+    if published is None:
+        doc.published_at, doc.published_from = doc.received_at, "received"
+    else:
+        doc.published_at, doc.published_from = published, "metadata"
+    return extract_dates(doc)
+
+
+def one(text: str, lang: str = "ar", **kw) -> dict:
+    found = run(text, lang, **kw)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def by_text(found: list[dict]) -> dict:
+    return {m["text"]: m for m in found}
+
+
+# ----------------------------------------------------------------- the seed article's shapes
+
+def test_seed_like_paragraph_dates_and_tonight():
+    text = ("أجرى وزير الخارجية الليلة (الأحد 28 نوفمبر)، اتصالاً هاتفياً مع نظيره.\n"
+            "وفي اتصال هاتفي الليلة مع نظيره الروسي بحث الوضع في المنطقة.\n"
+            "وكان الوزيران قد تحادثا ليلة الجمعة 12 تشرين الثاني/نوفمبر، ثم بتاريخ 18 تشرين الأول/أكتوبر.")
+    found = run(text)
+    assert [m["text"] for m in found] == ["الليلة", "الأحد 28 نوفمبر", "الليلة",
+                                          "ليلة الجمعة 12 تشرين الثاني/نوفمبر", "18 تشرين الأول/أكتوبر"]
+    tonight1, sunday28, tonight2, friday_eve, oct18 = found
+    for t in (tonight1, tonight2):
+        assert t["value"] == "2023-11-28" and t["part_of_day"] == "NI" and t["timex"] == "2023-11-28TNI"
+        assert t["relative"] is True and t["anchor"] == "published_at"
+    # 28 Nov 2023 is a Tuesday: keep the date, flag the weekday.
+    assert sunday28["value"] == "2023-11-28" and sunday28["timex"] == "XXXX-11-28"
+    assert "weekday_mismatch" in sunday28["flags"] and "year_inferred" in sunday28["flags"]
+    # 12 Nov 2023 is a Sunday: neither Friday nor its eve (Thursday).
+    assert friday_eve["value"] == "2023-11-12" and "weekday_mismatch" in friday_eve["flags"]
+    assert oct18["value"] == "2023-10-18" and "weekday_mismatch" not in oct18["flags"]
+    for m in found:  # spans point into the original text
+        assert text[m["span"][0]:m["span"][1]] == m["text"]
+
+
+def test_friday_eve_consistent_with_thursday_or_friday():
+    # 11 Nov 2021 was a Thursday, 12 Nov 2021 a Friday: both readings of "ليلة الجمعة" fit.
+    for day in (11, 12):
+        m = one(f"اتصل به ليلة الجمعة {day} نوفمبر 2021")
+        assert m["value"] == f"2021-11-{day}" and "weekday_mismatch" not in m["flags"]
+
+
+def test_bare_friday_eve_is_thursday_evening():
+    m = one("وقال في كلمة ألقاها ليلة الجمعة أمام أنصاره")
+    assert m["value"] == "2023-11-23" and m["part_of_day"] == "NI"  # Thursday 23 November
+
+
+def test_no_published_at_anchors_to_receive_time():
+    m = one("عاد الوفد أمس إلى بلاده", published=None)
+    assert m["value"] == "2023-11-28" and m["anchor"] == "received_at"
+    assert "anchored_to_receive_time" in m["flags"]
+    absolute = one("وقع الاتفاق في 5 مارس 2019", published=None)
+    assert absolute["anchor"] is None and "anchored_to_receive_time" not in absolute["flags"]
+
+
+# ----------------------------------------------------------------- month names in every form
+
+@pytest.mark.parametrize("text,value", [
+    ("وصل في 3 يناير 2022", "2022-01-03"),
+    ("وصل في 3 كانون الثاني 2022", "2022-01-03"),
+    ("وصل في 3 جانفي 2022", "2022-01-03"),
+    ("وصل في 14 فيفري 2022", "2022-02-14"),
+    ("عقد اللقاء في 9 نونبر 2022", "2022-11-09"),
+    ("عقد اللقاء في 9 دجنبر 2022", "2022-12-09"),
+    ("عقد اللقاء في 9 شتنبر 2022", "2022-09-09"),
+    ("وصل في 21 أيلول 2022", "2022-09-21"),
+    ("وصل في 21 إبريل 2022", "2022-04-21"),
+    ("وصل في 12 تشرين الثاني/نوفمبر 2022", "2022-11-12"),
+    ("وصل في 12 نوفمبر (تشرين الثاني) 2022", "2022-11-12"),
+    ("وصل في ١٢ نوفمبر ٢٠٢٢", "2022-11-12"),
+    ("وصل في الثاني عشر من نوفمبر 2022", "2022-11-12"),
+    ("وصل يوم الأحد، 13 نوفمبر 2022", "2022-11-13"),
+])
+def test_arabic_month_forms(text, value):
+    m = one(text)
+    assert m["value"] == value and m["granularity"] == "day" and m["calendar"] == "gregorian"
+    assert m["flags"] == []
+
+
+def test_month_year_and_year_alone():
+    found = by_text(run("تراجع النمو في مارس 2020، وتعافى الاقتصاد عام 2021م."))
+    assert found["مارس 2020"]["value"] == "2020-03" and found["مارس 2020"]["granularity"] == "month"
+    assert found["عام 2021م"]["value"] == "2021" and found["عام 2021م"]["granularity"] == "year"
+    assert found["عام 2021م"]["start"] == "2021-01-01" and found["عام 2021م"]["end"] == "2021-12-31"
+
+
+def test_hijri_dates_convert_with_umm_al_qura():
+    m = one("صدر القرار في 14 جمادى الأولى 1445 هـ")
+    assert m["text"] == "14 جمادى الأولى 1445 هـ"
+    assert m["calendar"] == "hijri" and m["calendar_value"] == "1445-05-14" and m["value"] == "2023-11-28"
+    ramadan = one("يبدأ الدوام في 1 رمضان 1445هـ")
+    assert ramadan["value"] == "2024-03-11"
+
+
+def test_hijri_missing_year_is_latest_on_or_before_publication():
+    m = one("وكان ذلك في 10 محرم الماضي")
+    assert m["calendar"] == "hijri" and m["value"] == "2023-07-28" and "year_inferred" in m["flags"]
+
+
+def test_persian_solar_hijri_with_persian_digits():
+    m = one("این دیدار در ۷ آذر ۱۴۰۲ برگزار شد", lang="fa")
+    assert m["calendar"] == "solar_hijri" and m["calendar_value"] == "1402-09-07" and m["value"] == "2023-11-28"
+    month = one("قیمت‌ها در فروردین ۱۴۰۳ افزایش یافت", lang="fa")
+    assert month["granularity"] == "month" and month["start"] == "2024-03-20" and month["end"] == "2024-04-19"
+
+
+def test_english_formats():
+    found = by_text(run("The talks began on Monday, November 27, 2023 and ended on 1st December 2023. "
+                        "A report dated 2023-11-20 was cited.", lang="en"))
+    assert found["on Monday, November 27, 2023"]["value"] == "2023-11-27"
+    assert "weekday_mismatch" not in found["on Monday, November 27, 2023"]["flags"]
+    assert found["1st December 2023"]["value"] == "2023-12-01"
+    assert found["2023-11-20"]["value"] == "2023-11-20"
+
+
+# ----------------------------------------------------------------- relative expressions
+
+@pytest.mark.parametrize("phrase,value,gran", [
+    ("اليوم", "2023-11-28", "day"),
+    ("أمس", "2023-11-27", "day"),
+    ("أول أمس", "2023-11-26", "day"),
+    ("غداً", "2023-11-29", "day"),
+    ("مساء أمس", "2023-11-27", "day"),
+    ("منذ يومين", "2023-11-26", "day"),
+    ("قبل ثلاثة أيام", "2023-11-25", "day"),
+    ("الأسبوع الماضي", "2023-W47", "week"),
+    ("الشهر المقبل", "2023-12", "month"),
+    ("العام الماضي", "2022", "year"),
+    ("هذا العام", "2023", "year"),
+])
+def test_arabic_relative(phrase, value, gran):
+    m = one(f"قال المتحدث {phrase} إن المفاوضات مستمرة")
+    assert m["text"] == phrase and m["value"] == value and m["granularity"] == gran
+    assert m["relative"] is True and m["anchor"] == "published_at"
+
+
+def test_part_of_day_timex():
+    m = one("وصل الرئيس مساء أمس إلى العاصمة")
+    assert m["timex"] == "2023-11-27TEV" and m["part_of_day"] == "EV"
+
+
+@pytest.mark.parametrize("phrase,value", [
+    ("امروز", "2023-11-28"), ("دیروز", "2023-11-27"), ("امشب", "2023-11-28"),
+    ("هفته گذشته", "2023-W47"), ("سال آینده", "2024"), ("دو روز پیش", "2023-11-26"),
+])
+def test_persian_relative(phrase, value):
+    m = one(f"وزیر {phrase} گفت که مذاکرات ادامه دارد", lang="fa")
+    assert m["text"] == phrase and m["value"] == value
+
+
+@pytest.mark.parametrize("phrase,value", [
+    ("yesterday", "2023-11-27"), ("tonight", "2023-11-28"), ("two days ago", "2023-11-26"),
+    ("last week", "2023-W47"), ("next month", "2023-12"), ("last year", "2022"),
+])
+def test_english_relative(phrase, value):
+    m = one(f"The minister said {phrase} that talks would go on", lang="en")
+    assert m["text"] == phrase and m["value"] == value
+
+
+def test_bare_weekday_is_latest_on_or_before_publication_unless_future():
+    past = one("وأعلنت الوزارة يوم الأحد أن الاجتماع انتهى")
+    assert past["value"] == "2023-11-26"
+    future = one("وسوف يعقد الاجتماع يوم الخميس في الرياض")
+    assert future["value"] == "2023-11-30" and "future_by_tense" in future["flags"]
+    nxt = one("يبدأ الموسم السبت المقبل")
+    assert nxt["value"] == "2023-12-02"
+
+
+def test_missing_year_past_by_default_future_by_tense():
+    past = one("وكان قد وقع الاتفاق في 15 ديسمبر")  # December is after publication: last year
+    assert past["value"] == "2022-12-15" and "year_inferred" in past["flags"]
+    future = one("وسوف يوقع الاتفاق في 15 ديسمبر")
+    assert future["value"] == "2023-12-15" and "future_by_tense" in future["flags"]
+
+
+# ----------------------------------------------------------------- times and intervals
+
+def test_time_of_day_and_datetime():
+    found = by_text(run("بدأت الجلسة الساعة العاشرة والنصف صباحاً، وانتهت في 27 نوفمبر 2023 الساعة 5:45 مساء"))
+    assert found["الساعة العاشرة والنصف صباحاً"]["value"] == "T10:30"
+    dt = found["27 نوفمبر 2023 الساعة 5:45 مساء"]
+    assert dt["granularity"] == "datetime" and dt["value"] == "2023-11-27T17:45:00+03:30"
+    assert "timezone_assumed" in dt["flags"]
+
+
+def test_intervals():
+    found = by_text(run("يقام المعرض من 12 إلى 15 نوفمبر 2023 بعد أن تراجع بين عامي 2019 و2021"))
+    rng = found["من 12 إلى 15 نوفمبر 2023"]
+    assert rng["granularity"] == "interval" and rng["value"] == "2023-11-12/2023-11-15"
+    years = found["بين عامي 2019 و2021"]
+    assert years["start"] == "2019-01-01" and years["end"] == "2021-12-31"
+    en = one("Prices rose between 2019 and 2021 across the region", lang="en")
+    assert en["text"] == "between 2019 and 2021" and en["value"] == "2019-01-01/2021-12-31"
+    two_dates = one("تستمر الحملة من 3 ديسمبر 2023 إلى 10 يناير 2024")
+    assert two_dates["value"] == "2023-12-03/2024-01-10"
+
+
+def test_day_of_relative_month_and_period_parts():
+    found = by_text(run("تبدأ الدراسة في 20 من الشهر المقبل، وتنتهي أواخر العام المقبل"))
+    assert found["20 من الشهر المقبل"]["value"] == "2023-12-20"
+    late = found["أواخر العام المقبل"]
+    assert late["start"] == "2024-07-02" and late["end"] == "2024-12-31" and "mod_late" in late["flags"]
+
+
+# ----------------------------------------------------------------- precision
+
+@pytest.mark.parametrize("text,lang", [
+    ("التقى الوزير بالسيد مهر علي في مكتبه", "ar"),        # مهر as a name
+    ("قتل 2000 شخص في الحرب", "ar"),                       # a number with a unit
+    ("مارس اللاعب هوايته بعد التقاعد", "ar"),              # مارس = practised
+    ("وقال أب الضحية إن ابنه بريء", "ar"),                  # أب = father, normalized like آب
+    ("He may leave the country soon", "en"),               # may the verb
+    ("The team scored 5 goals in 2 games", "en"),
+    ("پسر مهر را روی کاغذ زد", "fa"),                       # مهر = seal
+    ("ارتفعت الأسعار بنسبة 15 إلى 20 بالمئة", "ar"),        # a range of numbers, not of days
+])
+def test_not_dates(text, lang):
+    assert run(text, lang) == []
+
+
+def test_unknown_language_gets_numeric_dates_only():
+    found = run("Die Konferenz fand am 28/11/2023 und am 2023-11-29 statt, nicht im November.", lang="de")
+    assert [m["value"] for m in found] == ["2023-11-28", "2023-11-29"]
+
+
+# ----------------------------------------------------------------- contract
+
+def test_output_keys_and_json_ready():
+    found = run("وصل أمس في 12 نوفمبر 2023 الساعة 5 مساء، وفي 14 جمادى الأولى 1445 هـ", title="خبر اليوم")
+    assert found
+    for m in found:
+        assert KEYS <= set(m) and set(m) - KEYS <= {"field"}
+        assert 0.0 <= m["confidence"] <= 1.0 and isinstance(m["flags"], list)
+    assert json.loads(json.dumps(found)) == found
+
+
+def test_title_field_and_original_spans_with_diacritics():
+    title = "القمة تنعقد غداً"
+    body = "وصـل الوفـد يوم الأَحَد ١٢ نُوفمبر ٢٠٢٣."
+    found = run(body, title=title)
+    in_title = [m for m in found if m.get("field") == "title"]
+    assert [m["text"] for m in in_title] == ["غداً"]
+    assert title[in_title[0]["span"][0]:in_title[0]["span"][1]] == "غداً"
+    body_m = [m for m in found if "field" not in m][0]
+    assert body[body_m["span"][0]:body_m["span"][1]] == body_m["text"] == "يوم الأَحَد ١٢ نُوفمبر ٢٠٢٣"
+    assert body_m["value"] == "2023-11-12" and "weekday_mismatch" not in body_m["flags"]
