@@ -130,6 +130,11 @@ def _text_dateline(doc: Doc, body_norm: int) -> dict | None:
     if parsed is None:
         return None
     end = start + parsed.pop("end")
+    for key in ("place", "agency", "reporter"):  # the original spelling, not the normalized one
+        if parsed[key]:
+            i = head.find(parsed[key])
+            if i >= 0:
+                parsed[key] = doc.locate(start + i, start + i + len(parsed[key]))["text"]
     text_end = end
     while text_end > start and not norm[text_end - 1].isalnum() and norm[text_end - 1] != ")":
         text_end -= 1
