@@ -2,6 +2,13 @@
 
     python tools/check_kb.py            # validate, print counts; exit 1 on any error
     python tools/check_kb.py --markdown # also print the counts table used in docs/kb-curation.md
+    python tools/check_kb.py --corpus   # also review aliases against the development data (if present)
+
+--corpus (development aid, never part of the tests) looks up every alias in ANERcorp train and the
+SaudiNewsNet dev sample under <repo>/../shared/data (or $NEWS_ENRICHER_DATA_DIR), with Arabic
+proclitics stripped from the first word, and prints (a) aliases whose ANERcorp hits are mostly
+untagged tokens (likely ordinary words), (b) the most frequent aliases in the news sample, and
+(c) how many ANERcorp PERS/ORG spans are exactly an alias. It prints counts only, never text.
 
 Checks (see docs/kb-curation.md for the rules behind them):
 - every line is one JSON object with exactly the agreed keys, written as UTF-8 (no \\u escapes);
@@ -83,6 +90,8 @@ COMMON_WORDS = {
         # trading, swap, reconstruction, pastures, camels, Amazon river)
         "الميادين", "المنار", "الأهرام", "الحرة", "تداول", "مبادلة", "مبادله", "إعمار", "المراعي",
         "أبل", "أمازون", "الجزیره", "العربیه", "كاف", "الريال", "دورتموند", "میلان", "Milan", "Inter",
+        # found with --corpus: the house (Elbit), cup (CAS), pest (EFE in Persian spelling)
+        "البيت", "كاس", "افه",
     ) if w
 }
 
@@ -215,5 +224,105 @@ def check(markdown: bool = False) -> int:
     return 1 if errors else 0
 
 
+_PROCLITICS = ("وال", "فال", "بال", "كال", "لل", "ال", "وب", "ول", "وك", "فب", "فل", "و", "ف", "ب", "ل", "ك")
+
+
+def _first_word_variants(word: str) -> list[str]:
+    """The word itself plus its forms without Arabic proclitics (و ف ب ل ك, keeping ال)."""
+    out = [word]
+    for p in _PROCLITICS:
+        if word.startswith(p) and len(word) - len(p) >= 2:
+            rest = word[len(p):]
+            if p.endswith("ال") or p == "لل":
+                out.append("ال" + rest)  # بالأمم -> الأمم, للأمم -> الأمم
+                if p in ("ال", "لل"):
+                    continue
+            else:
+                out.append(rest)
+    return out
+
+
+def corpus_report() -> int:
+    import gzip
+    import os
+
+    data = Path(os.environ.get("NEWS_ENRICHER_DATA_DIR") or ROOT.parent / "shared" / "data")
+    aner = data / "ner" / "ar_anercorp_train.jsonl"
+    news = data / "news" / "ar_saudinewsnet_dev.jsonl.gz"
+    if not aner.exists() and not news.exists():
+        print(f"--corpus: development data not found under {data}; nothing to review")
+        return 0
+    owners: dict[str, set[str]] = defaultdict(set)
+    etype: dict[str, str] = {}
+    for fname, t in FILES.items():
+        for raw in (KB_DIR / fname).read_text(encoding="utf-8").splitlines():
+            e = json.loads(raw)
+            etype[e["id"]] = t
+            for forms in e["aliases"].values():
+                for f in forms:
+                    owners[normalize_key(f)].add(e["id"])
+    max_len = max(len(k.split()) for k in owners)
+
+    def hits(words: list[str]):
+        for i in range(len(words)):
+            for first in _first_word_variants(words[i]):
+                for n in range(max_len, 0, -1):
+                    key = " ".join([first] + words[i + 1:i + n])
+                    if n <= len(words) - i and key in owners:
+                        yield i, n, key
+                        break
+
+    if aner.exists():
+        tagged: Counter[str] = Counter()
+        total: Counter[str] = Counter()
+        gold = {"PERS": 0, "ORG": 0}
+        gold_hit = {"PERS": 0, "ORG": 0}
+        for raw in aner.open(encoding="utf-8"):
+            sent = json.loads(raw)
+            words = [normalize_key(w) or "_" for w in sent["tokens"]]
+            tags = sent["tags"]
+            found = {(i, n) for i, n, _ in hits(words)}
+            for i, n, key in hits(words):
+                total[key] += 1
+                if all(t != "O" for t in tags[i:i + n]):
+                    tagged[key] += 1
+            i = 0
+            while i < len(tags):  # gold PERS/ORG spans
+                if tags[i].startswith("B-") and tags[i][2:] in gold:
+                    j = i + 1
+                    while j < len(tags) and tags[j] == "I-" + tags[i][2:]:
+                        j += 1
+                    gold[tags[i][2:]] += 1
+                    gold_hit[tags[i][2:]] += (i, j - i) in found
+                    i = j
+                else:
+                    i += 1
+        print("\nANERcorp train: aliases with >= 3 hits of which under half are tagged entities:")
+        for key, n in total.most_common():
+            if n >= 3 and tagged[key] / n < 0.5:
+                print(f"  {key!r}: {tagged[key]}/{n} tagged -> {', '.join(sorted(owners[key]))}")
+        for t in gold:
+            print(f"ANERcorp train gold {t} spans exactly equal to an alias: {gold_hit[t]}/{gold[t]}")
+    if news.exists():
+        freq: Counter[str] = Counter()
+        docs = 0
+        with gzip.open(news, "rt", encoding="utf-8") as fh:
+            for raw in fh:
+                a = json.loads(raw)
+                docs += 1
+                words = normalize_key((a.get("title") or "") + " " + (a.get("text") or "")).split()
+                words = [w.strip(".,:;!?\"'()[]") for w in words]
+                for _, _, key in hits(words):
+                    freq[key] += 1
+        print(f"\nSaudiNewsNet dev ({docs} articles): the 60 most frequent aliases")
+        for key, n in freq.most_common(60):
+            print(f"  {n:5d} {key!r} -> {', '.join(sorted(owners[key]))}")
+        print(f"distinct aliases seen: {len(freq)}; entries seen: {len({i for k in freq for i in owners[k]})}")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(check(markdown="--markdown" in sys.argv[1:]))
+    rc = check(markdown="--markdown" in sys.argv[1:])
+    if "--corpus" in sys.argv[1:]:
+        corpus_report()
+    sys.exit(rc)
