@@ -318,6 +318,8 @@ def _dmyn(m, ctx):
 def _dmn(m, ctx):
     a, b = int(_g(m, "dmn", "a")), int(_g(m, "dmn", "b"))
     d, mo = (b, a) if ctx.lang == "en" else (a, b)
+    if mo > 12 and d <= 12:  # "22/04" in English text is still day/month
+        d, mo = mo, d
     if not (1 <= mo <= 12 and 1 <= d <= 31):
         return None
     flags: list = []
@@ -650,6 +652,12 @@ def _timex_clock(c: tuple) -> str:
 
 def _time(m, ctx):
     s, e = m.span()
+    named = _g(m, "time", "named")
+    if named:
+        hour = ctx.lx.named_times.get(key(named))
+        if hour is None:
+            return None
+        return _M(s, e, "time", None, None, _timex_clock((hour, 0, 0)), conf=0.75, clock=(hour, 0, 0), kind="time")
     if _g(m, "time", "hc") is not None:
         c = _clock(m, ctx, "time", "c")
     elif _g(m, "time", "h3") is not None or _g(m, "time", "hw3") is not None:
@@ -675,6 +683,8 @@ def _trange(m, ctx):
         return None
     if c2[3] and not c1[3] and c2[0] >= 12 and c1[0] + 12 <= c2[0]:
         c1 = (c1[0] + 12, c1[1], c1[2], True)  # "من 5 إلى 6 مساء": the pm covers both ends
+    if c1[3] and not c2[3] and c1[0] >= 12 and c2[0] < 12 and c2[0] + 12 > c1[0]:
+        c2 = (c2[0] + 12, c2[1], c2[2], True)  # "الساعة 1 بعد الظهر إلى 4" ends at 16:00
     s, e = m.span()
     out = _M(s, e, "interval", None, None, f"({_timex_clock(c1)},{_timex_clock(c2)})", conf=0.75,
              clock=c1[:3], kind="trange")
@@ -746,10 +756,88 @@ def _yrange(m, ctx):
               cal_value=f"{y1:04d}/{y2:04d}" if cal != C.GREGORIAN else None, conf=0.85, kind="yrange")
 
 
+def _wdd(m, ctx):
+    """"يوم الجمعة 15": the day in this month, or the last month if that is after publication."""
+    lx = ctx.lx
+    if ctx.ref is None:
+        return None
+    day = int(_g(m, "wdd", "day"))
+    wd = _weekday_of(lx, _g(m, "wdd", "wd"))
+    s, e = m.span()
+    flags: list = ["month_inferred"]
+    first = ctx.ref.replace(day=1)
+    candidates = [first, _add_months(first, -1)]
+    if ctx.future(s, e):
+        candidates = [first, _add_months(first, 1)]
+    picked = None
+    for base in candidates:
+        if day > C.month_length(C.GREGORIAN, base.year, base.month):
+            continue
+        d = base.replace(day=day)
+        # Prefer the month in which the weekday fits; else the first plausible one.
+        if picked is None and ((d <= ctx.ref) or "future" in flags or ctx.future(s, e)):
+            picked = d
+        if d.weekday() == wd and ((d <= ctx.ref) != ctx.future(s, e) or d == ctx.ref):
+            picked = d
+            break
+    if picked is None:
+        return None
+    _weekday_check(flags, picked, wd, bool(_g(m, "wdd", "night")))
+    return _M(s, e, "day", picked, picked, f"XXXX-XX-{day:02d}", anchored=True, conf=0.7, flags=flags, kind="wdd")
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date | None:
+    if nth > 0:
+        first = date(year, month, 1)
+        d = first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    else:  # the last one
+        last = date(year, month, C.month_length(C.GREGORIAN, year, month))
+        d = last - timedelta(days=(last.weekday() - weekday) % 7)
+    return d if d.month == month else None
+
+
+def _hol(m, ctx):
+    lx = ctx.lx
+    spec = lx.holidays.get(key(_g(m, "hol", "name")))
+    if spec is None:
+        return None
+    cal = spec["calendar"]
+    year, _ = _year_value(_g(m, "hol", "year"), lx)
+    s, e = m.span()
+    flags: list = []
+    if "nth" in spec:
+        if year is None:
+            if ctx.ref is None:
+                return None
+            future = ctx.future(s, e)
+            y = ctx.ref.year
+            d = _nth_weekday(y, spec["month"], spec["weekday"], spec["nth"])
+            if not future and d > ctx.ref:
+                d = _nth_weekday(y - 1, spec["month"], spec["weekday"], spec["nth"])
+            elif future and d < ctx.ref:
+                d = _nth_weekday(y + 1, spec["month"], spec["weekday"], spec["nth"])
+                flags.append("future_by_tense")
+            flags.append("year_inferred")
+        else:
+            d = _nth_weekday(year, spec["month"], spec["weekday"], spec["nth"])
+        if d is None:
+            return None
+        hy = d.year
+    else:
+        res = _resolve_day(ctx, cal, spec["month"], spec["day"], year, s, e, flags)
+        if res is None:
+            return None
+        d, hy = res
+    timex = _iso(d) if year is not None or cal != C.GREGORIAN else f"XXXX-{d.month:02d}-{d.day:02d}"
+    return _M(s, e, "day", d, d, timex, calendar=cal,
+              cal_value=_cal_value(cal, hy, spec["month"], spec.get("day")) if cal != C.GREGORIAN else None,
+              anchored=year is None, conf=0.85, flags=flags, kind="hol")
+
+
 _HANDLERS = {
     "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
-    "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp,
+    "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
 }
 
 
@@ -793,6 +881,13 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
     # "الربع الثالث من عام 2016"
     if a.gran == "quarter" and a.start is None and b.gran == "year" and _NARROW_GAP.match(gap):
         return _quarter(a, b, ctx)
+    # "الأسبوع المقبل يوم الجمعة", "الجمعة من الأسبوع المقبل": that weekday inside that week
+    if {a.kind, b.kind} == {"unit", "wday"} and {a.gran, b.gran} == {"week", "day"} and b.s - a.e <= 12 \
+            and (_NARROW_GAP.match(gap) or lx.joiner.match(gap)):
+        week, wday = (a, b) if a.gran == "week" else (b, a)
+        d = week.start + timedelta(days=wday.start.weekday())
+        return _M(a.s, b.e, "day", d, d, _iso(d), relative=True, anchored=True, conf=0.8,
+                  flags=[f for f in wday.flags if f != "future_by_tense"], part=wday.part, kind="wday")
     # A date and a clock time next to each other are one datetime (or datetime range).
     joinable = lx.joiner.match(gap) or re.fullmatch(r"[ ,]{0,3}", gap)
     if joinable and b.s - a.e <= 25:

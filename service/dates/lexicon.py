@@ -90,6 +90,8 @@ class Lexicon:
     time_fractions: dict = field(default_factory=dict)
     period_parts: dict = field(default_factory=dict)
     ordinals_quarter: dict = field(default_factory=dict)
+    named_times: dict = field(default_factory=dict)
+    holidays: dict = field(default_factory=dict)
     pattern: re.Pattern | None = None
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
     order: dict = field(default_factory=dict)  # branch name -> priority (lower wins)
@@ -121,7 +123,8 @@ def _build(language: str) -> Lexicon:
     lx.ambiguous_weekdays = {normalize_key(w) for w in data.get("ambiguous_weekdays", [])}
     for name in ("ordinals", "cardinals", "relative_days", "parts_of_day", "parts_of_day_after", "tonight",
                  "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
-                 "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter"):
+                 "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
+                 "named_times", "holidays"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers"):
@@ -150,6 +153,8 @@ def _build(language: str) -> Lexicon:
     fracs = _alt(lx.time_fractions)
     pparts = _alt(lx.period_parts)
     qords = _alt(lx.ordinals_quarter)
+    named_times = _alt(lx.named_times)
+    holidays = _alt(lx.holidays)
     month_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "month"])
     latin = language not in ("ar", "fa", "ur", "ps", "ckb")
     day = DAY_NUM + (EN_SUFFIX if latin else r"(?:[.\-/](?= ))?")
@@ -202,8 +207,12 @@ def _build(language: str) -> Lexicon:
         "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', day)}|{g('dmy', 'ord', ordinal)})"
                 rf"(?:{S}{A['day_of']})?{S0}(?:{mon('dmy')}{yearpart('dmy')}|{relmon('dmy')})"),
         # "November 12, 2023", "Monday, Jan 4th"
-        "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)})"
+        "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-/]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)})"
                 rf"(?![\d:]){yearpart('mdy')}"),
+        # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
+        "wdd": rf"{wdpart('wdd')}{g('wdd', 'day', DAY_NUM)}(?={S0}(?:[,.;:)\n]|$|و ))",
+        # "عيد الفطر", "يوم عرفة", "Christmas 2015", "نوروز"
+        "hol": rf"(?:{A['weekday_prefixes']}{S})?{g('hol', 'name', holidays)}{yearpart('hol')}",
         # "2023-11-28", "2023/11/28", "1445/05/14 هـ"
         "ymd": (rf"(?:{wdpart('ymd')})?{g('ymd', 'y', YEAR_NUM)}(?P<ymd_sep>[-/.]){g('ymd', 'm', MONTH_NUM)}(?P=ymd_sep)"
                 rf"{g('ymd', 'd', DAY_NUM)}(?:{S0}{g('ymd', 'cal', calsuf)}(?![^\W\d_]))?"),
@@ -247,7 +256,8 @@ def _build(language: str) -> Lexicon:
                    rf"{S0}{A['range_to']}{S0}(?:{g('trange', 'tw2', A['time_words'])}{S0})?{clock('trange', '2')}"),
         # "الساعة 5 مساء", "5:30 pm", "at 10 am", "الساعة الخامسة والنصف": a clock needs "الساعة"/"at",
         # a colon, or am/pm
-        "time": (rf"(?:{g('time', 'tw', A['time_words'])}{S0}{clock('time', '')}"
+        "time": (rf"(?:{g('time', 'tw0', A['time_words'])}{S0})?{g('time', 'named', named_times)}"
+                 rf"|(?:{g('time', 'tw', A['time_words'])}{S0}{clock('time', '')}"
                  rf"|{g('time', 'hc', hour)}:{g('time', 'mic', MINUTE)}(?::{g('time', 'sc', MINUTE)})?(?![\d:])"
                  rf"(?:{S0}(?:{g('time', 'amc', A['am'])}|{g('time', 'pmc', A['pm'])})(?![^\W\d_]))?"
                  rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
@@ -274,6 +284,8 @@ def _build(language: str) -> Lexicon:
         "yrange": ["range_from"],
         "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else []),
         "mdy": wd_starts + ["@months"],
+        "wdd": wd_starts,
+        "hol": ["weekday_prefixes", "@holidays"],
         "ymd": wd_starts + [DIGIT],
         "dmyn": wd_starts + [DIGIT],
         "dmn": ["weekday_prefixes", "date_words"],
@@ -286,7 +298,7 @@ def _build(language: str) -> Lexicon:
         "year": ["year_words", "year_preps", DIGIT],
         "decade": ["@decades"] + (["#the", DIGIT] if latin else []),
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
-        "time": ["time_words", DIGIT, "@ordinals"],
+        "time": ["time_words", DIGIT, "@ordinals", "@named_times"],
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
         "pp": ["@period_parts"],
     }
