@@ -306,10 +306,8 @@ def _dmyn(m, ctx):
         mo, d = a, b
         if a != b:
             flags.append("ambiguous_day_month_order")
-    else:
+    else:  # day/month order everywhere else (Arabic, Persian, European news)
         d, mo = a, b
-        if a != b:
-            flags.append("ambiguous_day_month_order")
     if not (1 <= mo <= 12 and 1 <= d <= 31):
         return None
     return _numeric(ctx, m, y, mo, d, _g(m, "dmyn", "cal"), flags)
@@ -357,8 +355,8 @@ def _mon(m, ctx):
         return None
     if ctx.lang == "en" and raw in lx.ambiguous_months and not _capitalized(ctx, m.start("mon_mon")):
         return None
-    if ctx.lang == "en" and not _capitalized(ctx, m.start("mon_mon")):
-        return None
+    if ctx.lang == "en" and raw in lx.ambiguous_months and not _capitalized(ctx, m.start("mon_mon")):
+        return None  # "may", "march" are words first
     shift = lx.modifiers_before.get(key(modb)) if modb else (lx.modifiers_after.get(key(moda)) if moda else None)
     cal, month = mon
     s, e = m.span()
@@ -495,9 +493,15 @@ def _rel(m, ctx):
         # "اليوم الوطني", "today's show": the word is a name here, not a date.
         if shift == 0 and not part and _today_blocked(ctx, e):
             return None
+        if _name_before(ctx, s):  # "عين اليوم" is a newspaper
+            return None
     d = ctx.ref + timedelta(days=shift)
     timex = _iso(d) + (f"T{part}" if part else "")
-    return _M(s, e, "day", d, d, timex, relative=True, anchored=True, conf=0.85, part=part, kind="rel")
+    flags: list = []
+    # "أمس الخميس": the weekday must agree with the anchor; a mismatch hints at a wrong anchor.
+    _weekday_check(flags, d, _weekday_of(lx, _g(m, "rel", "wd")), False)
+    return _M(s, e, "day", d, d, timex, relative=True, anchored=True, conf=0.85 if not flags else 0.7,
+              part=part, flags=flags, kind="rel")
 
 
 _BLOCK_CACHE: dict = {}
@@ -514,6 +518,20 @@ def _today_blocked(ctx: _Ctx, e: int) -> bool:
     return rx.match(ctx.text, e) is not None
 
 
+_NAME_CACHE: dict = {}
+
+
+def _name_before(ctx: _Ctx, s: int) -> bool:
+    lx = ctx.lx
+    rx = _NAME_CACHE.get(lx.language)
+    if rx is None:
+        from .lexicon import S, _alt, _load_json
+        words = _load_json(lx.language).get("today_blocked_before", [])
+        rx = re.compile(r"(?<![^\W\d_])" + _alt(words) + S + r"\Z") if words else re.compile("(?!)")
+        _NAME_CACHE[lx.language] = rx
+    return rx.search(ctx.text, max(0, s - 12), s) is not None
+
+
 def _wday(m, ctx):
     lx = ctx.lx
     if ctx.ref is None:
@@ -526,8 +544,8 @@ def _wday(m, ctx):
         return None
     if raw in lx.ambiguous_weekdays and not (modb or moda or night or pre):
         return None
-    if ctx.lang == "en" and not _capitalized(ctx, m.start("wday_wd")):
-        return None
+    if raw in lx.ambiguous_weekdays and not _capitalized(ctx, m.start("wday_wd")):
+        return None  # "sun", "sat", "wed" are words first
     shift = lx.modifiers_after.get(key(moda)) if moda else (lx.modifiers_before.get(key(modb)) if modb else None)
     s, e = m.span()
     flags: list = []
@@ -677,8 +695,7 @@ def _trange(m, ctx):
     c1, c2 = _clock(m, ctx, "trange", "1"), _clock(m, ctx, "trange", "2")
     if c1 is None or c2 is None:
         return None
-    marked = (_g(m, "trange", "tw1") or _g(m, "trange", "tw2") or c1[3] or c2[3]
-              or _g(m, "trange", "mi1") or _g(m, "trange", "mi2"))
+    marked = _g(m, "trange", "tw1") or _g(m, "trange", "tw2") or c1[3] or c2[3] or ":" in m.group()
     if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time
         return None
     if c2[3] and not c1[3] and c2[0] >= 12 and c1[0] + 12 <= c2[0]:

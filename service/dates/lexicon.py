@@ -183,7 +183,7 @@ def _build(language: str) -> Lexicon:
 
     def clock(b: str, i: str) -> str:
         """An hour (digits or "الخامسة"), optional :minutes, fraction ("والنصف"), minutes ("و 30 دقيقة"), am/pm."""
-        return (rf"(?:{g(b, 'h' + i, hour)}(?::{g(b, 'mi' + i, MINUTE)}(?::{g(b, 's' + i, MINUTE)})?)?(?!\d|[.,]\d)"
+        return (rf"(?:ال{S0})?(?:{g(b, 'h' + i, hour)}(?:[:.]{g(b, 'mi' + i, MINUTE)}(?::{g(b, 's' + i, MINUTE)})?)?(?!\d|[.,]\d)"
                 rf"|{g(b, 'hw' + i, ordinal)})"
                 rf"(?:{S0}{g(b, 'frac' + i, fracs)}|{S0}و{S0}{g(b, 'mins' + i, D12)}{S}{A['minute_words']})?"
                 rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?")
@@ -205,7 +205,7 @@ def _build(language: str) -> Lexicon:
                    rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"),
         # "الأحد 28 نوفمبر 2023", "ليلة الجمعة 12 تشرين الثاني/نوفمبر", "الثاني عشر من نوفمبر", "12th of May"
         "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', day)}|{g('dmy', 'ord', ordinal)})"
-                rf"(?:{S}{A['day_of']})?{S0}(?:{mon('dmy')}{yearpart('dmy')}|{relmon('dmy')})"),
+                rf"(?:{S}{A['day_of']})?{S0}(?:{A['month_words']}{S})?(?:{mon('dmy')}{yearpart('dmy')}|{relmon('dmy')})"),
         # "November 12, 2023", "Monday, Jan 4th"
         "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-/]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)})"
                 rf"(?![\d:]){yearpart('mdy')}"),
@@ -214,11 +214,11 @@ def _build(language: str) -> Lexicon:
         # "عيد الفطر", "يوم عرفة", "Christmas 2015", "نوروز"
         "hol": rf"(?:{A['weekday_prefixes']}{S})?{g('hol', 'name', holidays)}{yearpart('hol')}",
         # "2023-11-28", "2023/11/28", "1445/05/14 هـ"
-        "ymd": (rf"(?:{wdpart('ymd')})?{g('ymd', 'y', YEAR_NUM)}(?P<ymd_sep>[-/.]){g('ymd', 'm', MONTH_NUM)}(?P=ymd_sep)"
-                rf"{g('ymd', 'd', DAY_NUM)}(?:{S0}{g('ymd', 'cal', calsuf)}(?![^\W\d_]))?"),
+        "ymd": (rf"(?:{wdpart('ymd')})?{g('ymd', 'y', YEAR_NUM)} {{0,2}}(?P<ymd_sep>[-/.]) {{0,2}}{g('ymd', 'm', MONTH_NUM)} {{0,2}}(?P=ymd_sep)"
+                rf" {{0,2}}{g('ymd', 'd', DAY_NUM)}(?:{S0}{g('ymd', 'cal', calsuf)}(?![^\W\d_]))?"),
         # "28/11/2023", "28.11.2023", "11/28/2023"
-        "dmyn": (rf"(?:{wdpart('dmyn')})?{g('dmyn', 'a', D12)}(?P<dmyn_sep>[-/.]){g('dmyn', 'b', D12)}"
-                 rf"(?P=dmyn_sep){g('dmyn', 'y', YEAR_NUM)}(?:{S0}{g('dmyn', 'cal', calsuf)}(?![^\W\d_]))?"),
+        "dmyn": (rf"(?:{wdpart('dmyn')})?{g('dmyn', 'a', D12)} {{0,2}}(?P<dmyn_sep>[-/.]) {{0,2}}{g('dmyn', 'b', D12)}"
+                 rf" {{0,2}}(?P=dmyn_sep) {{0,2}}{g('dmyn', 'y', YEAR_NUM)}(?:{S0}{g('dmyn', 'cal', calsuf)}(?![^\W\d_]))?"),
         # "يوم 22/04", "on 4/22": a day and month only after a date word
         "dmn": (rf"(?:{A['weekday_prefixes']}|{A['date_words']}){S}{g('dmn', 'a', D12)}/{g('dmn', 'b', D12)}"
                 r"(?![\d/])"),
@@ -231,7 +231,7 @@ def _build(language: str) -> Lexicon:
         # (a count without "ago"/"in" is a duration, not a date: one of the two is required)
         "ago": (rf"{g('ago', 'pre', A['ago_before'] + '|' + A['later_before'])}{S}"
                 rf"(?:{g('ago', 'num', num)}{S}{g('ago', 'unit', units)}|{g('ago', 'dual', duals)}|{g('ago', 'one', units)})"
-                rf"(?!{S0}(?:\d|{A['day_of']}\b|{A['year_of']}\b))"
+                rf"(?!{S0}(?:\d|{A['day_of']}\b|{A['year_of']}\b|{weekday}))"
                 rf"|(?:{g('ago', 'num2', num)}{S}{g('ago', 'unit2', units)}|{g('ago', 'dual2', duals)}|{g('ago', 'one2', units)})"
                 rf"{S}{g('ago', 'post', A['ago_after'] + '|' + A['later_after'])}"),
         # "الأسبوع الماضي", "هذا العام", "last week", "هفته گذشته" (a modifier is required)
@@ -239,6 +239,7 @@ def _build(language: str) -> Lexicon:
                  rf"|{g('unit', 'noun2', unit_nouns)}{S}{g('unit', 'moda2', mod_after)}"),
         # "مساء أمس", "صباح اليوم", "أول أمس", "yesterday morning", "الليلة", "tonight", "الآن"
         "rel": (rf"(?:{g('rel', 'part', parts)}{S})?{g('rel', 'day', reldays)}(?:{S}{g('rel', 'parta', parts_after)})?"
+                rf"(?:{S0}[,(]?{S0}{g('rel', 'wd', weekday)}\)?)?"
                 rf"|{g('rel', 'tonight', tonight)}|{g('rel', 'now', A['now'])}"),
         # "ليلة الجمعة", "يوم الأحد", "الخميس المقبل", "last Friday", "شب جمعه"
         "wday": (rf"(?:{g('wday', 'modb', mod_before)}{S})?(?:(?:{g('wday', 'night', A['night_of'])}|"
