@@ -12,6 +12,7 @@ stretches of tokens where a label other than O can win (see `_certain_o`).
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -42,9 +43,17 @@ class TaggerModel:
         self.start = start.astype(np.float32)
         self.end = end.astype(np.float32)
         self.lex = lex if lex is not None else F.lexicon_for(lang)
-        # The largest swing transitions can make to a path; used to find certain-O tokens.
-        self._swing = float(2 * (max(trans.max(), start.max(), end.max())
-                                 - min(trans.min(), start.min(), end.min())))
+        # For each label y: the most that transitions can gain by putting y instead of O at one
+        # position, whatever the neighbours are.  A token whose O score beats y's by more than
+        # that, for every y, is O in the best path (see `decode`).
+        into = np.vstack([self.trans, self.start[None, :]])  # every "previous" incl. sentence start
+        out_of = np.hstack([self.trans, self.end[:, None]])  # every "next" incl. sentence end
+        self._left_any = (into - into[:, :1]).max(axis=0)[1:]
+        self._right_any = (out_of - out_of[:1, :]).max(axis=1)[1:]
+        # ... and the same when the neighbour is known to be O (much smaller).
+        self._left_o = (self.trans[0] - self.trans[0, 0])[1:]
+        self._right_o = (self.trans[:, 0] - self.trans[0, 0])[1:]
+        self._o_margin = self._left_any + self._right_any
         self._lock = threading.Lock()
         self._reset_cache()
 
@@ -57,32 +66,42 @@ class TaggerModel:
     def _reset_cache(self) -> None:
         self._index: dict[str, int] = {}
         self._block = np.zeros((1024, len(F.OFFSETS), N_LABELS), np.float32)
-        for w in (F.BOS, F.EOS):
-            self._word_row(w)
+        self._add_words([F.BOS, F.EOS])
 
-    def _score_ids(self, ids: list[int]) -> np.ndarray:
-        if not ids:
-            return np.zeros(N_LABELS, np.float32)
+    def _add_words(self, words: list[str]) -> None:
+        """Compute and cache the (offsets x labels) score block of each new word type, in one
+        batch: hash all features, look them all up with one searchsorted, sum per (word, offset)."""
+        ids, counts = [], []
+        for w in words:
+            for offset_ids in F.hashed(w, self.lex):
+                ids.extend(offset_ids)
+                counts.append(len(offset_ids))
+        first = len(self._index)
+        need = first + len(words)
+        if need > len(self._block):
+            size = len(self._block)
+            while size < need:
+                size *= 2
+            grown = np.zeros((size,) + self._block.shape[1:], np.float32)
+            grown[:first] = self._block[:first]
+            self._block = grown
         ids_arr = np.asarray(ids, np.int64)
         pos = np.searchsorted(self.rows, ids_arr)
         pos[pos >= len(self.rows)] = 0
-        hit = self.rows[pos] == ids_arr
-        if not hit.any():
-            return np.zeros(N_LABELS, np.float32)
-        return self.weights[pos[hit]].sum(axis=0)
+        vals = self.weights[pos]
+        vals[self.rows[pos] != ids_arr] = 0.0  # feature never seen in training: no weight
+        # Every (word, offset) has at least one feature, so reduceat segments are never empty.
+        seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        sums = np.add.reduceat(vals, seg, axis=0)
+        self._block[first:need] = sums.reshape(len(words), len(F.OFFSETS), N_LABELS)
+        for i, w in enumerate(words):
+            self._index[w] = first + i
 
     def _word_row(self, word: str) -> int:
         row = self._index.get(word)
-        if row is not None:
-            return row
-        row = len(self._index)
-        if row >= len(self._block):
-            grown = np.zeros((2 * len(self._block),) + self._block.shape[1:], np.float32)
-            grown[:row] = self._block
-            self._block = grown
-        for j, ids in enumerate(F.hashed(word, self.lex)):
-            self._block[row, j] = self._score_ids(ids)
-        self._index[word] = row
+        if row is None:
+            self._add_words([word])
+            row = self._index[word]
         return row
 
     def emissions(self, words: list[str]) -> np.ndarray:
@@ -90,13 +109,14 @@ class TaggerModel:
         with self._lock:
             if len(self._index) + len(words) > _CACHE_LIMIT:
                 self._reset_cache()
-            get = self._index.get
-            bos, eos = self._index[F.BOS], self._index[F.EOS]
+            index = self._index
+            new = {w for w in words if w not in index}
+            if new:
+                self._add_words(sorted(new))
+            bos, eos = index[F.BOS], index[F.EOS]
             idx = [bos] * F.WINDOW
-            for w in words:
-                r = get(w)
-                idx.append(r if r is not None else self._word_row(w))
-            idx.extend([eos] * F.WINDOW)
+            idx += [index[w] for w in words]
+            idx += [eos] * F.WINDOW
             m = self._block[np.asarray(idx, np.intp)]
         n = len(words)
         e = m[F.WINDOW:F.WINDOW + n, F.WINDOW].copy()
@@ -113,21 +133,62 @@ class TaggerModel:
         labels = [0] * n
         if n == 0:
             return labels, e
-        # A token whose O score beats every other label by more than transitions can make up is O
-        # in the best path; the path then splits there, so only the stretches between need Viterbi.
-        best_other = e[:, 1:].max(axis=1)
-        uncertain = np.flatnonzero(e[:, 0] - best_other <= self._swing)
+        # Swapping label y for O at token i changes the path score by e[i,O] - e[i,y] plus two
+        # transition differences bounded by _o_margin[y]; where that is positive for every y the
+        # best path has O at i, so it splits there and only the stretches between need Viterbi.
+        # A second pass tightens the bound next to tokens already known to be O (their
+        # transition into/out of this token is then known exactly).
+        d = e[:, :1] - e[:, 1:]
+        sure = (d > self._o_margin).all(axis=1)
+        prev_o = np.empty(n, bool)
+        prev_o[0], prev_o[1:] = False, sure[:-1]
+        next_o = np.empty(n, bool)
+        next_o[-1], next_o[:-1] = False, sure[1:]
+        left = np.where(prev_o[:, None], self._left_o, self._left_any)
+        right = np.where(next_o[:, None], self._right_o, self._right_any)
+        uncertain = np.flatnonzero(~(sure | (d > left + right).all(axis=1)))
         if len(uncertain) == 0:
             return labels, e
-        # Group consecutive uncertain tokens into stretches.
+        # Group consecutive uncertain tokens into stretches; decode all stretches at once.
         breaks = np.flatnonzero(np.diff(uncertain) > 1)
         starts = np.concatenate(([uncertain[0]], uncertain[breaks + 1]))
         stops = np.concatenate((uncertain[breaks] + 1, [uncertain[-1] + 1]))
-        for s, t in zip(starts.tolist(), stops.tolist()):
-            enter = self.start if s == 0 else self.trans[0]
-            leave = self.end if t == n else self.trans[:, 0]
-            labels[s:t] = viterbi(e[s:t], self.trans, enter, leave)
-        return labels, e
+        out = np.zeros(n, np.intp)
+        pos, lab = batched_viterbi(e, starts, stops, self.trans, self.start, self.end)
+        out[pos] = lab
+        return out.tolist(), e
+
+
+def batched_viterbi(e, starts, stops, trans, start, end):
+    """Exact Viterbi over many independent stretches of `e`, each entered from and left to O
+    (or the sequence start/end), vectorized across stretches: as many numpy steps as the
+    longest stretch has tokens.  Returns (token positions, label ids)."""
+    n = len(e)
+    lens = stops - starts
+    order = np.argsort(-lens, kind="stable")
+    s0, ln = starts[order], lens[order]
+    k, longest = len(s0), int(ln[0])
+    # Number of stretches still running at step j (lengths sorted descending).
+    active = np.searchsorted(-ln, -np.arange(longest), side="left").tolist()
+    score = np.where((s0 == 0)[:, None], start, trans[0]) + e[s0]
+    back = np.empty((longest, k, e.shape[1]), np.intp)
+    for j in range(1, longest):
+        a = active[j]
+        cand = score[:a, :, None] + trans
+        back[j, :a] = cand.argmax(axis=1)
+        score[:a] = cand.max(axis=1) + e[s0[:a] + j]
+    score += np.where((s0 + ln == n)[:, None], end, trans[:, 0])
+    cur = score.argmax(axis=1)
+    lab = np.zeros((k, longest), np.intp)
+    rows = np.arange(k)
+    for j in range(longest - 1, -1, -1):
+        a = active[j]
+        lab[:a, j] = cur[:a]
+        if j:
+            cur[:a] = back[j, rows[:a], cur[:a]]
+    mask = np.arange(longest) < ln[:, None]
+    pos = (s0[:, None] + np.arange(longest))[mask]
+    return pos, lab[mask]
 
 
 def viterbi(e: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[int]:
@@ -147,25 +208,20 @@ def viterbi(e: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray
     return out
 
 
-def spans_from_labels(labels: list[int]) -> list[tuple[int, int, str]]:
+def spans_from_labels(labels) -> list[tuple[int, int, str]]:
     """BIO label ids -> (first token, last token + 1, type); an I- after another type starts a span."""
     out = []
     cur = None
-    for i, lab in enumerate(labels):
-        if lab == 0:
-            if cur:
-                out.append(tuple(cur))
-                cur = None
-            continue
-        name = LABELS[lab]
+    for i in np.flatnonzero(np.asarray(labels)).tolist():
+        name = LABELS[labels[i]]
         etype = name[2:]
-        if name[0] == "B" or cur is None or cur[2] != etype:
-            if cur:
-                out.append(tuple(cur))
-            cur = [i, i + 1, etype]
-        else:
+        if cur is not None and cur[1] == i and cur[2] == etype and name[0] == "I":
             cur[1] = i + 1
-    if cur:
+            continue
+        if cur is not None:
+            out.append(tuple(cur))
+        cur = [i, i + 1, etype]
+    if cur is not None:
         out.append(tuple(cur))
     return out
 
@@ -186,12 +242,17 @@ def load_model(lang: str = "ar") -> TaggerModel | None:
     return _MODELS[lang]
 
 
-def tokenize(text: str) -> tuple[list[str], list[int], list[int]]:
-    words, starts, ends = [], [], []
-    for m in F.TOKEN_RE.finditer(text):
-        words.append(m.group())
-        starts.append(m.start())
-        ends.append(m.end())
+# TOKEN_RE with the whitespace before each token: the pieces then tile the text, so offsets are
+# a running sum of lengths (much cheaper than a Match object per token).
+_PIECES = re.compile(r"\s*(?:" + F.TOKEN_RE.pattern + ")")
+
+
+def tokenize(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Tokens of `text` (features.TOKEN_RE) with their start and end offsets."""
+    pieces = _PIECES.findall(text)
+    words = list(map(str.lstrip, pieces))
+    ends = np.cumsum(np.fromiter(map(len, pieces), np.int64, len(pieces)))
+    starts = ends - np.fromiter(map(len, words), np.int64, len(words))
     return words, starts, ends
 
 
@@ -204,13 +265,26 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     if not words:
         return []
     labels, e = model.decode(words)
+    found = spans_from_labels(labels)
+    if not found:
+        return []
+    # Score: mean softmax probability (over the emission scores) of each token's chosen label.
+    z = np.exp(e - e.max(axis=1, keepdims=True))
+    chosen = (z[np.arange(len(labels)), labels] / z.sum(axis=1)).tolist()
+    starts, ends = starts.tolist(), ends.tolist()
     out = []
-    for a, b, etype in spans_from_labels(labels):
-        # Score: mean softmax probability of the chosen labels from the emission scores.
-        rows = e[a:b]
-        z = rows - rows.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        conf = float(p[np.arange(b - a), labels[a:b]].mean())
-        out.append((starts[a], ends[b - 1], etype, round(conf, 4)))
+    norm = doc.norm
+    for a, b, etype in found:
+        pieces = [(a, b)]
+        if "\n" in norm[starts[a]:ends[b - 1]]:
+            # A span never runs across a line break (title/body gap, paragraphs): split it there.
+            pieces, first = [], a
+            for j in range(a + 1, b):
+                if "\n" in norm[ends[j - 1]:starts[j]]:
+                    pieces.append((first, j))
+                    first = j
+            pieces.append((first, b))
+        for p, q in pieces:
+            conf = sum(chosen[p:q]) / (q - p)
+            out.append((starts[p], ends[q - 1], etype, round(conf, 4)))
     return out
