@@ -6,15 +6,17 @@ Field formats are documented in docs/sources.md.
 
 from __future__ import annotations
 
+import html
 import re
 from bisect import bisect_left
+from datetime import datetime
 from functools import lru_cache
 
 from ..document import Doc
 from ..text.normalize import normalize, normalize_key
 from . import dateline as _dateline
 from .attributions import find_attributions
-from .published import implausible, parse_published
+from .published import implausible, parse_published, zone
 from .registry import REGISTRY, Outlet
 from .urls import domain_of
 
@@ -22,6 +24,7 @@ _DOMAIN_IN_TEXT = re.compile(r"\b((?:[a-z0-9-]{1,63}\.){1,4}[a-z]{2,12})\b", re.
 _PAREN = re.compile(r"\s*\([^()]{0,80}\)\s*")
 # Translation notes are looked for near the start and the end only (where editors put them).
 _NOTE_CHARS = 300
+_TATWEEL_DASH = re.compile(r"\s\u0640+\s|\u0640+\s|\s\u0640+")
 _NOTE_COLON = re.compile(r"\s{0,2}:")
 
 
@@ -47,6 +50,9 @@ def extract_source(doc: Doc) -> dict:
             item["field"] = loc["field"]
         attributions.append(item)
     attributions.extend(_byline_attributions(raw.authors, dl))
+    if outlet is not None:
+        for a in attributions:  # the publisher quoting itself ("صحيفة الوئام" in al-Weeam's text)
+            a["self"] = a["agency_id"] == outlet.id
 
     # Publication time: metadata, else a date in the dateline (none parsed yet), else receipt.
     naive_zone = outlet.timezone if outlet else None
@@ -59,6 +65,12 @@ def extract_source(doc: Doc) -> dict:
         warnings.append("published_at_unparsed")
     if published is not None:
         doc.published_at, doc.published_from = published, "metadata"
+    elif dl is not None and dl.get("date"):
+        # A day only: midnight in the publisher's zone (else UTC), said in `granularity`.
+        y, mo, d = (int(x) for x in dl["date"].split("-"))
+        doc.published_at = datetime(y, mo, d, tzinfo=zone(naive_zone))
+        doc.published_from = "dateline"
+        time_info.update({"granularity": "day", "timezone_assumed": naive_zone or "UTC"})
     else:
         doc.published_at, doc.published_from = doc.received_at, "received"
     if dl is not None:
@@ -153,6 +165,9 @@ def _byline_dateline(authors: list[str]) -> dict | None:
 
 @lru_cache(maxsize=4096)  # the same byline ("الرياض - واس") recurs across many articles
 def _parse_byline(author: str) -> dict | None:
+    # Bylines come from CMS fields: entities (&nbsp;) and a tatweel used as a dash (جدة ـ واس).
+    original = author
+    author = _TATWEEL_DASH.sub(" - ", html.unescape(author)).strip()
     norm, origin = normalize(author)
     parsed = _dateline.parse(norm, None, byline=True)
     if parsed is None or not (parsed["agency_id"] or parsed["place_known"]):
@@ -163,7 +178,7 @@ def _parse_byline(author: str) -> dict | None:
             i = norm.find(parsed[key])
             if i >= 0:
                 parsed[key] = author[origin[i]:origin[i + len(parsed[key]) - 1] + 1]
-    parsed.update({"from": "byline", "span": None, "text": author})
+    parsed.update({"from": "byline", "span": None, "text": original})
     return parsed
 
 
@@ -171,7 +186,8 @@ def _byline_attributions(authors: list[str], dl: dict | None) -> list[dict]:
     """Agencies credited in a byline field ('أ ف ب - د ب أ - عواصم', 'واس - أبها')."""
     out, seen = [], set()
     for author in authors:
-        for seg in re.split(r"\s{0,3}[-–—:/|،,]\s{0,3}", author):
+        author = _TATWEEL_DASH.sub(" - ", html.unescape(author))
+        for seg in re.split(r"\s{0,3}[-–—:/|،,()]\s{0,3}|\s(?:من|from|از)\s", author):
             outlet = _dateline._agency(seg) if seg.strip() else None
             if outlet is not None and outlet.id not in seen:
                 seen.add(outlet.id)

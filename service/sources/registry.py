@@ -103,19 +103,21 @@ class Registry:
             for d in o.domains:
                 self.by_domain[d.lower()] = o
             needs_cue = set(e.get("needs_cue", []))
+            # Ambiguity belongs to the normalized form: "الرياضي" and "الریاضی" are one key.
+            needs_cue_keys = {normalize_key(n) for n in needs_cue}
             names = [n for n in e["name"].values() if n]
             for lang_aliases in e["aliases"].values():
                 names.extend(lang_aliases)
             names.extend(e.get("abbreviations", []))
             names.extend(needs_cue)
             for name in names:
-                ambiguous = name in needs_cue
                 if _is_latin_abbreviation(name):
-                    self.cased.setdefault(name, []).append(NameForm(o, ambiguous))
+                    self.cased.setdefault(name, []).append(NameForm(o, name in needs_cue))
                     continue
                 key = normalize_key(name)
                 if len(key) < 2:
                     continue
+                ambiguous = key in needs_cue_keys
                 starts_outlet = any(key.startswith(w + " ") for w in outlet_words)
                 self._add(key, NameForm(o, ambiguous, has_outlet_word=starts_outlet))
                 if key.startswith("ال"):
@@ -183,7 +185,10 @@ class Registry:
         text = text.strip()
         if text in self.cased:
             return self.cased[text][0]
-        forms = self.forms.get(normalize_key(text))
+        key = normalize_key(text)
+        forms = self.forms.get(key)
+        if forms is None and "." in key:  # "أ. ف. ب" written with spaces after the dots
+            forms = self.forms.get(" ".join(key.replace(".", " ").split()))
         return forms[0] if forms and not forms[0].lam_form else None
 
     def lookup_name(self, text: str) -> Outlet | None:

@@ -281,3 +281,35 @@ def test_translated_note_and_publisher_language():
     assert ev[0]["kind"] == "publisher_language" and source["translated"]["confidence"] == "low"
     source, _ = body("قالت الوزارة إن ترجمة الكتب مستمرة.")  # the word in running text is not a note
     assert source["translated"] is None
+
+
+def test_dated_dateline_gives_published_at_when_metadata_has_none():
+    text = "جدة 3 رمضان 1445 هـ الموافق 13 مارس 2024 م واس\nأعلنت الهيئة العامة للطيران المدني خطة جديدة."
+    source, doc = body(text, publisher="Saudi Press Agency")
+    dl = source["dateline"]
+    assert dl["date"] == "2024-03-13" and dl["agency_id"] == "agency:spa" and dl["place"] == "جدة"
+    assert doc.published_from == "dateline"
+    assert doc.published_at.isoformat() == "2024-03-13T00:00:00+03:00"
+    assert source["published_time"]["granularity"] == "day"
+    # metadata still wins over the dateline
+    _, doc = body(text, publisher="Saudi Press Agency", published_at="2024-03-09T09:15:00+03:00")
+    assert doc.published_from == "metadata"
+
+
+def test_byline_variants():
+    cases = {
+        "مكة المكرمة ـ واس": ("مكة المكرمة", "agency:spa"),  # tatweel used as a dash
+        "ليون ـ أ. ف. ب": ("ليون", "agency:afp"),  # dots followed by spaces
+        "«صحيفة عكاظ» من الرياض": ("الرياض", "newspaper:okaz"),
+        "واس (طنجة)": ("طنجة", "agency:spa"),
+    }
+    for byline, (place, agency) in cases.items():
+        source, _ = body("نص.", authors=[byline])
+        assert (source["dateline"]["place"], source["dateline"]["agency_id"]) == (place, agency), byline
+    source, _ = body("نص.", authors=["مروان العلي - سبق - متابعة"])
+    assert source["dateline"]["place"] is None and source["dateline"]["reporter"] == "مروان العلي"
+
+
+def test_self_citation_is_flagged():
+    source, _ = body("وقالت صحيفة عكاظ إن المشروع سيكتمل.", publisher="Okaz (okaz.com.sa)")
+    assert source["attributions"][0]["self"] is True
