@@ -133,7 +133,7 @@ def _build(language: str) -> Lexicon:
     A = {name: _alt(data.get(name, [])) for name in (
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
-        "now", "year_preps", "date_words", "minute_words", "quarter_words")}
+        "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -231,7 +231,8 @@ def _build(language: str) -> Lexicon:
         # (a count without "ago"/"in" is a duration, not a date: one of the two is required)
         "ago": (rf"{g('ago', 'pre', A['ago_before'] + '|' + A['later_before'])}{S}"
                 rf"(?:{g('ago', 'num', num)}{S}{g('ago', 'unit', units)}|{g('ago', 'dual', duals)}|{g('ago', 'one', units)})"
-                rf"(?!{S0}(?:\d|{A['day_of']}\b|{A['year_of']}\b|{weekday}))"
+                # "قبل يومين من الانتخابات", "بعد ثلاثة أيام على": counted from an event, not from publication
+                rf"(?!{S0}(?:\d|(?:{cardinal}{S})?{A['relative_blockers_after']}(?![^\W\d_])|{weekday}))"
                 rf"|(?:{g('ago', 'num2', num)}{S}{g('ago', 'unit2', units)}|{g('ago', 'dual2', duals)}|{g('ago', 'one2', units)})"
                 rf"{S}{g('ago', 'post', A['ago_after'] + '|' + A['later_after'])}"),
         # "الأسبوع الماضي", "هذا العام", "last week", "هفته گذشته" (a modifier is required)

@@ -163,6 +163,25 @@ def test_arabic_relative(phrase, value, gran):
     assert m["relative"] is True and m["anchor"] == "published_at"
 
 
+def test_relative_day_with_weekday_checks_the_anchor():
+    ok = one("أعلنت الوزارة اليوم (الثلاثاء) نتائج الفحص")
+    assert ok["text"] == "اليوم (الثلاثاء)" and ok["value"] == "2023-11-28" and ok["flags"] == []
+    bad = one("أعلنت الوزارة أمس الأحد نتائج الفحص")  # yesterday was a Monday
+    assert bad["value"] == "2023-11-27" and "weekday_mismatch" in bad["flags"]
+
+
+def test_spaced_numeric_hijri_date():
+    m = one("صدر التعميم بتاريخ 7 / 10 / 1436 هـ")
+    assert m["calendar"] == "hijri" and m["value"] == "2015-07-23" and m["flags"] == []
+
+
+def test_holidays():
+    found = by_text(run("هنأ الملك المواطنين بمناسبة عيد الفطر المبارك، واحتفل الناس بعيد الميلاد المجيد"))
+    assert found["عيد الفطر المبارك"]["value"] == "2023-04-21" and found["عيد الفطر المبارك"]["calendar"] == "hijri"
+    assert found["عيد الميلاد المجيد"]["value"] == "2022-12-25"
+    assert one("Shops closed on Thanksgiving 2022", lang="en")["value"] == "2022-11-24"
+
+
 def test_part_of_day_timex():
     m = one("وصل الرئيس مساء أمس إلى العاصمة")
     assert m["timex"] == "2023-11-27TEV" and m["part_of_day"] == "EV"
@@ -242,6 +261,12 @@ def test_day_of_relative_month_and_period_parts():
     ("The team scored 5 goals in 2 games", "en"),
     ("پسر مهر را روی کاغذ زد", "fa"),                       # مهر = seal
     ("ارتفعت الأسعار بنسبة 15 إلى 20 بالمئة", "ar"),        # a range of numbers, not of days
+    ("انسحب قبل يومين من الانتخابات", "ar"),                 # counted from an event, not publication
+    ("وصل بعد ثلاثة أيام على إعلان الهدنة", "ar"),
+    ("Two days after the attack he resigned", "en"),
+    ("صرح رئيس تحرير عين اليوم بأن", "ar"),                  # a newspaper named "اليوم"
+    ("هذا العمل محرم شرعا", "ar"),                          # محرم = forbidden, not the month
+    ("وأنجز المشروع خلال 72 ساعة", "ar"),                   # a duration
 ])
 def test_not_dates(text, lang):
     assert run(text, lang) == []
