@@ -1,48 +1,178 @@
 """The worker's HTTP endpoints: /metrics (Prometheus), /healthz (alive), /readyz (ready).
 
-Nothing else is served.  Readiness means: the consumer has partitions assigned (or the group
-has fewer partitions than members), the broker answered recently, and the models are loaded.
+Nothing else is served (faust's own web server stays disabled).  Ready means all of:
+- models loaded: a warm-up enrichment of one tiny built-in article per language succeeded
+  (it loads every lazily cached model and gazetteer before the first real message);
+- broker reachable: the last metadata request, repeated every BROKER_CHECK_INTERVAL_S, answered;
+- partitions assigned: the consumer group gave this worker partitions, or has no partition left
+  for it (more workers than partitions is a valid, idle, ready state).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from datetime import datetime, timezone
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from mode import Service
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from .metrics import install_metrics
 
 log = logging.getLogger(__name__)
 
+BROKER_CHECK_INTERVAL_S = 10.0
+BROKER_CHECK_TIMEOUT_S = 5.0
+# Ready stays true this long after the last successful broker answer (a couple of checks).
+BROKER_STALE_AFTER_S = 3 * BROKER_CHECK_INTERVAL_S
+
+# One short article per language the models cover; invented text, no real article.
+WARMUP_ARTICLES = (
+    ("ar", "وصل وزير الخارجية إلى القاهرة يوم الأحد 12 أيار/مايو 2024 لإجراء محادثات."),
+    ("fa", "وزیر امور خارجه روز یکشنبه ۲۳ اردیبهشت ۱۴۰۳ برای گفتگو به تهران رسید."),
+    ("en", "The foreign minister arrived in Cairo on Sunday, May 12, 2024 for talks."),
+)
+
+
+def warm_up() -> None:
+    """Enrich one tiny article per language: loads the models, proves the pipeline runs."""
+    from .model import RawArticle
+    from .pipeline import Context, enrich
+
+    received = datetime(2024, 5, 12, 9, 0, tzinfo=timezone.utc)
+    for lang, text in WARMUP_ARTICLES:
+        enrich(RawArticle(body=text, language=lang, article_id=f"warmup-{lang}"), Context(received_at=received))
+
+
+class Readiness:
+    def __init__(self) -> None:
+        self.models_loaded = False
+        self.models_error: str | None = None
+        self.broker_ok_at: float | None = None
+        self.broker_error: str | None = None
+        self.assignment_done = False  # a rebalance finished and has not been revoked since
+
+    def broker_reachable(self) -> bool:
+        return self.broker_ok_at is not None and time.monotonic() - self.broker_ok_at < BROKER_STALE_AFTER_S
+
+
+def partitions_state(app, ready: Readiness) -> tuple[bool, int]:
+    """(assigned-or-nothing-to-assign, number of assigned partitions)."""
+    try:
+        assigned = app.consumer.assignment()
+    except Exception:  # consumer not started yet
+        return False, 0
+    # No partitions is fine once a rebalance finished: the group may have more members than
+    # the topic has partitions (an idle standby worker is ready).
+    return bool(assigned) or ready.assignment_done, len(assigned)
+
 
 def install_http(app, settings) -> None:
-    state = {"runner": None}
+    install_metrics(app, settings)
+    ready = Readiness()
+    app.readiness = ready
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
     async def readyz(request: web.Request) -> web.Response:
-        consumer = app.consumer
-        assigned = bool(consumer.assignment()) if consumer is not None else False
-        status = 200 if assigned else 503
-        return web.json_response({"ready": assigned, "partitions_assigned": assigned}, status=status)
+        partitions_ok, count = partitions_state(app, ready)
+        broker_ok = ready.broker_reachable()
+        body = {
+            "ready": bool(ready.models_loaded and broker_ok and partitions_ok),
+            "models_loaded": ready.models_loaded,
+            "broker_reachable": broker_ok,
+            "partitions_assigned": count,
+        }
+        if ready.models_error:
+            body["models_error"] = ready.models_error
+        if ready.broker_error and not broker_ok:
+            body["broker_error"] = ready.broker_error
+        return web.json_response(body, status=200 if body["ready"] else 503)
 
     async def metrics(request: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    @app.on_startup.connect
-    async def start_http(app_, **kwargs) -> None:
+    @app.on_partitions_revoked.connect
+    async def on_revoked(app_, *args, **kwargs) -> None:
+        ready.assignment_done = False
+
+    @app.on_partitions_assigned.connect
+    async def on_assigned(app_, *args, **kwargs) -> None:
+        ready.assignment_done = True
+
+    server = HttpServer(settings, routes=[("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)],
+                        ready=ready, probe=lambda: probe_broker(app, ready))
+    # A dependency of the app: started with it (before table recovery, so /healthz answers
+    # early) and stopped with it.
+    app.add_dependency(server)
+
+
+class HttpServer(Service):
+    """aiohttp on settings.http_host:http_port, serving only the given GET routes."""
+
+    def __init__(self, settings, routes, ready: Readiness, probe, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.probe = probe
+        self.settings = settings
+        self.routes = routes
+        self.ready = ready
+        self.runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    async def on_start(self) -> None:
         web_app = web.Application()
-        web_app.router.add_get("/healthz", healthz)
-        web_app.router.add_get("/readyz", readyz)
-        web_app.router.add_get("/metrics", metrics)
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.http_host, settings.http_port)
+        for path, handler in self.routes:
+            web_app.router.add_get(path, handler)
+        self.runner = web.AppRunner(web_app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.settings.http_host, self.settings.http_port)
         await site.start()
-        state["runner"] = runner
-        log.info("HTTP endpoints on %s:%s (/metrics /healthz /readyz)", settings.http_host, settings.http_port)
+        # With port 0 the OS picks one: log the bound address so callers can find it.
+        bound = [a for a in self.runner.addresses if isinstance(a, tuple)]
+        self.port = bound[0][1] if bound else None
+        log.info("HTTP endpoints on %s (/metrics /healthz /readyz)",
+                 ", ".join(f"{a[0]}:{a[1]}" for a in bound))
+        # Load the models off the event loop so /healthz answers meanwhile.
+        asyncio.get_running_loop().run_in_executor(None, _warm_up, self.ready)
+        self.add_future(self._check_broker())
 
-    @app.on_shutdown.connect
-    async def stop_http(app_, **kwargs) -> None:
-        if state["runner"] is not None:
-            await state["runner"].cleanup()
+    async def _check_broker(self) -> None:
+        # Every second until the broker first answers, then every BROKER_CHECK_INTERVAL_S.
+        while not self.should_stop:
+            await self.probe()
+            await self.sleep(BROKER_CHECK_INTERVAL_S if self.ready.broker_ok_at else 1.0)
+
+    async def on_stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+
+def _warm_up(ready: Readiness) -> None:
+    started = time.perf_counter()
+    try:
+        warm_up()
+    except Exception as exc:  # the worker still runs; /readyz says why it is not ready
+        ready.models_error = f"{type(exc).__name__}: {exc}"
+        log.exception("warm-up enrichment failed")
+        return
+    ready.models_loaded = True
+    log.info("models loaded (warm-up %.2f s)", time.perf_counter() - started)
+
+
+async def probe_broker(app, ready: Readiness) -> None:
+    """One metadata request through the producer's client (it lives on this event loop)."""
+    producer = app.producer
+    if not getattr(producer, "started", False):  # nothing to ask through yet
+        return
+    try:
+        client = producer._ensure_producer().client
+        await asyncio.wait_for(client.fetch_all_metadata(), BROKER_CHECK_TIMEOUT_S)
+    except Exception as exc:
+        ready.broker_error = f"{type(exc).__name__}: {exc}"
+        return
+    ready.broker_ok_at = time.monotonic()
+    ready.broker_error = None

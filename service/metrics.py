@@ -1,16 +1,40 @@
-"""Prometheus metrics: one definition each, base units, bounded label sets."""
+"""Prometheus metrics: one definition each, base units, bounded label sets.
+
+The pure parts (`observe_enriched`, `observe_dead_letter`) are called by worker.py for every
+article.  What only the running faust app knows (publish acknowledgements, send errors, consumer
+lag, in-flight articles, event-loop lag) is observed from outside the agent by
+`install_metrics(app, settings)`: a faust sensor, a timer and a scrape-time collector.
+docs/operations.md has the table of every metric.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from datetime import datetime, timezone
 
-from prometheus_client import Counter, Histogram, Info
+from faust.sensors.base import Sensor
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info
+from prometheus_client.core import GaugeMetricFamily
 
 from . import __version__
+
+log = logging.getLogger(__name__)
 
 # Pipeline stages are a fixed set; languages are folded to a fixed set to bound cardinality.
 STAGES = ("normalize", "language", "source", "dates", "entities")
 TRACKED_LANGUAGES = frozenset({"ar", "fa", "en", "ur", "fr", "tr", "he", "ru", "es", "de", "zh", "und"})
+ENTITY_TYPES = frozenset({"PERSON", "ORG", "LOC", "MISC"})
+CALENDARS = frozenset({"gregorian", "hijri", "solar_hijri"})
+# Output topics are named by role, not by (configurable) topic name, so queries are portable.
+OUTPUTS = ("enriched", "dead_letter", "mentions", "trending", "other")
+
+# Enrichment takes ~1-3 ms per article; buckets from 0.1 ms to 1 s.
+_STAGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+# Receive-to-publish includes the broker round trip (acks=all) and in-flight queueing.
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_LOOP_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 ARTICLES_CONSUMED = Counter(
     "news_enricher_articles_consumed_total", "Messages read from the raw articles topic."
@@ -18,35 +42,219 @@ ARTICLES_CONSUMED = Counter(
 ARTICLES_ENRICHED = Counter(
     "news_enricher_articles_enriched_total", "Articles enriched and handed to the producer."
 )
+ARTICLES_FAILED = Counter(
+    "news_enricher_articles_failed_total",
+    "Messages that could not be enriched or whose enriched event could not be published.",
+    ["stage", "reason"],
+)
 ARTICLES_DEAD_LETTERED = Counter(
     "news_enricher_articles_dead_lettered_total",
-    "Messages routed to the dead-letter topic.",
+    "Dead-letter records acknowledged by the broker.",
     ["stage", "reason"],
 )
 STAGE_SECONDS = Histogram(
     "news_enricher_stage_duration_seconds",
     "Time spent in each enrichment stage per article.",
     ["stage"],
-    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+    buckets=_STAGE_BUCKETS,
+)
+ENRICH_SECONDS = Histogram(
+    "news_enricher_enrich_duration_seconds",
+    "Time spent in all enrichment stages together per article.",
+    buckets=_STAGE_BUCKETS,
+)
+END_TO_END_SECONDS = Histogram(
+    "news_enricher_end_to_end_latency_seconds",
+    "From receiving a message to the broker acknowledging its enriched event.",
+    buckets=_LATENCY_BUCKETS,
+)
+ENTITIES_FOUND = Counter(
+    "news_enricher_entities_found_total", "Entities found in enriched articles, by type.", ["type"]
+)
+DATES_FOUND = Counter(
+    "news_enricher_dates_found_total", "Date expressions found in enriched articles, by calendar.", ["calendar"]
 )
 ARTICLES_BY_LANGUAGE = Counter(
     "news_enricher_articles_by_language_total", "Enriched articles by detected language.", ["language"]
 )
+RECORDS_PUBLISHED = Counter(
+    "news_enricher_records_published_total",
+    "Records acknowledged by the broker, by output (enriched, dead_letter, mentions, trending).",
+    ["output"],
+)
+PRODUCER_SEND_ERRORS = Counter(
+    "news_enricher_producer_send_errors_total",
+    "Records the broker refused or that timed out, by output.",
+    ["output"],
+)
+EVENT_LOOP_LAG = Histogram(
+    "news_enricher_event_loop_lag_seconds",
+    "How late a timer callback runs: time the event loop was blocked (CPU-bound work).",
+    buckets=_LOOP_BUCKETS,
+)
 BUILD_INFO = Info("news_enricher_build", "Version of the running service.")
 BUILD_INFO.info({"version": __version__})
+
+# article_id -> received_at (epoch seconds) between enrichment and the enriched record's send.
+# Entries leave when the record is sent; the cap only guards against ids that are never sent.
+_RECEIVED: dict[str, float] = {}
+_RECEIVED_CAP = 20_000
 
 
 def observe_enriched(event: dict, received_at: datetime) -> None:
     ARTICLES_ENRICHED.inc()
+    total = 0.0
     for stage, ms in event["pipeline"]["timings_ms"].items():
-        STAGE_SECONDS.labels(stage).observe(ms / 1000.0)
+        STAGE_SECONDS.labels(stage if stage in STAGES else "other").observe(ms / 1000.0)
+        total += ms
+    ENRICH_SECONDS.observe(total / 1000.0)
     lang = event["language"]["code"]
     ARTICLES_BY_LANGUAGE.labels(lang if lang in TRACKED_LANGUAGES else "other").inc()
+    for entity in event.get("entities", ()):
+        kind = entity.get("type")
+        ENTITIES_FOUND.labels(kind if kind in ENTITY_TYPES else "other").inc()
+    for date in event.get("dates", ()):
+        calendar = date.get("calendar")
+        DATES_FOUND.labels(calendar if calendar in CALENDARS else "other").inc()
+    if len(_RECEIVED) >= _RECEIVED_CAP:
+        _RECEIVED.pop(next(iter(_RECEIVED)))
+    _RECEIVED[event["article_id"]] = received_at.timestamp()
 
 
 def observe_dead_letter(stage: str, reason: str) -> None:
-    ARTICLES_DEAD_LETTERED.labels(stage, reason).inc()
+    """A message failed; its dead-letter record is counted when the broker acknowledges it."""
+    ARTICLES_FAILED.labels(stage, reason).inc()
 
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# --- the running worker ----------------------------------------------------------------------
+
+
+def _header(headers, name: str) -> str:
+    for key, value in headers or ():
+        if key == name:
+            return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return "unknown"
+
+
+class PublishSensor(Sensor):
+    """Observes every record faust sends: acknowledgements, errors, receive-to-publish latency."""
+
+    def __init__(self, settings, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.outputs = {
+            settings.enriched_topic: "enriched",
+            settings.dlq_topic: "dead_letter",
+            settings.mentions_topic: "mentions",
+            settings.trending_topic: "trending",
+        }
+
+    def on_send_initiated(self, producer, topic, message, keysize, valsize):
+        output = self.outputs.get(topic, "other")
+        received = None
+        if output == "enriched" and message.key:
+            received = _RECEIVED.pop(message.key.decode("utf-8", "replace"), None)
+        return output, received, message.headers if output == "dead_letter" else None
+
+    def on_send_completed(self, producer, state, metadata) -> None:
+        if not state:
+            return
+        output, received, headers = state
+        RECORDS_PUBLISHED.labels(output).inc()
+        if received is not None:
+            END_TO_END_SECONDS.observe(max(0.0, time.time() - received))
+        elif output == "dead_letter":
+            ARTICLES_DEAD_LETTERED.labels(
+                _header(headers, "news-enricher.error.stage"), _header(headers, "news-enricher.error.reason")
+            ).inc()
+
+    def on_send_error(self, producer, exc, state) -> None:
+        PRODUCER_SEND_ERRORS.labels(state[0] if state else "other").inc()
+
+
+class WorkerStateCollector:
+    """Gauges read at scrape time from the running app: consumer lag per partition, assigned
+    partitions, in-flight articles.  Reading at scrape time means revoked partitions vanish
+    instead of leaving stale series behind."""
+
+    def __init__(self) -> None:
+        self.app = None
+
+    def describe(self):
+        return [
+            GaugeMetricFamily("news_enricher_consumer_lag_records", "Records behind the end offset, per partition.",
+                              labels=["topic", "partition"]),
+            GaugeMetricFamily("news_enricher_assigned_partitions", "Partitions assigned to this worker."),
+            GaugeMetricFamily("news_enricher_in_flight_articles",
+                              "Articles enriched and sent but not yet acknowledged by the broker."),
+        ]
+
+    def collect(self):
+        lag = GaugeMetricFamily("news_enricher_consumer_lag_records", "Records behind the end offset, per partition.",
+                                labels=["topic", "partition"])
+        assigned = GaugeMetricFamily("news_enricher_assigned_partitions", "Partitions assigned to this worker.")
+        in_flight = GaugeMetricFamily("news_enricher_in_flight_articles",
+                                      "Articles enriched and sent but not yet acknowledged by the broker.")
+        app = self.app
+        tps = set()
+        if app is not None:
+            window = getattr(app, "delivery_window", None)
+            in_flight.add_metric([], len(window) if window is not None else 0)
+            for tp, value in consumer_lag(app).items():
+                lag.add_metric([tp.topic, str(tp.partition)], value)
+            try:
+                tps = app.consumer.assignment()
+            except Exception:  # consumer not started yet
+                tps = set()
+        assigned.add_metric([], len(tps))
+        return [lag, assigned, in_flight]
+
+
+def consumer_lag(app) -> dict:
+    """{TP: end offset - committed offset} for assigned partitions whose offsets are known.
+
+    Both numbers are local state (the fetcher's highwater and the last commit), so a scrape
+    costs no broker round trip.  Before the first commit the read position stands in."""
+    try:
+        consumer = app.consumer
+        tps = consumer.assignment()
+    except Exception:
+        return {}
+    out = {}
+    for tp in tps:
+        try:
+            end = consumer.highwater(tp)
+        except Exception:
+            end = None
+        done = consumer._committed_offset.get(tp)  # faust stores the next offset to read
+        if done is None:
+            read = consumer._read_offset.get(tp)
+            done = read + 1 if read is not None else None
+        if end is None or done is None:
+            continue
+        out[tp] = max(0, end - done)
+    return out
+
+
+_COLLECTOR = WorkerStateCollector()
+REGISTRY.register(_COLLECTOR)
+
+# How often the event-loop probe runs and how long it sleeps: lag = oversleep.
+LOOP_PROBE_INTERVAL_S = 1.0
+LOOP_PROBE_SLEEP_S = 0.05
+
+
+def install_metrics(app, settings) -> None:
+    """Attach the publish sensor, the scrape-time collector and the event-loop probe to `app`."""
+    _COLLECTOR.app = app  # one worker app per process; a newer app replaces an older one
+    app.sensors.add(PublishSensor(settings))
+
+    @app.timer(interval=LOOP_PROBE_INTERVAL_S)
+    async def probe_event_loop() -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await asyncio.sleep(LOOP_PROBE_SLEEP_S)
+        EVENT_LOOP_LAG.observe(max(0.0, loop.time() - start - LOOP_PROBE_SLEEP_S))
