@@ -851,10 +851,57 @@ def _hol(m, ctx):
               anchored=year is None, conf=0.85, flags=flags, kind="hol")
 
 
+def _ymn(m, ctx):
+    y = int(_g(m, "ymn", "y") or _g(m, "ymn", "y2"))
+    mo = int(_g(m, "ymn", "m") or _g(m, "ymn", "m2"))
+    if not 1900 <= y <= 2099:
+        return None
+    first, last = C.month_range(C.GREGORIAN, y, mo)
+    s, e = m.span()
+    return _M(s, e, "month", first, last, f"{y:04d}-{mo:02d}", conf=0.7, kind="ymn")
+
+
+def _span(m, ctx):
+    """"الأشهر الثلاثة الماضية": [publication - 3 months, publication); "المقبلة": the days after it."""
+    lx = ctx.lx
+    if ctx.ref is None:
+        return None
+    if _g(m, "span", "units"):
+        unit, n = lx.span_units.get(key(_g(m, "span", "units"))), lx.span_counts.get(key(_g(m, "span", "count")))
+        shift = lx.modifiers_after.get(key(_g(m, "span", "moda")))
+    elif _g(m, "span", "duals"):
+        unit, n = lx.span_dual_units.get(key(_g(m, "span", "duals"))), 2
+        shift = lx.modifiers_after.get(key(_g(m, "span", "moda2")))
+    else:
+        raw_n = _g(m, "span", "num") or _g(m, "span", "num4")
+        unit = lx.units.get(key(_g(m, "span", "unit") or _g(m, "span", "unit4")))
+        n = int(raw_n) if raw_n.isdigit() else lx.cardinals.get(key(raw_n))
+        moda, modb = _g(m, "span", "moda3"), _g(m, "span", "modb")
+        if moda and (key(moda) in lx.ago_after or key(moda) in lx.later_after):
+            return None  # "دو روز پیش" is a point ("two days ago"), the ago branch takes it
+        shift = lx.modifiers_after.get(key(moda)) if moda else lx.modifiers_before.get(key(modb))
+    if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year"):
+        return None
+    ref = ctx.ref
+    months = {"month": n, "year": 12 * n}.get(unit)
+    days = {"day": n, "week": 7 * n}.get(unit)
+    if shift < 0:
+        start = _add_months(ref, -months) if months else ref - timedelta(days=days)
+        end = ref - timedelta(days=1)
+    else:
+        start = ref + timedelta(days=1)
+        end = _add_months(ref, months) if months else ref + timedelta(days=days)
+    s, e = m.span()
+    code = {"day": "D", "week": "W", "month": "M", "year": "Y"}[unit]
+    return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{n}{code})", relative=True,
+              anchored=True, conf=0.75, kind="span")
+
+
 _HANDLERS = {
     "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
+    "ymn": _ymn, "span": _span,
 }
 
 

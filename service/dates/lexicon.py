@@ -91,6 +91,9 @@ class Lexicon:
     period_parts: dict = field(default_factory=dict)
     ordinals_quarter: dict = field(default_factory=dict)
     named_times: dict = field(default_factory=dict)
+    span_units: dict = field(default_factory=dict)
+    span_dual_units: dict = field(default_factory=dict)
+    span_counts: dict = field(default_factory=dict)
     holidays: dict = field(default_factory=dict)
     pattern: re.Pattern | None = None
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
@@ -124,7 +127,7 @@ def _build(language: str) -> Lexicon:
     for name in ("ordinals", "cardinals", "relative_days", "parts_of_day", "parts_of_day_after", "tonight",
                  "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
                  "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
-                 "named_times", "holidays"):
+                 "named_times", "holidays", "span_units", "span_dual_units", "span_counts"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers"):
@@ -154,6 +157,9 @@ def _build(language: str) -> Lexicon:
     pparts = _alt(lx.period_parts)
     qords = _alt(lx.ordinals_quarter)
     named_times = _alt(lx.named_times)
+    span_units = _alt(lx.span_units)
+    span_duals = _alt(lx.span_dual_units)
+    span_counts = _alt(lx.span_counts)
     holidays = _alt(lx.holidays)
     month_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "month"])
     latin = language not in ("ar", "fa", "ur", "ps", "ckb")
@@ -222,11 +228,25 @@ def _build(language: str) -> Lexicon:
         # "يوم 22/04", "on 4/22": a day and month only after a date word
         "dmn": (rf"(?:{A['weekday_prefixes']}|{A['date_words']}){S}{g('dmn', 'a', D12)}/{g('dmn', 'b', D12)}"
                 r"(?![\d/])"),
+        # "3/2015", "2015-3": a month of a year in digits
+        "ymn": (rf"{g('ymn', 'y', YEAR_NUM)}[-/.]{g('ymn', 'm', MONTH_NUM)}(?![-/.]?\d)"
+                rf"|(?<![\d/.\-]){g('ymn', 'm2', MONTH_NUM)}[-/]{g('ymn', 'y2', YEAR_NUM)}(?![-/.]?\d)"),
         # "نوفمبر 2023", "شهر رمضان 1445 هـ", "November of 2023"
         "my": rf"(?:{A['month_words']}{S})?{mon('my')}{SEP}(?:{A['year_of']}{S})?(?:{A['year_words']}{S})?{g('my', 'year', year)}",
         # "نوفمبر الماضي", "شهر رمضان", "last November"; a bare month name only if it is unambiguous
         "mon": (rf"(?:{g('mon', 'modb', mod_before)}{S})?(?:{g('mon', 'mw', A['month_words'])}{S})?{mon('mon')}"
                 rf"(?:{S}{g('mon', 'moda', mod_after)})?"),
+        # "مساء أمس", "صباح اليوم", "أول أمس", "yesterday morning", "الليلة", "tonight", "الآن"
+        "rel": (rf"(?:{g('rel', 'part', parts)}{S})?{g('rel', 'day', reldays)}(?:{S}{g('rel', 'parta', parts_after)})?"
+                rf"(?:{S0}[,(]?{S0}{g('rel', 'wd', weekday)}\)?)?"
+                rf"|{g('rel', 'tonight', tonight)}|{g('rel', 'now', A['now'])}"),
+        # "الأيام القليلة الماضية", "الأشهر الثلاثة المقبلة", "اليومين الماضيين", "3 أيام القادمة",
+        # "the last three weeks", "the next 5 days": a stretch of time ending/starting at publication
+        "span": (rf"{g('span', 'units', span_units)}{S}{g('span', 'count', span_counts)}{S}{g('span', 'moda', mod_after)}"
+                 rf"|{g('span', 'duals', span_duals)}{S}{g('span', 'moda2', mod_after)}"
+                 rf"|{g('span', 'num', num)}{S}{g('span', 'unit', units)}{S}{g('span', 'moda3', mod_after)}"
+                 + (rf"|(?:the{S})?{g('span', 'modb', mod_before)}{S}{g('span', 'num4', num)}{S}{g('span', 'unit4', units)}"
+                    if latin else "")),
         # "منذ يومين", "قبل ثلاثة أيام", "بعد أسبوع", "two days ago", "in 3 weeks", "دو روز پیش"
         # (a count without "ago"/"in" is a duration, not a date: one of the two is required)
         "ago": (rf"{g('ago', 'pre', A['ago_before'] + '|' + A['later_before'])}{S}"
@@ -238,10 +258,6 @@ def _build(language: str) -> Lexicon:
         # "الأسبوع الماضي", "هذا العام", "last week", "هفته گذشته" (a modifier is required)
         "unit": (rf"{g('unit', 'modb', mod_before)}{S}{g('unit', 'noun', unit_nouns)}(?:{S}{g('unit', 'moda', mod_after)})?"
                  rf"|{g('unit', 'noun2', unit_nouns)}{S}{g('unit', 'moda2', mod_after)}"),
-        # "مساء أمس", "صباح اليوم", "أول أمس", "yesterday morning", "الليلة", "tonight", "الآن"
-        "rel": (rf"(?:{g('rel', 'part', parts)}{S})?{g('rel', 'day', reldays)}(?:{S}{g('rel', 'parta', parts_after)})?"
-                rf"(?:{S0}[,(]?{S0}{g('rel', 'wd', weekday)}\)?)?"
-                rf"|{g('rel', 'tonight', tonight)}|{g('rel', 'now', A['now'])}"),
         # "ليلة الجمعة", "يوم الأحد", "الخميس المقبل", "last Friday", "شب جمعه"
         "wday": (rf"(?:{g('wday', 'modb', mod_before)}{S})?(?:(?:{g('wday', 'night', A['night_of'])}|"
                  rf"{g('wday', 'pre', A['weekday_prefixes'])}){S})?{g('wday', 'wd', weekday)}"
@@ -291,6 +307,8 @@ def _build(language: str) -> Lexicon:
         "ymd": wd_starts + [DIGIT],
         "dmyn": wd_starts + [DIGIT],
         "dmn": ["weekday_prefixes", "date_words"],
+        "ymn": [DIGIT],
+        "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else []),
         "my": ["month_words", "@months"],
         "mon": ["@modifiers_before", "month_words", "@months"],
         "ago": ["ago_before", "later_before", "@cardinals", DIGIT, "@units", "@dual_units"],

@@ -182,6 +182,21 @@ def test_holidays():
     assert one("Shops closed on Thanksgiving 2022", lang="en")["value"] == "2022-11-24"
 
 
+def test_stretches_before_and_after_publication():
+    found = by_text(run("ارتفعت الأسعار خلال الأشهر الثلاثة الماضية ويتوقع استقرارها في اليومين المقبلين"))
+    past = found["الأشهر الثلاثة الماضية"]
+    assert past["granularity"] == "interval" and past["start"] == "2023-08-28" and past["end"] == "2023-11-27"
+    assert found["اليومين المقبلين"]["value"] == "2023-11-29/2023-11-30"
+    en = one("Prices rose over the past three weeks", lang="en")
+    assert en["start"] == "2023-11-07" and en["end"] == "2023-11-27"
+
+
+def test_quarters_and_numeric_months():
+    q = one("نما الاقتصاد في الربع الثالث من عام 2022")
+    assert q["granularity"] == "quarter" and q["value"] == "2022-07-01/2022-09-30" and q["timex"] == "2022-Q3"
+    assert one("صدر العدد في 3/2015")["value"] == "2015-03"
+
+
 def test_part_of_day_timex():
     m = one("وصل الرئيس مساء أمس إلى العاصمة")
     assert m["timex"] == "2023-11-27TEV" and m["part_of_day"] == "EV"
