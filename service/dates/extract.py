@@ -448,9 +448,7 @@ def _unit(m, ctx):
         return _M(s, e, "week", first, last, f"{iso[0]:04d}-W{iso[1]:02d}", relative=True, anchored=True,
                   conf=0.85, kind="unit")
     if unit == "weekend":
-        sat = ref - timedelta(days=(ref.weekday() - 5) % 7)  # the most recent Saturday
-        if shift == 1:
-            sat = ref + timedelta(days=(5 - ref.weekday()) % 7 or 7)
+        sat = _week_range(ref)[0] + timedelta(days=5 + 7 * shift)  # Saturday of this/last/next week
         iso = sat.isocalendar()
         return _M(s, e, "week", sat, sat + timedelta(days=1), f"{iso[0]:04d}-W{iso[1]:02d}-WE", relative=True,
                   anchored=True, conf=0.8, kind="unit")
@@ -960,6 +958,18 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         if a.kind in ("time", "trange") and b.gran == "day":
             return _datetime(b, a, ctx)
     # "من 12 نوفمبر إلى 3 ديسمبر", "between 2019 and 2021", "from Monday to Friday"
+    if (a.gran == b.gran == "day" and "year_inferred" in a.flags and "year_inferred" in b.flags
+            and a.calendar == b.calendar == C.GREGORIAN and a.start >= b.start and lx.range_to.match(gap)):
+        # "Oct. 2 to October 22": one range, so the end takes the year that follows its start
+        for y in (a.start.year, a.start.year + 1):
+            try:
+                moved = b.start.replace(year=y)
+            except ValueError:
+                continue
+            if moved > a.start:
+                b = _M(b.s, b.e, b.gran, moved, moved, b.timex, calendar=b.calendar, anchored=True,
+                       conf=b.conf, flags=list(b.flags), kind=b.kind)
+                break
     if a.gran == b.gran and a.gran in _RANGE_KINDS and a.start and b.start and a.start < b.start and a.kind != "pp":
         to = lx.range_to.match(gap)
         if to and to.end() == len(gap):

@@ -216,7 +216,8 @@ def _build(language: str) -> Lexicon:
         "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-/]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)})"
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
-        "wdd": rf"{wdpart('wdd')}{g('wdd', 'day', DAY_NUM)}(?={S0}(?:[,.;:)\n]|$|و ))",
+        "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
+                + (EN_SUFFIX if latin else "") + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and ))"),
         # "عيد الفطر", "يوم عرفة", "Christmas 2015", "نوروز"
         "hol": rf"(?:{A['weekday_prefixes']}{S})?{g('hol', 'name', holidays)}{yearpart('hol')}",
         # "2023-11-28", "2023/11/28", "1445/05/14 هـ"
