@@ -18,7 +18,7 @@ import ahocorasick
 
 from .kb import TIER_CITY, Entry, KnowledgeBase, default_kb
 
-_NONWORD_CHAR = re.compile(r"[^\w]")
+_NONWORD_CHAR = re.compile(r"[^\w ]")  # spaces need no replacing (much faster)
 
 _CLITICS = {"و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك"}
 # ال + adjective: demonyms are adjectives and take the article (الروسي، للروسية، والإيرانيين).
@@ -31,7 +31,7 @@ _CITY_CUES = {
     "شهر", "شهرستان", "استان", "روستای", "city", "town", "province", "village",
 }
 
-_MODE_PLAIN, _MODE_LAM = 0, 1
+_MODE_PLAIN, _MODE_LAM, _MODE_DEFINITE = 0, 1, 2
 
 
 @dataclass(slots=True)
@@ -50,7 +50,7 @@ class Gazetteer:
         auto = ahocorasick.Automaton()
         for key in kb.keys:
             self._add(auto, key + " ", (key, _MODE_PLAIN))
-            if key.startswith("ال") and len(key) > 3:
+            if key.startswith("ال") and len(key) > 4:
                 self._add(auto, key[1:] + " ", (key, _MODE_LAM))
         auto.make_automaton()
         self.auto = auto
@@ -60,8 +60,13 @@ class Gazetteer:
         old = auto.get(word, None)
         auto.add_word(word, value if old is None else old + value)
 
-    def find(self, doc) -> list[Hit]:
-        text = " " + _NONWORD_CHAR.sub(" ", doc.norm_folded) + " "
+    @staticmethod
+    def padded(doc) -> str:
+        """" " + norm_folded with every non-word character as a space + " " (same offsets + 1)."""
+        return " " + _NONWORD_CHAR.sub(" ", doc.norm_folded) + " "
+
+    def find(self, doc, text: str | None = None) -> list[Hit]:
+        text = text or self.padded(doc)
         norm = doc.norm
         kb = self.kb
         cands: list[tuple] = []
@@ -85,30 +90,36 @@ class Gazetteer:
                 elif prefix:
                     if info.latin_case is not None:
                         continue
-                    demonym = any(kind == "demonym" for _, kind in info.entries)
-                    if prefix not in (_DEF_CLITICS if demonym else _CLITICS):
-                        continue
+                    if prefix not in _CLITICS:
+                        # ال before a key is only right for an adjective: the demonym reading
+                        if prefix not in _DEF_CLITICS or not any(k == "demonym" for _, k in info.entries):
+                            continue
+                        mode = _MODE_DEFINITE
                 s, e = start_tb - 1, end_tb - 1  # norm offsets of the key
                 if info.latin_case == "upper" and not norm[s:e].replace(" ", "").replace(".", "").isupper():
                     continue
                 if info.latin_case == "title" and not norm[s].isupper():
                     continue
-                cands.append((ws - 1, e, key, info))
+                cands.append((ws - 1, e, key, info, mode))
         if not cands:
             return []
         # Countries named anywhere in the article help pick among same-named cities.
         context = set()
-        for _, _, key, info in cands:
+        for _, _, key, info, _ in cands:
             for idx, _kind in info.entries:
                 ent = kb.entries[idx]
                 if ent.tier < TIER_CITY and ent.country and ent.type == "LOC":
                     context.add(ent.country)
         hits = []
-        for s, e, key, info in cands:
-            best = kb.best(key, context)
-            if best is None:
-                continue
-            entry, kind = best
+        for s, e, key, info, mode in cands:
+            if mode == _MODE_DEFINITE:
+                idx = next(i for i, k in info.entries if k == "demonym")
+                entry, kind = kb.entries[idx], "demonym"
+            else:
+                best = kb.best(key, context)
+                if best is None:
+                    continue
+                entry, kind = best
             if info.needs_cue and entry.tier == TIER_CITY:
                 if entry.country not in context and _previous_word(text, s + 1) not in _CITY_CUES:
                     continue

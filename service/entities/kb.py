@@ -88,7 +88,9 @@ class KnowledgeBase:
 
     def add_alias(self, idx: int, alias: str, kind: str = "name", needs_cue: bool = False) -> None:
         key = match_key(alias)
-        if len(key.replace(" ", "")) < 2:
+        # Two letters of Arabic script match inside too many words (ان، ات، لي); Latin
+        # acronyms (UN, US) are kept: they must match in capitals.
+        if len(key.replace(" ", "")) < (2 if key.isascii() else 3):
             return
         info = self.keys.get(key)
         if info is None:
@@ -236,6 +238,26 @@ def _load_places(kb: KnowledgeBase) -> None:
                 kb.add_alias(idx, alias, needs_cue=needs_cue)
 
 
+def _load_city_aliases(kb: KnowledgeBase) -> None:
+    path = KB_DIR / "city_aliases.tsv"
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        gid, alias, cue = (line.split("\t") + ["", ""])[:3]
+        idx = kb.by_id.get(f"geonames:{gid.strip()}")
+        if idx is None:
+            continue
+        if alias.strip() and alias.strip() != "-":
+            kb.add_alias(idx, alias.strip(), needs_cue=cue.strip() != "no")
+        if cue.strip() == "no":
+            for key in [match_key(n) for n in kb.entries[idx].name.values() if n] + [match_key(alias)]:
+                info = kb.keys.get(key)
+                if info is not None and any(i == idx for i, _ in info.entries):
+                    info.needs_cue = False
+
+
 def _load_common_words(kb: KnowledgeBase) -> None:
     path = KB_DIR / "common_words.txt"
     if path.exists():
@@ -254,6 +276,7 @@ def build_kb(extra_records: Iterable[dict] = ()) -> KnowledgeBase:
     _load_curated(kb, _read_jsonl(KB_DIR / "orgs.jsonl"))
     _load_agencies(kb, DATA / "sources" / "agencies.json")
     _load_places(kb)
+    _load_city_aliases(kb)
     return kb
 
 

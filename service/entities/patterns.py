@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+
+import ahocorasick
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +25,7 @@ _WORD = re.compile(r"\w+")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _NAME_LINKERS = {"عبد", "ابو", "بن", "ابن", "ام", "بنت", "آل", "ال", "abu", "bin", "ibn", "al", "el", "van", "von", "de"}
 _MAX_NAME = 3
+_WINDOW = 160  # characters after a trigger word that a pattern may use (about 15 words)
 _MAX_SKIPS = 4
 
 
@@ -56,8 +59,23 @@ class Triggers:
 
         self.titles = by_first(keys("person_titles"))
         self.org_heads = by_first(keys("org_heads"))
+        self.org_cues = by_first(keys("org_cues"))
+        self.direct = keys("direct_titles")
         self.modifiers = keys("modifiers")
         self.stop = keys("stop_words")
+        path = KB_DIR / "given_names.txt"
+        self.given = {match_key(w) for w in path.read_text(encoding="utf-8").splitlines()
+                      if w.strip() and not w.startswith("#")} if path.exists() else set()
+        # One Aho-Corasick pass finds every place a pattern can start: a trigger's first word,
+        # alone or after و/ف, as a whole word (keys are padded with the spaces that the
+        # gazetteer's padded text has around every word). Patterns are tried only there.
+        firsts = set(self.titles) | set(self.org_heads) | set(self.org_cues)
+        auto = ahocorasick.Automaton()
+        for w in firsts:
+            for pre in ("", "و", "ف") if not w.isascii() else ("",):
+                auto.add_word(f" {pre}{w} ", len(pre) + len(w))
+        auto.make_automaton()
+        self.trigger_auto = auto
 
 
 @lru_cache(maxsize=1)
@@ -65,10 +83,15 @@ def default_triggers() -> Triggers:
     return Triggers(json.loads((KB_DIR / "triggers.json").read_text(encoding="utf-8")))
 
 
-def tokenize(doc) -> list[tuple[int, int, str]]:
-    """Words of doc.norm as (start, end, folded text)."""
+def words_at(doc, pos: int, count: int = 4) -> list[tuple[int, int, str]]:
+    """Up to `count` words of doc.norm from `pos` as (start, end, folded text)."""
     folded = doc.norm_folded
-    return [(m.start(), m.end(), folded[m.start():m.end()]) for m in _WORD.finditer(doc.norm)]
+    out = []
+    for m in _WORD.finditer(doc.norm, pos, min(len(folded), pos + 20 * count)):
+        out.append((m.start(), m.end(), folded[m.start():m.end()]))
+        if len(out) == count:
+            break
+    return out
 
 
 def _strip_clitic(word: str) -> str:
@@ -85,32 +108,82 @@ def _match_phrase(table, toks, i, first) -> int:
     return 0
 
 
-def find_patterns(doc, toks, covered: dict[int, tuple]) -> list[PatternHit]:
-    """`covered` maps a token index to (kind, type, last token index) for gazetteer hits."""
+def find_patterns(doc, padded: str, covered_pos: dict[int, tuple]) -> list[PatternHit]:
+    """Pattern hits in the article. `padded` is " " + norm_folded with punctuation as spaces
+    + " " (from the gazetteer); `covered_pos` maps the start of each gazetteer hit (norm offset)
+    to (kind, type, end). Only the places where a trigger word occurs are looked at, each
+    through a short window of words."""
     trig = default_triggers()
-    norm = doc.norm
+    folded = doc.norm_folded
     out: list[PatternHit] = []
-    n = len(toks)
-    i = 0
-    while i < n:
-        raw = toks[i][2]
-        word = _strip_clitic(raw)
-        span_n = _match_phrase(trig.titles, toks, i, word) or _match_phrase(trig.titles, toks, i, raw)
-        if span_n:
-            hit, nxt = _person_after(trig, doc, toks, covered, i, span_n)
-            if hit:
-                out.append(hit)
-            i = max(i + span_n, nxt)
+    done = 0
+    for end, length in trig.trigger_auto.iter(padded):
+        start = end - length - 1  # norm offset of the word (padded offsets are norm + 1)
+        if start < done:
             continue
-        span_n = _match_phrase(trig.org_heads, toks, i, word) or _match_phrase(trig.org_heads, toks, i, raw)
-        if span_n and i not in covered:
-            hit = _org_after(trig, doc, toks, covered, i, span_n)
-            if hit:
-                out.append(hit)
-                i = _index_after(toks, hit.end, i)
-                continue
-        i += 1
+        toks = [(w.start(), w.end(), folded[w.start():w.end()])
+                for w in _WORD.finditer(doc.norm, start, min(len(folded), start + _WINDOW))]
+        if not toks:
+            continue
+        covered = _local_cover(toks, covered_pos)
+        hit, end = _at(trig, doc, toks, covered)
+        if hit:
+            out.append(hit)
+        done = max(done, end)
     return out
+
+
+def _local_cover(toks, covered_pos) -> dict[int, tuple]:
+    """Token index -> (kind, type, index of the hit's last token) for gazetteer hits in the window."""
+    cov: dict[int, tuple] = {}
+    k = 0
+    while k < len(toks):
+        hit = covered_pos.get(toks[k][0])
+        if hit is None:
+            k += 1
+            continue
+        last = k
+        while last + 1 < len(toks) and toks[last + 1][1] <= hit[2]:
+            last += 1
+        for q in range(k, last + 1):
+            cov[q] = (hit[0], hit[1], last)
+        k = last + 1
+    return cov
+
+
+def _at(trig, doc, toks, covered) -> tuple[PatternHit | None, int]:
+    """The pattern starting at toks[0], if any, and the norm offset up to which it consumed."""
+    norm = doc.norm
+    n = len(toks)
+    raw = toks[0][2]
+    word = _strip_clitic(raw)
+    span_n = _match_phrase(trig.titles, toks, 0, word) or _match_phrase(trig.titles, toks, 0, raw)
+    if span_n:
+        hit, nxt = _person_after(trig, doc, toks, covered, 0, span_n)
+        return hit, toks[min(max(nxt, span_n), n) - 1][1]
+    span_n = _match_phrase(trig.org_heads, toks, 0, word) or _match_phrase(trig.org_heads, toks, 0, raw)
+    if span_n and 0 not in covered:
+        hit = _org_after(trig, doc, toks, covered, 0, span_n)
+        if hit:
+            return hit, hit.end
+    span_n = _match_phrase(trig.org_cues, toks, 0, word) or _match_phrase(trig.org_cues, toks, 0, raw)
+    if not span_n or span_n >= n or not _adjacent(norm, toks, span_n - 1, span_n):
+        return None, toks[0][1]
+    j = span_n
+    if j in covered:  # فريق برشلونة: a known place after a team/company word
+        return PatternHit(toks[j][0], toks[covered[j][2]][1], "ORG_CUE"), toks[covered[j][2]][1]
+    return None, toks[0][1]
+
+
+def _definite(word: str) -> bool:
+    """Arabic definite word (with or without a proclitic): ال، وال، بال، لل ..."""
+    return len(word) > 4 and (word.startswith(("ال", "لل")) or word[1:3] == "ال" and word[0] in "وفبك")
+
+
+def _tanween(doc, tok) -> bool:
+    """An accusative -an ending (برنامجاً، متضامناً) marks an adverb or object, never a name."""
+    s, e = doc.original_span(tok[0], tok[1])
+    return "\u064b" in doc.original[e - 2:e + 1]
 
 
 def _index_after(toks, end, i):
@@ -134,11 +207,18 @@ def _person_after(trig, doc, toks, covered, i, span_n):
         cov = covered.get(j)
         if cov and cov[1] in ("LOC", "ORG", "DEMONYM"):
             j = cov[2] + 1
-        elif toks[j][2] in trig.modifiers or _strip_clitic(toks[j][2]) in trig.modifiers:
+        elif (toks[j][2] in trig.modifiers or _strip_clitic(toks[j][2]) in trig.modifiers
+              or _definite(toks[j][2])):
             j += 1
         else:
             break
         skips += 1
+    # An Arabic title without the article is in construct state (رئيس الوزراء، مدير مستشفى ...):
+    # its complement comes first; a definite word or a known place must have been skipped.
+    last_title = toks[i + span_n - 1][2]
+    if (_ARABIC.match(last_title) and not last_title.startswith("ال") and skips == 0
+            and role not in trig.direct and _strip_clitic(role) not in trig.direct):
+        return None, j
     role_end = toks[j - 1][1]
     if j >= n or not _adjacent(norm, toks, j - 1, j):
         return None, j
@@ -150,10 +230,23 @@ def _person_after(trig, doc, toks, covered, i, span_n):
         w = toks[j][2]
         if name and not _adjacent(norm, toks, j - 1, j):
             break
-        if w in trig.stop or j in covered or w.isdigit() or any(c.isdigit() for c in w):
+        if w in trig.stop or j in covered or any(c.isdigit() for c in w) or _tanween(doc, toks[j]):
+            break
+        # "عبدالله والرئيس": a و-word after a name starts something else (a list, a new clause);
+        # so does a definite word with a preposition (بالمواجهة).
+        if name and _ARABIC.match(w) and (w[0] == "و" and len(w) > 3 or w[1:3] == "ال" and w[0] in "بلكف"):
+            break
+        # A third word is kept only for a compound name (بن، أبو، عبد ...): measured on the dev
+        # slice, a bare third word after a title + name was more often a noun than a surname.
+        if len(name) == 2 and _ARABIC.match(w) and not any(toks[k][2] in _NAME_LINKERS for k in name):
             break
         if _ARABIC.match(w):
             if not name and w.startswith("ال") and len(w) > 4:
+                break
+            # An unknown Arabic-script name must start with a known given name (or عبد.../أبو...):
+            # after a title, any other word was far more often a verb or a noun than a name.
+            if not name and not (w in trig.given or w.startswith(("عبد", "ابو")) or
+                                 (w[:1] in "وفبل" and w[1:] in trig.given)):
                 break
             if name and w.startswith("ال") and len(name) >= 1 and w in trig.modifiers:
                 break
