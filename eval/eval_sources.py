@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 from service.decode import DecodeError, decode  # noqa: E402
 from service.document import build_doc  # noqa: E402
 from service.sources import extract_source  # noqa: E402
+from service.sources.dateline import _BYLINE_WORDS as BYLINE_WORDS  # noqa: E402
 from service.sources.dateline import place_name  # noqa: E402
 from service.sources.registry import PROCLITICS, REGISTRY  # noqa: E402
 from service.text.language import identify  # noqa: E402
@@ -66,9 +67,10 @@ def unresolved_candidates(doc, source: dict) -> list[str]:
         out.append(m.group("word") + " " + " ".join(words[:2]))
     for author in doc.raw.authors:
         for seg in re.split(r"\s{0,3}[-–—:/|]\s{0,3}", author):
-            seg = seg.strip(" «»\"'")
+            seg = seg.strip(" «»\"'()")
             # one-word byline credits that are neither a place nor a registry name ("sky", "د ب ا")
-            if seg and len(seg.split()) == 1 and not place_name(seg) and REGISTRY.lookup_form(seg) is None:
+            if (seg and len(seg.split()) == 1 and not place_name(seg) and REGISTRY.lookup_form(seg) is None
+                    and normalize_key(seg) not in BYLINE_WORDS):
                 out.append("byline:" + normalize_key(seg))
     return out
 
@@ -88,7 +90,8 @@ def main() -> int:
         lines = lines[: args.limit]
     received = datetime(2015, 8, 31, tzinfo=timezone.utc)
     n = errors = 0
-    publisher_ok = attr_any = attr_text = dl_any = dl_text = dl_byline = from_metadata = 0
+    publisher_ok = attr_any = attr_text = attr_external = dl_any = dl_text = dl_byline = dl_dated = 0
+    from_metadata = with_place = 0
     timings = []
     unresolved: Counter = Counter()
     cue_kinds: Counter = Counter()
@@ -112,6 +115,7 @@ def main() -> int:
         attrs = source["attributions"]
         attr_any += bool(attrs)
         attr_text += any(a["from"] == "text" for a in attrs)
+        attr_external += any(not a.get("self") for a in attrs)
         for a in attrs:
             agencies[a["agency_id"]] += 1
             cue_kinds[a["from"] + ":" + ("paren" if a["cue"] == "(…)" else "cue")] += 1
@@ -119,6 +123,8 @@ def main() -> int:
         dl_any += dl is not None
         dl_text += bool(dl and dl["from"] == "text")
         dl_byline += bool(dl and dl["from"] == "byline")
+        dl_dated += bool(dl and dl.get("date"))
+        with_place += bool(dl and dl["place"])
         from_metadata += doc.published_from == "metadata"
         unresolved.update(unresolved_candidates(doc, source))
         if args.examples and len(examples) < args.examples and (dl or attrs):
@@ -135,9 +141,12 @@ def main() -> int:
     print(f"published_at from metadata:            {pct(from_metadata)}")
     print(f">= 1 attribution (text or byline):      {pct(attr_any)}")
     print(f">= 1 attribution in the text:           {pct(attr_text)}")
+    print(f">= 1 attribution not to the publisher:  {pct(attr_external)}")
     print(f"dateline (text or byline):              {pct(dl_any)}")
     print(f"  dateline in the text:                 {pct(dl_text)}")
     print(f"  dateline from the byline field:       {pct(dl_byline)}")
+    print(f"  dateline with a place:                {pct(with_place)}")
+    print(f"  dateline with a date:                 {pct(dl_dated)}")
     print("attribution kinds:", dict(cue_kinds.most_common()))
     print("most cited:", ", ".join(f"{k} {v}" for k, v in agencies.most_common(12)))
     print("20 most frequent unresolved agency-like strings:")

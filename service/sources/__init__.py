@@ -35,21 +35,22 @@ def extract_source(doc: Doc) -> dict:
     publisher, outlet = _publisher(doc)
 
     body_norm = _norm_index(doc, doc.body_offset + (raw.title_span[1] if raw.title_span else 0))
-    dl = _text_dateline(doc, body_norm)
+    prefer = outlet.id if outlet else None  # an ambiguous name is the publisher when it can be
+    dl = _text_dateline(doc, body_norm, prefer)
     skip_before = dl.pop("_end_norm") if dl else 0
     if dl is None:
-        dl = _byline_dateline(raw.authors)
+        dl = _byline_dateline(raw.authors, prefer)
 
     attributions = []
-    for a in find_attributions(doc.norm, doc.norm_folded, skip_before=skip_before):
+    for a in find_attributions(doc.norm, doc.norm_folded, skip_before=skip_before, prefer=prefer):
         loc = doc.locate(a["span_start"], a["span_end"])
         cue = doc.locate(a["cue_start"], a["cue_start"] + len(a["cue"]))["text"] if a["cue"] not in ("(…)", "لـ") else a["cue"]
         item = {"agency_id": a["form"].outlet.id, "name": a["form"].outlet.name_en, "cue": cue,
-                "from": "text", "span": loc["span"], "text": loc["text"]}
+                "from": "text", "span": loc["span"], "text": loc["text"], "self": False}
         if "field" in loc:
             item["field"] = loc["field"]
         attributions.append(item)
-    attributions.extend(_byline_attributions(raw.authors, dl))
+    attributions.extend(_byline_attributions(raw.authors, prefer))
     if outlet is not None:
         for a in attributions:  # the publisher quoting itself ("صحيفة الوئام" in al-Weeam's text)
             a["self"] = a["agency_id"] == outlet.id
@@ -132,13 +133,13 @@ def _norm_index(doc: Doc, original_pos: int) -> int:
     return min(bisect_left(doc.norm_origin, original_pos), len(doc.norm))
 
 
-def _text_dateline(doc: Doc, body_norm: int) -> dict | None:
+def _text_dateline(doc: Doc, body_norm: int, prefer: str | None) -> dict | None:
     norm = doc.norm
     start = body_norm
     while start < len(norm) and norm[start].isspace():
         start += 1
     head = norm[start:start + 200]
-    parsed = _dateline.parse(head, doc.raw.authors)
+    parsed = _dateline.parse(head, doc.raw.authors, prefer=prefer)
     if parsed is None:
         return None
     end = start + parsed.pop("end")
@@ -155,21 +156,21 @@ def _text_dateline(doc: Doc, body_norm: int) -> dict | None:
     return parsed
 
 
-def _byline_dateline(authors: list[str]) -> dict | None:
+def _byline_dateline(authors: list[str], prefer: str | None) -> dict | None:
     for author in authors:
-        parsed = _parse_byline(author)
+        parsed = _parse_byline(author, prefer)
         if parsed is not None:
             return dict(parsed)
     return None
 
 
 @lru_cache(maxsize=4096)  # the same byline ("الرياض - واس") recurs across many articles
-def _parse_byline(author: str) -> dict | None:
+def _parse_byline(author: str, prefer: str | None) -> dict | None:
     # Bylines come from CMS fields: entities (&nbsp;) and a tatweel used as a dash (جدة ـ واس).
     original = author
     author = _TATWEEL_DASH.sub(" - ", html.unescape(author)).strip()
     norm, origin = normalize(author)
-    parsed = _dateline.parse(norm, None, byline=True)
+    parsed = _dateline.parse(norm, None, byline=True, prefer=prefer)
     if parsed is None or not (parsed["agency_id"] or parsed["place_known"]):
         return None
     parsed.pop("end")
@@ -182,17 +183,17 @@ def _parse_byline(author: str) -> dict | None:
     return parsed
 
 
-def _byline_attributions(authors: list[str], dl: dict | None) -> list[dict]:
+def _byline_attributions(authors: list[str], prefer: str | None) -> list[dict]:
     """Agencies credited in a byline field ('أ ف ب - د ب أ - عواصم', 'واس - أبها')."""
     out, seen = [], set()
     for author in authors:
         author = _TATWEEL_DASH.sub(" - ", html.unescape(author))
         for seg in re.split(r"\s{0,3}[-–—:/|،,()]\s{0,3}|\s(?:من|from|از)\s", author):
-            outlet = _dateline._agency(seg) if seg.strip() else None
+            outlet = _dateline._agency(seg, prefer) if seg.strip() else None
             if outlet is not None and outlet.id not in seen:
                 seen.add(outlet.id)
                 out.append({"agency_id": outlet.id, "name": outlet.name_en, "cue": "byline",
-                            "from": "byline", "span": None, "text": seg.strip()})
+                            "from": "byline", "span": None, "text": seg.strip(), "self": False})
     return out
 
 

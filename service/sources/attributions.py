@@ -25,16 +25,16 @@ _SENTENCE_BREAK = re.compile(r"[.!?;\n]")
 _LEADING_SPACE = re.compile(r"\s{0,3}")
 
 
-def find_mentions(norm: str, folded: str) -> list[tuple[int, int, int, NameForm]]:
+def find_mentions(norm: str, folded: str, prefer: str | None = None) -> list[tuple[int, int, int, NameForm]]:
     """All registry names in the text: (start incl. proclitics, name start, end, best form)."""
-    return REGISTRY.scan(folded, norm)
+    return REGISTRY.scan(folded, norm, prefer)
 
 
 def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def find_attributions(norm: str, folded: str, skip_before: int = 0) -> list[dict]:
+def find_attributions(norm: str, folded: str, skip_before: int = 0, prefer: str | None = None) -> list[dict]:
     """Attributions as norm-coordinates: {"form", "cue", "cue_start", "start", "end"}.
 
     `skip_before`: mentions that start before this offset belong to the dateline, reported there.
@@ -42,7 +42,7 @@ def find_attributions(norm: str, folded: str, skip_before: int = 0) -> list[dict
     out: list[dict] = []
     last_end = -1
     last_id = None
-    for start, name_start, end, form in find_mentions(norm, folded):
+    for start, name_start, end, form in find_mentions(norm, folded, prefer):
         if start < last_end:
             continue  # overlaps a longer name already taken
         if start < skip_before:

@@ -69,22 +69,23 @@ def place_name(text: str) -> str | None:
     return _PLACES.get(normalize_key(text.strip(_QUOTES + " ")))
 
 
-def _agency(text: str) -> Outlet | None:
+def _agency(text: str, prefer: str | None = None) -> Outlet | None:
     """A segment naming an outlet; a name that is also a place (الرياض) stays a place."""
     text = text.strip(_QUOTES + " .")
-    form = REGISTRY.lookup_form(text)
+    form = REGISTRY.lookup_form(text, prefer)
     if form is None or (form.ambiguous and place_name(text)):
         return None
     return form.outlet
 
 
-def parse(head: str, authors: list[str] | None = None, byline: bool = False) -> dict | None:
+def parse(head: str, authors: list[str] | None = None, byline: bool = False,
+          prefer: str | None = None) -> dict | None:
     """Parse a dateline at the start of `head`.  Returns {"place", "place_known", "agency_id",
     "agency", "reporter", "end"} with `end` = where the dateline stops in `head`, or None."""
     author_keys = {normalize_key(a) for a in authors or ()}
     m = _DATED.match(head)
     if m and place_name(m.group("place")):
-        outlet = _agency(m.group("agency"))
+        outlet = _agency(m.group("agency"), prefer)
         found = dateline_date(m.group("date"))
         if outlet is not None and found:
             res = _result(m.group("place").strip(), outlet, m.group("agency").strip(), None, m.end())
@@ -92,7 +93,7 @@ def parse(head: str, authors: list[str] | None = None, byline: bool = False) -> 
             return res
     m = _WIRE.match(head)
     if m and len(m.group("place").split()) <= _MAX_SEGMENT_WORDS:
-        outlet = _agency(m.group("agency"))
+        outlet = _agency(m.group("agency"), prefer)
         place = m.group("place").strip()
         if outlet is not None or place_name(place) or place.isupper():
             return _result(place, outlet, m.group("agency").strip(), None, m.end())
@@ -100,17 +101,17 @@ def parse(head: str, authors: list[str] | None = None, byline: bool = False) -> 
         m = _FROM_PLACE.match(head)
         if m and place_name(m.group("place")):
             who = m.group("who").strip(_QUOTES + " ")
-            outlet = _agency(who)
+            outlet = _agency(who, prefer)
             return _result(m.group("place").strip(), outlet, who if outlet else None,
                            None if outlet else who, m.end())
         m = _PAREN_BYLINE.match(head)
         if m:
             inner, name = m.group("inner").strip(), m.group("name").strip()
-            outlet = _agency(inner)
+            outlet = _agency(inner, prefer)
             if outlet is not None:
                 return _result(None, outlet, inner, name, m.end())
             if place_name(inner):  # "عكاظ (وكالات)" no; "واس (طنجة)", "محمد العلي (جدة)" yes
-                named = _agency(name)
+                named = _agency(name, prefer)
                 return _result(inner, named, name if named else None, None if named else name, m.end())
     if byline:
         seg_text, end = head, len(head)
@@ -130,7 +131,7 @@ def parse(head: str, authors: list[str] | None = None, byline: bool = False) -> 
     outlet, agency_text, places, others = None, None, [], []
     agency_at = -1
     for i, seg in enumerate(segs):
-        found = _agency(seg) if outlet is None else None
+        found = _agency(seg, prefer) if outlet is None else None
         if found is not None:
             outlet, agency_text, agency_at = found, seg, i
         elif place_name(seg):

@@ -151,7 +151,8 @@ class Registry:
         self.translation_re = _cue_regex([c for v in cues.values() for c in v.get("translation_notes", [])],
                                          at_end=False)
 
-    def scan(self, folded: str, norm: str | None = None) -> list[tuple[int, int, int, NameForm]]:
+    def scan(self, folded: str, norm: str | None = None, prefer: str | None = None
+             ) -> list[tuple[int, int, int, NameForm]]:
         """Registry names: (start incl. proclitics, name start, end, form), leftmost longest,
         no overlaps.  Names match whole words, after optional proclitics (و ف ب ل ك)."""
         hits = []
@@ -160,7 +161,7 @@ class Registry:
             # padded index i is text index i - 1; the key has one space on each side
             end = last - 1
             pre = end - len(key) - pre_len
-            hits.append((pre, pre + pre_len, end, self.forms[key][0]))
+            hits.append((pre, pre + pre_len, end, pick(self.forms[key], prefer)))
         if norm is not None and _HAS_LATIN_CAPS.search(norm):
             padded = " " + _PUNCT_RE.sub(" ", norm) + " "
             for last, key in self.cased_automaton.iter(padded):
@@ -180,8 +181,11 @@ class Registry:
             bucket.append(form)
 
     @lru_cache(maxsize=8192)  # bylines and datelines repeat a lot; the registry never changes
-    def lookup_form(self, text: str) -> NameForm | None:
-        """Exact lookup of a whole string (a publisher field, a dateline segment)."""
+    def lookup_form(self, text: str, prefer: str | None = None) -> NameForm | None:
+        """Exact lookup of a whole string (a publisher field, a dateline segment).
+
+        `prefer`: an outlet id (the publisher) that wins when a name fits several outlets
+        ("الجزيرة" in a Saudi Al-Jazirah byline is the paper, not the channel)."""
         text = text.strip()
         if text in self.cased:
             return self.cased[text][0]
@@ -189,7 +193,9 @@ class Registry:
         forms = self.forms.get(key)
         if forms is None and "." in key:  # "أ. ف. ب" written with spaces after the dots
             forms = self.forms.get(" ".join(key.replace(".", " ").split()))
-        return forms[0] if forms and not forms[0].lam_form else None
+        if not forms or forms[0].lam_form:
+            return None
+        return pick(forms, prefer)
 
     def lookup_name(self, text: str) -> Outlet | None:
         form = self.lookup_form(text)
@@ -216,6 +222,15 @@ BLANK_PUNCT = str.maketrans({c: " " for c in _PUNCT})  # for the (short) keys
 # For whole texts a regex substitution is faster than str.translate with a dict table.
 _PUNCT_RE = re.compile("[" + re.escape(_PUNCT) + "]")
 _HAS_LATIN_CAPS = re.compile(r"[A-Z]")
+
+
+def pick(forms: list[NameForm], prefer: str | None) -> NameForm:
+    """The preferred outlet's form when it is a candidate, else the first listed."""
+    if prefer is not None and len(forms) > 1:
+        for f in forms:
+            if f.outlet.id == prefer:
+                return f
+    return forms[0]
 
 
 def _proclitic_start(text: str, start: int) -> int | None:

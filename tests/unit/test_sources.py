@@ -313,3 +313,10 @@ def test_byline_variants():
 def test_self_citation_is_flagged():
     source, _ = body("وقالت صحيفة عكاظ إن المشروع سيكتمل.", publisher="Okaz (okaz.com.sa)")
     assert source["attributions"][0]["self"] is True
+
+
+def test_ambiguous_name_prefers_the_publisher():
+    paper, _ = body("نص.", authors=["الجزيرة - واس"], publisher="Al-Jazirah (al-jazirah.com)")
+    assert [a["agency_id"] for a in paper["attributions"]] == ["newspaper:al_jazirah", "agency:spa"]
+    channel, _ = body("وذكرت قناة الجزيرة أن الاشتباكات توقفت.")
+    assert channel["attributions"][0]["agency_id"] == "broadcaster:al_jazeera"
