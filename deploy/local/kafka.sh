@@ -66,10 +66,11 @@ ensure_libs() {
   mkdir -p "$(dirname "$KAFKA_LIBS_DIR")"
   # Download next to the target and move into place, so an interrupted fetch leaves no half set.
   tmp="$(mktemp -d "$(dirname "$KAFKA_LIBS_DIR")/libs.tmp.XXXXXX")"
-  if ! mvn -q -B -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$tmp"; then
+  if ! mvn -q -B -f "$HERE/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$tmp" >"$KAFKA_HOME_DIR/mvn.log" 2>&1; then
+    cat "$KAFKA_HOME_DIR/mvn.log" >&2
     rm -rf "$tmp"
-    die "mvn could not fetch the Kafka jars (see the output above)"
+    die "mvn could not fetch the Kafka jars (output above, also in $KAFKA_HOME_DIR/mvn.log)"
   fi
   echo "$want" >"$tmp/.version"
   rm -rf "$KAFKA_LIBS_DIR"
@@ -223,16 +224,19 @@ wait_ready() {
   while :; do
     if ! kill -0 "$pid" 2>/dev/null; then
       log_tail
+      finish_cds_dump 1
+      rm -f "$PID_FILE" "$RUNNING_FILE"
       die "the broker exited during start-up"
     fi
     elapsed_ms=$(( $(date +%s%3N) - started_ms ))
     if probe "$port" >/dev/null 2>&1; then
       say "ready on 127.0.0.1:$port (pid $pid) after $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s"
+      echo "RUNNING_READY=1" >>"$RUNNING_FILE"
       return 0
     fi
     if (( elapsed_ms >= KAFKA_START_TIMEOUT * 1000 )); then
       log_tail
-      say "not ready after ${KAFKA_START_TIMEOUT} s; stopping pid $pid" >&2
+      say "not ready ${KAFKA_START_TIMEOUT} s after launch; stopping pid $pid" >&2
       stop_pid "$pid"
       die "start timed out"
     fi
@@ -260,11 +264,13 @@ stop_pid() {
 }
 
 finish_cds_dump() {
-  # $1 = 1 when the JVM was killed: its archive may be half written, so drop it.
-  local dump
+  # Keep the archive only from a broker that got ready (it then holds the start-up classes)
+  # and exited by itself ($1 = 1 when it was killed: the archive may be half written).
+  local dump ready
   dump="$(sed -n 's/^RUNNING_CDS_DUMP=//p' "$RUNNING_FILE" 2>/dev/null || true)"
+  ready="$(sed -n 's/^RUNNING_READY=//p' "$RUNNING_FILE" 2>/dev/null || true)"
   [[ -n "$dump" ]] || return 0
-  if [[ "$1" == 0 && -s "$dump" && ! -e "${dump%.tmp.*}" ]]; then
+  if [[ "$1" == 0 && "$ready" == 1 && -s "$dump" && ! -e "${dump%.tmp.*}" ]]; then
     mv -f "$dump" "${dump%.tmp.*}"
     say "saved the class-data-sharing archive for faster starts"
   else
@@ -275,7 +281,7 @@ finish_cds_dump() {
 # --- commands -------------------------------------------------------------------------------
 
 cmd_start() {
-  local pid started p
+  local pid started launched elapsed_ms p
   check_settings
   take_lock
   started="$(date +%s%3N)"
@@ -293,6 +299,13 @@ cmd_start() {
     wait_ready "$pid" "$KAFKA_PORT" "$started"
     return 0
   fi
+  # A broker that died on its own left its run files: clear them (and any half archive).
+  [[ -f "$RUNNING_FILE" ]] && { finish_cds_dump 1; rm -f "$PID_FILE" "$RUNNING_FILE"; }
+  check_java
+  ensure_libs
+  render_config
+  format_storage_if_needed
+  # Checked last, just before the launch (fetching jars can take a minute).
   local ports=("$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT")
   [[ "$KAFKA_SASL" == 1 ]] && ports+=("$KAFKA_SASL_PORT")
   for p in "${ports[@]}"; do
@@ -300,16 +313,13 @@ cmd_start() {
       die "port $p is in use by another process (not the broker of $KAFKA_HOME_DIR)"
     fi
   done
-  check_java
-  ensure_libs
-  render_config
-  format_storage_if_needed
   [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
   local cds
   cds="$(cds_opts)"
   [[ "$cds" == *ArchiveClassesAtExit=* ]] && CDS_DUMP="${cds#*=}"
   # setsid: the broker outlives the shell (and the test session) that started it.
   # shellcheck disable=SC2086
+  launched="$(date +%s%3N)"
   setsid nohup "$JAVA" $KAFKA_HEAP_OPTS $cds \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
@@ -323,7 +333,9 @@ cmd_start() {
     echo "RUNNING_CDS_DUMP=$CDS_DUMP"
   } >"$RUNNING_FILE"
   say "starting Kafka $(kafka_version) (pid $pid), log: $LOG_FILE"
-  wait_ready "$pid" "$KAFKA_PORT" "$started"
+  wait_ready "$pid" "$KAFKA_PORT" "$launched"
+  elapsed_ms=$(( $(date +%s%3N) - started ))
+  say "start took $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s in all (jars, format, JVM)"
   [[ "$KAFKA_SASL" == 1 ]] && say "SASL_PLAINTEXT on 127.0.0.1:$KAFKA_SASL_PORT (PLAIN, SCRAM-SHA-256/512; user $KAFKA_SASL_USER)"
   return 0
 }
