@@ -22,6 +22,7 @@ CONF_CITY = 0.85  # cities collide with people's names more often than countries
 CONF_PATTERN = 0.75
 LEAD_CHARS = 400  # "lead" for salience: the first paragraph or so of the body
 
+_MARKS = frozenset(chr(c) for c in range(0x064B, 0x0660)) | {"\u0670", "\u0640"}
 _CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
 
 
@@ -36,9 +37,9 @@ def gazetteer_entities(doc: Doc, gazetteer: Gazetteer | None = None) -> list[dic
     return _extract(doc, False, gazetteer or default_gazetteer())
 
 
-def build_gazetteer(extra_records=()) -> Gazetteer:
+def build_gazetteer(extra_records=(), curated_files: bool = True) -> Gazetteer:
     """A gazetteer over the KB files plus `extra_records` (curated-record format)."""
-    return Gazetteer(build_kb(extra_records))
+    return Gazetteer(build_kb(extra_records, curated_files))
 
 
 def warm_up() -> None:
@@ -373,7 +374,11 @@ def _contained(short: tuple, long: tuple) -> bool:
 
 
 def _located(doc: Doc, m: _Mention) -> dict:
-    loc = doc.locate(m.start, m.end)
+    s, e = doc.original_span(m.start, m.end)
+    original = doc.original
+    while e < len(original) and original[e] in _MARKS:  # a final vowel mark belongs to the word
+        e += 1
+    loc = doc.locate_original(s, e)
     loc["method"] = m.method
     return loc
 

@@ -267,14 +267,16 @@ def _load_common_words(kb: KnowledgeBase) -> None:
                 kb.common_words.add(match_key(line))
 
 
-def build_kb(extra_records: Iterable[dict] = ()) -> KnowledgeBase:
-    """Load every KB file; `extra_records` (curated format) are added first (tests, overrides)."""
+def build_kb(extra_records: Iterable[dict] = (), curated_files: bool = True) -> KnowledgeBase:
+    """Load every KB file; `extra_records` (curated format) are added first (tests, overrides).
+    `curated_files=False` leaves out people/orgs/agencies (tests that bring their own)."""
     kb = KnowledgeBase()
     _load_common_words(kb)
     _load_curated(kb, extra_records)
-    _load_curated(kb, _read_jsonl(KB_DIR / "people.jsonl"))
-    _load_curated(kb, _read_jsonl(KB_DIR / "orgs.jsonl"))
-    _load_agencies(kb, DATA / "sources" / "agencies.json")
+    if curated_files:
+        _load_curated(kb, _read_jsonl(KB_DIR / "people.jsonl"))
+        _load_curated(kb, _read_jsonl(KB_DIR / "orgs.jsonl"))
+        _load_agencies(kb, DATA / "sources" / "agencies.json")
     _load_places(kb)
     _load_city_aliases(kb)
     return kb

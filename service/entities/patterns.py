@@ -175,6 +175,18 @@ def _at(trig, doc, toks, covered) -> tuple[PatternHit | None, int]:
     return None, toks[0][1]
 
 
+def _ends_name(trig, doc, toks, j) -> bool:
+    """A bare third name word is believable when the name ends right there (punctuation, a
+    stop word or the end follows) and it is not a definite noun (`رجب طيب أردوغان الأحد إن`)."""
+    w = toks[j][2]
+    if w.startswith("ال") or _tanween(doc, toks[j]):
+        return False
+    if j + 1 >= len(toks) or not _adjacent(doc.norm, toks, j, j + 1):
+        return True
+    nxt = toks[j + 1][2]
+    return nxt in trig.stop or _strip_clitic(nxt) in trig.stop
+
+
 def _definite(word: str) -> bool:
     """Arabic definite word (with or without a proclitic): ال، وال، بال، لل ..."""
     return len(word) > 4 and (word.startswith(("ال", "لل")) or word[1:3] == "ال" and word[0] in "وفبك")
@@ -238,7 +250,8 @@ def _person_after(trig, doc, toks, covered, i, span_n):
             break
         # A third word is kept only for a compound name (بن، أبو، عبد ...): measured on the dev
         # slice, a bare third word after a title + name was more often a noun than a surname.
-        if len(name) == 2 and _ARABIC.match(w) and not any(toks[k][2] in _NAME_LINKERS for k in name):
+        if (len(name) == 2 and _ARABIC.match(w) and not any(toks[k][2] in _NAME_LINKERS for k in name)
+                and not _ends_name(trig, doc, toks, j)):
             break
         if _ARABIC.match(w):
             if not name and w.startswith("ال") and len(w) > 4:
