@@ -394,6 +394,8 @@ def _ago(m, ctx):
     if dual:
         n, unit = 2, lx.dual_units.get(key(dual))
     elif one:
+        if lx.count_before is not None and lx.count_before.search(ctx.text, max(0, m.start() - 16), m.start()):
+            return None
         n, unit = 1, lx.units.get(key(one))
     else:
         n = int(num_raw) if num_raw.isdigit() else lx.cardinals.get(key(num_raw))
@@ -440,6 +442,8 @@ def _unit(m, ctx):
         shift = lx.modifiers_before.get(key(modb))
     if unit is None or shift is None:
         return None
+    if lx.count_before is not None and lx.count_before.search(ctx.text, max(0, m.start() - 16), m.start()):
+        return None  # "صدها سال پیش", "three years ago" belong to other readings
     s, e = m.span()
     ref = ctx.ref
     if unit == "week":
@@ -875,7 +879,7 @@ def _span(m, ctx):
         unit = lx.units.get(key(_g(m, "span", "unit") or _g(m, "span", "unit4")))
         n = int(raw_n) if raw_n.isdigit() else lx.cardinals.get(key(raw_n))
         moda, modb = _g(m, "span", "moda3"), _g(m, "span", "modb")
-        if moda and (key(moda) in lx.ago_after or key(moda) in lx.later_after):
+        if moda and (key(moda) in lx.ago_after or key(moda) in lx.later_after or key(moda) in lx.point_modifiers):
             return None  # "دو روز پیش" is a point ("two days ago"), the ago branch takes it
         shift = lx.modifiers_after.get(key(moda)) if moda else lx.modifiers_before.get(key(modb))
     if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year"):

@@ -105,6 +105,8 @@ class Lexicon:
     range_from: re.Pattern | None = None
     joiner: re.Pattern | None = None
     prep_before: re.Pattern | None = None
+    count_before: re.Pattern | None = None
+    point_modifiers: set = field(default_factory=set)  # "N روز پیش" is a point, never a stretch
 
 
 def _load_json(language: str) -> dict:
@@ -130,7 +132,7 @@ def _build(language: str) -> Lexicon:
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
-                 "year_blockers"):
+                 "year_blockers", "point_modifiers"):
         setattr(lx, name, {normalize_key(w) for w in data.get(name, [])})
 
     A = {name: _alt(data.get(name, [])) for name in (
@@ -190,8 +192,8 @@ def _build(language: str) -> Lexicon:
     def clock(b: str, i: str) -> str:
         """An hour (digits or "الخامسة"), optional :minutes, fraction ("والنصف"), minutes ("و 30 دقيقة"), am/pm."""
         return (rf"(?:ال{S0})?(?:{g(b, 'h' + i, hour)}(?:[:.]{g(b, 'mi' + i, MINUTE)}(?::{g(b, 's' + i, MINUTE)})?)?(?!\d|[.,]\d)"
-                rf"|{g(b, 'hw' + i, ordinal)})"
-                rf"(?:{S0}{g(b, 'frac' + i, fracs)}|{S0}و{S0}{g(b, 'mins' + i, D12)}{S}{A['minute_words']})?"
+                + (")" if latin else rf"|{g(b, 'hw' + i, ordinal)})")  # "at first" is not 1 o'clock
+                + rf"(?:{S0}{g(b, 'frac' + i, fracs)}|{S0}و{S0}{g(b, 'mins' + i, D12)}{S}{A['minute_words']})?"
                 rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?")
     hour = r"(?:[01]?\d|2[0-3])"
     if latin:
@@ -350,7 +352,13 @@ def _build(language: str) -> Lexicon:
     if data.get("future_prefix_regex"):
         fut.append(data["future_prefix_regex"])
     lx.future = re.compile("|".join(fut)) if fut else None
-    lx.prep_before = re.compile(rf"(?<![^\W\d_]){A['year_preps']}{S}\Z") if data.get("year_preps") else None
+    # Prepositions that make an ambiguous month name a month ("في مارس", "in May"); none in Persian,
+    # where "در می" is the verb prefix می, not May.
+    month_preps = _alt(data.get("month_preps", []))
+    lx.prep_before = re.compile(rf"(?<![^\W\d_]){month_preps}{S}\Z") if data.get("month_preps") else None
+    # A unit after a vague count is not "one unit ago": "صدها سال پیش", "hundreds of years ago".
+    vague = [normalize_key(w) for w in data.get("vague_counts", [])] + [normalize_key(w) for w in data.get("cardinals", {})]
+    lx.count_before = re.compile(rf"(?:\d|(?<![^\W\d_]){_alt(vague)}){S}(?:of{S})?\Z") if vague else None
     lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
     lx.range_from = re.compile(rf"(?:^|[\s(]){A['range_from']}{S}\Z")
     # What may sit between a date and a time (or a time and a date) that belong together.

@@ -282,6 +282,10 @@ def test_day_of_relative_month_and_period_parts():
     ("صرح رئيس تحرير عين اليوم بأن", "ar"),                  # a newspaper named "اليوم"
     ("هذا العمل محرم شرعا", "ar"),                          # محرم = forbidden, not the month
     ("وأنجز المشروع خلال 72 ساعة", "ar"),                   # a duration
+    ("At first the plan failed", "en"),                     # not one o'clock
+    ("مردم به خیابان‌ها می آیند", "fa"),                     # می is a verb prefix, not May
+    ("او نوزده سال بعد آزاد شد", "fa"),                      # later than a story event
+    ("صدها سال پیش این شهر ساخته شد", "fa"),
 ])
 def test_not_dates(text, lang):
     assert run(text, lang) == []
