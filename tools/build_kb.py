@@ -80,6 +80,9 @@ def build_countries() -> list[dict]:
         for lang in LANGS:
             if iso in names[lang]:
                 aliases[lang].append(_strip(names[lang][iso]))
+        # CLDR names and our hand list are trusted; pycountry's translations are checked below
+        # (its Persian file once gave Eritrea the name of Palestine).
+        trusted = {lang: list(aliases[lang]) + list(extra.get(iso, {}).get(lang, [])) for lang in LANGS}
         if pc is not None:
             en_forms = [pc.name, getattr(pc, "common_name", None), getattr(pc, "official_name", None)]
             aliases["en"] += [n for n in en_forms if n]
@@ -105,9 +108,11 @@ def build_countries() -> list[dict]:
                     clean.append(a)
             aliases[lang] = clean
         name = {lang: (aliases[lang][0] if aliases[lang] else None) for lang in LANGS}
+        rec_sources = {lang: {normalize_key(a) for a in v} for lang, v in trusted.items()}
         name["en"] = names["en"].get(iso) or name["en"]
         gid = rec_geo["geonameid"] if rec_geo else None
         out.append({
+            "_trusted": rec_sources,
             "id": f"geonames:{gid}" if gid else f"iso:{iso}",
             "iso": iso,
             "subtype": "country" if pc is not None and rec_geo else "territory",
@@ -116,6 +121,17 @@ def build_countries() -> list[dict]:
             "name": name,
             "aliases": aliases,
         })
+    # An alias two countries share is kept only where it is trusted (CLDR or the hand list).
+    owners: dict[str, set] = {}
+    for rec in out:
+        for lang, names_ in rec["aliases"].items():
+            for a in names_:
+                owners.setdefault(normalize_key(a), set()).add(rec["iso"])
+    for rec in out:
+        trusted_keys = rec.pop("_trusted")
+        for lang in LANGS:
+            rec["aliases"][lang] = [a for a in rec["aliases"][lang]
+                                    if len(owners[normalize_key(a)]) == 1 or normalize_key(a) in trusted_keys[lang]]
     for code, cont in sorted(gc.get_continents().items()):
         alts = {lang: [] for lang in LANGS}
         for alt in cont.get("alternateNames", []):

@@ -122,7 +122,7 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
                     t = _Mention(s, e, typ, "tagger", conf=float(score))
                     t.key_text = doc.norm_folded[s:e]
                     tagged.append(t)
-    _combine(gaz.kb, mentions, patterns, tagged, occupied)
+    _combine(doc, gaz.kb, mentions, patterns, tagged, occupied)
 
     if roles:  # a title right before a known name: that person's role in this article
         by_start = {m.start: m for m in mentions if m.type == "PERSON"}
@@ -134,7 +134,25 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     return _link(doc, mentions)
 
 
-def _combine(kb, mentions: list, patterns: list, tagged: list, occupied) -> None:
+def _plausible(doc: Doc, t: _Mention) -> bool:
+    """Cheap sanity checks on a tagger span: names do not start with a stop word, a person does
+    not start with a title (`نظيره الروسي`), and no word of a name carries the accusative -an
+    ending of adverbs (`هاتفياً`, `معتبراً`)."""
+    trig = default_triggers()
+    words = t.key_text.split()
+    if not words:
+        return False
+    first = words[0]
+    bare = first[1:] if len(first) > 3 and first[0] in "وف" else first
+    if first in trig.stop or bare in trig.stop:
+        return False
+    if t.type == "PERSON" and (first in trig.titles or bare in trig.titles or bare in trig.modifiers):
+        return False
+    s, e = doc.original_span(t.start, t.end)
+    return "\u064b" not in doc.original[s:e + 1]
+
+
+def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupied) -> None:
     """Merge pattern and tagger mentions into the gazetteer's, deterministically.
 
     The tagger reads context, the gazetteer knows ids, patterns know titles; measured on the
@@ -150,6 +168,8 @@ def _combine(kb, mentions: list, patterns: list, tagged: list, occupied) -> None
     """
     pattern_persons = {(m.start, m.end): m for m in patterns if m.type == "PERSON"}
     for t in tagged:
+        if not _plausible(doc, t):
+            continue
         inside = [m for m in mentions if m.start < t.end and m.end > t.start and m.type != "DEMONYM"]
         if not inside:
             if not occupied.free_span(t.start, t.end):

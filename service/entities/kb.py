@@ -112,10 +112,11 @@ class KnowledgeBase:
         ctx = place_context or set()
 
         def rank(item):
-            # A place in a country the article names counts ten times its population: enough
-            # to prefer Tripoli (LB) in a Lebanese story, not enough to pick a US Moscow.
+            # A place in a country the article names counts eight times its population: enough
+            # to prefer Tripoli (LB, 229k) to Tripoli (LY, 1.3M) in a Lebanese story, not enough
+            # for Geneva, Illinois (22k) over Geneva (202k) in a story that also names America.
             e = self.entries[item[0]]
-            return (e.tier, -e.population * (10 if e.country in ctx else 1), e.id)
+            return (e.tier, -e.population * (8 if e.country in ctx else 1), e.id)
 
         idx, kind = min(info.entries, key=rank)
         return self.entries[idx], kind
