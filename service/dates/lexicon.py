@@ -297,7 +297,7 @@ def _build(language: str) -> Lexicon:
                             + r")(?![^\W_])")  # the whole grammar at once (tests, debugging)
 
     # Which words can open which branch.  Scanning the text once with an Aho-Corasick automaton of
-    # these words (plus digits) and trying only the branches they open is ~20x cheaper than letting
+    # these entries (plus digits) and trying only the branches they open is ~20x cheaper than letting
     # one big alternation try every branch at every position of the article.
     wd_starts = ["night_of", "weekday_prefixes", "@weekdays"]
     starts = {
@@ -338,9 +338,10 @@ def _build(language: str) -> Lexicon:
             else:
                 words = data.get(src, [])
             for w in words:
-                first = normalize_key(w).split(" ")[0] if normalize_key(w) else ""
-                if first:
-                    opens.setdefault(first, set()).add(name)
+                # The whole entry, not just its first word: "ما بين" must not fire on every "ما".
+                entry = normalize_key(w)
+                if entry:
+                    opens.setdefault(entry, set()).add(name)
     lx.automaton = ahocorasick.Automaton()
     for word, names in opens.items():
         lx.automaton.add_word(word, (len(word), word[0].isdigit(), tuple(sorted(names, key=order.get))))
