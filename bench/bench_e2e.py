@@ -1,0 +1,245 @@
+"""End to end through the real local broker: capacity and latency, against a pass-through worker.
+
+    bash deploy/local/kafka.sh start
+    .venv/bin/python -m bench.bench_e2e [--corpus FILE] [--limit N] [--json OUT]
+
+For each configuration (pass-through baseline with one worker; the enricher with one and with
+two worker processes in one group) it produces N articles to fresh topics, starts the workers
+and measures the rate at which enriched events appear (broker timestamps of the first and last
+output record, so worker start-up and group join are excluded). Then, with one enricher worker,
+it offers articles at 50% and 90% of the measured capacity and reports end-to-end latency
+(produce -> enriched record read by a consumer) percentiles, and the worker's resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from bench.bench_enrich import percentile, run_pipeline
+from bench.corpus import ROOT, load_corpus
+
+BOOTSTRAP = os.environ.get("NEWS_ENRICHER_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+PARTITIONS = 4
+
+
+def with_ids(articles: list[bytes], prefix: str) -> list[tuple[bytes, bytes]]:
+    out = []
+    for i, value in enumerate(articles):
+        obj = orjson.loads(value)
+        obj["id"] = f"{prefix}-{i}"
+        out.append((obj["id"].encode(), orjson.dumps(obj)))
+    return out
+
+
+def topic_names() -> dict:
+    run = f"bench-{uuid.uuid4().hex[:8]}"
+    return {"run": run, **{n: f"{run}.{n}" for n in ("raw", "enriched", "dlq", "mentions", "trending")}}
+
+
+async def create_topics(topics: dict) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topics[n], PARTITIONS, 1) for n in ("raw", "enriched", "dlq", "mentions")])
+    finally:
+        await admin.close()
+
+
+def start_workers(topics: dict, count: int, module: str, log_dir: Path) -> list[subprocess.Popen]:
+    env = dict(os.environ)
+    env.update({
+        "NEWS_ENRICHER_BOOTSTRAP_SERVERS": BOOTSTRAP,
+        "NEWS_ENRICHER_RAW_TOPIC": topics["raw"], "NEWS_ENRICHER_ENRICHED_TOPIC": topics["enriched"],
+        "NEWS_ENRICHER_DLQ_TOPIC": topics["dlq"], "NEWS_ENRICHER_MENTIONS_TOPIC": topics["mentions"],
+        "NEWS_ENRICHER_TRENDING_TOPIC": topics["trending"], "NEWS_ENRICHER_CONSUMER_GROUP": topics["run"],
+        "NEWS_ENRICHER_TOPIC_PARTITIONS": str(PARTITIONS), "NEWS_ENRICHER_LOG_LEVEL": "warning",
+        "NEWS_ENRICHER_HTTP_PORT": "0",
+    })
+    procs = []
+    for i in range(count):
+        env_i = dict(env, NEWS_ENRICHER_DATA_DIR=str(log_dir / f"{topics['run']}-{i}"))
+        log = open(log_dir / f"{topics['run']}-{i}.log", "wb")
+        cmd = [sys.executable, "-m", module] + (["worker"] if module == "service.cli" else [])
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env_i, stdout=log, stderr=subprocess.STDOUT))
+    return procs
+
+
+def stop_workers(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+async def produce_all(topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=5,
+                                max_batch_size=1 << 20, max_request_size=8 << 20)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=v, key=k) for k, v in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def wait_outputs(topic: str, want: int, timeout: float) -> list:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=BOOTSTRAP, group_id=None,
+                                auto_offset_reset="earliest", fetch_max_bytes=64 << 20,
+                                max_partition_fetch_bytes=16 << 20)
+    await consumer.start()
+    seen: dict[bytes, object] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(seen) < want and time.monotonic() < deadline:
+            for part in (await consumer.getmany(timeout_ms=500)).values():
+                for r in part:
+                    seen.setdefault(r.key, r)
+    finally:
+        await consumer.stop()
+    return list(seen.values())
+
+
+def capacity_run(articles, workers: int, module: str, log_dir: Path, timeout: float) -> dict:
+    topics = topic_names()
+    asyncio.run(create_topics(topics))
+    records = with_ids(articles, topics["run"])
+    asyncio.run(produce_all(topics["raw"], records))
+    started = time.monotonic()
+    procs = start_workers(topics, workers, module, log_dir)
+    peak_rss = []
+    try:
+        outputs = asyncio.run(wait_outputs(topics["enriched"], len(records), timeout))
+        peak_rss = [rss_mb(p.pid) for p in procs]
+    finally:
+        stop_workers(procs)
+    wall = time.monotonic() - started
+    stamps = sorted(r.timestamp for r in outputs)
+    span_s = max((stamps[-1] - stamps[0]) / 1000, 1e-3) if len(stamps) > 1 else float("nan")
+    return {
+        "workers": workers, "module": module, "articles": len(records), "outputs": len(outputs),
+        "articles_per_s": round((len(outputs) - 1) / span_s, 1) if len(outputs) > 1 else 0.0,
+        "wall_s_including_startup": round(wall, 2), "worker_rss_mb": peak_rss,
+    }
+
+
+async def offered_load(topic_in: str, topic_out: str, records, rate: float, duration: float) -> list[float]:
+    """Send at `rate` per second and measure produce->consume latency of each enriched record."""
+    count = min(len(records), int(rate * duration))
+    sent_at: dict[bytes, float] = {}
+    latencies: list[float] = []
+    consumer = AIOKafkaConsumer(topic_out, bootstrap_servers=BOOTSTRAP, group_id=None,
+                                auto_offset_reset="latest", fetch_max_wait_ms=5)
+    await consumer.start()
+    await asyncio.sleep(1.0)  # let the consumer take its positions before anything is sent
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks=1, linger_ms=0)
+    await producer.start()
+
+    async def consume():
+        while len(latencies) < count:
+            for part in (await consumer.getmany(timeout_ms=100)).values():
+                now = time.perf_counter()
+                for r in part:
+                    if r.key in sent_at:
+                        latencies.append((now - sent_at.pop(r.key)) * 1000)
+
+    reader = asyncio.create_task(consume())
+    start = time.perf_counter()
+    for i, (key, value) in enumerate(records[:count]):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent_at[key] = time.perf_counter()
+        await producer.send(topic_in, value=value, key=key)
+    try:
+        await asyncio.wait_for(reader, timeout=duration + 60)
+    except asyncio.TimeoutError:
+        pass
+    await producer.stop()
+    await consumer.stop()
+    return latencies
+
+
+def latency_run(articles, rate: float, duration: float, log_dir: Path) -> dict:
+    topics = topic_names()
+    asyncio.run(create_topics(topics))
+    records = with_ids(articles, topics["run"])
+    procs = start_workers(topics, 1, "service.cli", log_dir)
+    try:
+        # Wait until the worker is consuming: one warm-up article must come out.
+        asyncio.run(produce_all(topics["raw"], records[:1]))
+        asyncio.run(wait_outputs(topics["enriched"], 1, 90))
+        lat = asyncio.run(offered_load(topics["raw"], topics["enriched"], records[1:], rate, duration))
+        rss = rss_mb(procs[0].pid)
+    finally:
+        stop_workers(procs)
+    return {"offered_per_s": round(rate, 1), "measured": len(lat),
+            "latency_ms": {"p50": round(percentile(lat, 50), 2), "p95": round(percentile(lat, 95), 2),
+                           "p99": round(percentile(lat, 99), 2), "max": round(max(lat), 2) if lat else None},
+            "worker_rss_mb": rss}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus")
+    parser.add_argument("--limit", type=int, default=3000)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of offered load per rate")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    articles, corpus = load_corpus(args.corpus, args.limit)
+    log_dir = Path(os.environ.get("TMPDIR", "/tmp")) / "news-enricher-bench"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    result = {"benchmark": "e2e", "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
+              "corpus": corpus, "partitions": PARTITIONS, "capacity": {}}
+    runs = [("passthrough_1", 1, "bench.passthrough"), ("enrich_1", 1, "service.cli"), ("enrich_2", 2, "service.cli")]
+    for name, workers, module in runs:
+        result["capacity"][name] = capacity_run(articles, workers, module, log_dir, timeout=600)
+        print(name, result["capacity"][name], flush=True)
+    capacity = result["capacity"]["enrich_1"]["articles_per_s"]
+    result["latency"] = {}
+    for share in (0.5, 0.9):
+        result["latency"][f"{int(share * 100)}pct"] = latency_run(articles, capacity * share, args.duration, log_dir)
+        print(share, result["latency"][f"{int(share * 100)}pct"], flush=True)
+    cap = result["capacity"]
+    alone = run_pipeline(articles)["articles_per_s"]  # enrichment alone, same run, same articles
+    result["enrichment_alone_per_s"] = alone
+    result["ratios"] = {
+        "enrich_1_vs_enrichment_alone": round(capacity / alone, 3),
+        "enrich_1_vs_passthrough_1": round(cap["enrich_1"]["articles_per_s"] / max(cap["passthrough_1"]["articles_per_s"], 1e-9), 3),
+        "enrich_2_vs_enrich_1": round(cap["enrich_2"]["articles_per_s"] / max(capacity, 1e-9), 3),
+    }
+    print(orjson.dumps(result["ratios"]).decode())
+    if args.json:
+        Path(args.json).write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
