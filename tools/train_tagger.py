@@ -207,14 +207,36 @@ class Trainer:
             pred_spans += [(n, a, b, t) for a, b, t in T.spans_from_labels(pred)]
         return prf(gold_spans, pred_spans)
 
-    def export(self, path: Path, min_abs: float = 1e-3) -> T.TaggerModel:
+    def temperature(self, dev) -> float:
+        """Softmax temperature for span scores: the one (on a fixed grid) that gives the gold
+        labels of the dev tokens the highest likelihood, so scores behave like probabilities."""
+        w, _, _, _ = self.averaged()
+        es, gold = [], []
+        for words, labels in dev:
+            flat, starts = self.featurize(words)
+            es.append(np.add.reduceat(w[flat], starts, axis=0))
+            gold += labels
+        e = np.vstack(es).astype(np.float64)
+        gold = np.asarray(gold)
+        best = None
+        for temp in (1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200):
+            z = e / temp
+            z -= z.max(axis=1, keepdims=True)
+            logp = z[np.arange(len(gold)), gold] - np.log(np.exp(z).sum(axis=1))
+            nll = -logp.mean()
+            if best is None or nll < best[0]:
+                best = (nll, temp)
+        return float(best[1])
+
+    def export(self, path: Path, temperature: float = 1.0, min_abs: float = 1e-3) -> T.TaggerModel:
         w, tr, st, en = self.averaged()
         keep = np.flatnonzero(np.abs(w).max(axis=1) >= min_abs)
         # float16 halves the file; scores change in the 4th digit (dev is re-scored on the export).
         rows, weights = keep.astype(np.int32), w[keep].astype(np.float16)
         np.savez_compressed(path, rows=rows, weights=weights, trans=tr.astype(np.float32),
-                            start=st.astype(np.float32), end=en.astype(np.float32))
-        return T.TaggerModel(self.lang, rows, weights.astype(np.float32), tr, st, en, self.lex)
+                            start=st.astype(np.float32), end=en.astype(np.float32),
+                            temperature=np.float32(temperature))
+        return T.TaggerModel(self.lang, rows, weights.astype(np.float32), tr, st, en, temperature, self.lex)
 
 
 def prf(gold: list, pred: list) -> dict:
@@ -229,6 +251,65 @@ def prf(gold: list, pred: list) -> dict:
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
         out[name] = {"p": round(prec, 4), "r": round(rec, 4), "f1": round(f1, 4), "gold": len(g), "pred": len(p)}
     return out
+
+
+def build_clusters(lang: str, sentences: list[list[str]], out: Path, min_count: int = 3,
+                   n_context: int = 600, dims: int = 60, ks=(16, 64, 256)) -> dict:
+    """Word clusters from unlabeled tokens: PPMI of left/right neighbour stems -> SVD -> k-means
+    at several granularities. Stored as crc32(stem) -> cluster ids (no readable word list is
+    shipped). Deterministic (fixed seed)."""
+    from collections import Counter
+
+    stems = [[_stem(w) for w in sent] for sent in sentences]
+    freq = Counter(w for sent in stems for w in sent)
+    vocab = [w for w, c in sorted(freq.items(), key=lambda x: (-x[1], x[0])) if c >= min_count]
+    vid = {w: i for i, w in enumerate(vocab)}
+    ctx = {w: i for i, w in enumerate(vocab[:n_context])}
+    counts = np.zeros((len(vocab), 2 * n_context), np.float64)
+    for sent in stems:
+        for i, w in enumerate(sent):
+            row = vid.get(w)
+            if row is None:
+                continue
+            if i > 0 and sent[i - 1] in ctx:
+                counts[row, ctx[sent[i - 1]]] += 1
+            if i + 1 < len(sent) and sent[i + 1] in ctx:
+                counts[row, n_context + ctx[sent[i + 1]]] += 1
+    total = counts.sum()
+    pw = counts.sum(axis=1, keepdims=True) / total
+    pc = counts.sum(axis=0, keepdims=True) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi = np.log((counts / total) / (pw * pc))
+    ppmi = np.nan_to_num(np.maximum(pmi, 0.0), posinf=0.0)
+    u, sv, _ = np.linalg.svd(ppmi, full_matrices=False)
+    vec = u[:, :dims] * sv[:dims]
+    vec /= np.linalg.norm(vec, axis=1, keepdims=True) + 1e-9
+    rng = np.random.default_rng(SEED)
+    ids = np.zeros((len(vocab), len(ks)), np.uint16)
+    for j, k in enumerate(ks):
+        cent = vec[rng.choice(len(vocab), k, replace=False)]
+        for _ in range(25):
+            assign = (vec @ cent.T).argmax(axis=1)
+            for c in range(k):
+                members = vec[assign == c]
+                if len(members):
+                    m = members.mean(axis=0)
+                    cent[c] = m / (np.linalg.norm(m) + 1e-9)
+        ids[:, j] = assign
+    keys = np.array([zlib_crc(w) for w in vocab], np.uint32)
+    np.savez_compressed(out, keys=keys, ids=ids)
+    return {"words": len(vocab), "ks": list(ks), "dims": dims, "min_count": min_count}
+
+
+def zlib_crc(word: str) -> int:
+    import zlib
+
+    return zlib.crc32(word.encode())
+
+
+def _stem(word: str) -> str:
+    low = word.lower()
+    return F.strip_proclitics(low)[2] if F._AR_LETTERS.match(low) else low
 
 
 SPLITS = {
@@ -251,6 +332,9 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--extra-ar", default="", help="comma list of extra Arabic corpora: aqmar,wojood")
     ap.add_argument("--out", default=str(F.MODELS_DIR))
+    ap.add_argument("--clusters", default="", help="comma list of languages to (re)build word clusters "
+                    "for first, from the raw tokens of their training part (+ --cluster-extra-ar)")
+    ap.add_argument("--cluster-extra-ar", default="aqmar", help="extra Arabic raw text for clusters")
     args = ap.parse_args(argv)
     root = data_dir()
     if not (root / "ner").is_dir():
@@ -264,10 +348,24 @@ def main(argv=None) -> int:
     manifest["seed"] = SEED
     manifest["feature_files"] = {
         str(p.relative_to(REPO)): sha256(p)
-        for p in sorted(list(F.MODELS_DIR.glob("*.json")) + list(F.MODELS_DIR.glob("clusters_*.tsv"))
+        for p in sorted(list(F.MODELS_DIR.glob("*.json")) + list(F.MODELS_DIR.glob("clusters_*.npz"))
                         + (sorted(F.KB_DIR.glob("*.json*")) if F.KB_DIR.is_dir() else []))
         if p.name != "tagger_manifest.json"
     }
+    for lang in [x for x in args.clusters.split(",") if x]:
+        rel, frac = SPLITS[lang]
+        train_raw, _ = split(read_corpus(root / rel), frac)
+        files = {rel: sha256(root / rel)}
+        if lang == "ar":
+            for name in [x for x in args.cluster_extra_ar.split(",") if x]:
+                train_raw += read_corpus(root / EXTRA[name])
+                files[EXTRA[name]] = sha256(root / EXTRA[name])
+        sents = [retokenize(t, ["O"] * len(t))[0] for t, _ in train_raw]
+        info = build_clusters(lang, sents, F.MODELS_DIR / f"clusters_{lang}.npz")
+        info["files"] = files
+        manifest.setdefault("clusters", {})[lang] = info
+        print(f"[{lang}] clusters: {info}")
+        F.lexicon_for.cache_clear()
     for lang in [x for x in args.langs.split(",") if x]:
         rel, frac = SPLITS[lang]
         sents = read_corpus(root / rel)
@@ -286,7 +384,8 @@ def main(argv=None) -> int:
         trainer.train(train, args.epochs, dev=dev)
         seconds = time.time() - t0
         path = out_dir / T.MODEL_FILE.format(lang=lang)
-        exported = trainer.export(path)
+        temp = trainer.temperature(dev)
+        exported = trainer.export(path, temp)
         scores = trainer.score(dev, exported)
         print(f"[{lang}] exported {path.name}: {path.stat().st_size / 1e6:.2f} MB, "
               f"{len(exported.rows)} feature rows; dev (exported model, retokenized) {json.dumps(scores)}")
@@ -297,6 +396,7 @@ def main(argv=None) -> int:
             "split": f"first {frac:.0%} of {rel} by file order = train ({len(train)} sentences), "
                      f"rest = dev ({len(dev)} sentences)",
             "epochs": args.epochs,
+            "score_temperature": temp,
             "train_seconds": round(seconds, 1),
             "dev_scores_token_level": scores,
         }

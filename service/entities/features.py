@@ -45,7 +45,7 @@ def strip_proclitics(w: str) -> tuple[str, str, str]:
     """(clitics, stem with article, bare stem) of a normalized Arabic-script word.
 
     `والرئيس` -> ("وال", "الرئيس", "رئيس"); `للامم` -> ("لل", "الامم", "امم").
-    Never strips a word down to fewer than 2 letters.
+    Leaves words of 3 letters or fewer alone (too ambiguous to split).
     """
     clit = ""
     rest = w
@@ -89,7 +89,7 @@ class Lexicon:
     """Word lists used as features: cue words (data file) and gazetteer words (KB files)."""
 
     def __init__(self, lang: str, triggers: dict[str, list[str]], gazetteer: dict[str, set[str]],
-                 clusters: dict[str, str]):
+                 clusters: dict[int, tuple[int, ...]]):
         self.lang = lang
         self.triggers: dict[str, list[str]] = {}
         for cls, words in triggers.items():
@@ -99,7 +99,7 @@ class Lexicon:
                 key = normalize_key(word)
                 self.triggers.setdefault(key, []).append(cls)
         self.gazetteer = gazetteer  # normalized word -> set of "PERSON:B", "LOC:I", ... tags
-        self.clusters = clusters  # normalized folded word -> bit-string cluster path
+        self.clusters = clusters  # crc32 of the bare stem -> cluster ids
 
 
 def load_triggers(lang: str) -> dict[str, list[str]]:
@@ -210,16 +210,15 @@ def _record_names(rec: dict, langs: tuple[str, ...]):
                     yield from (x for x in v if isinstance(x, str))
 
 
-def load_clusters(lang: str) -> dict[str, str]:
-    path = MODELS_DIR / f"clusters_{lang}.tsv"
+def load_clusters(lang: str) -> dict[int, tuple[int, ...]]:
+    """crc32(bare stem) -> cluster ids at a few granularities (built by tools/train_tagger.py)."""
+    path = MODELS_DIR / f"clusters_{lang}.npz"
     if not path.exists():
         return {}
-    out = {}
-    for line in path.read_text("utf-8").splitlines():
-        if line and not line.startswith("#"):
-            word, _, bits = line.partition("\t")
-            out[word] = bits
-    return out
+    import numpy as np
+
+    with np.load(path) as z:
+        return dict(zip(z["keys"].tolist(), map(tuple, z["ids"].tolist())))
 
 
 @lru_cache(maxsize=8)
@@ -240,13 +239,13 @@ def word_features(word: str, lex: Lexicon) -> dict[int, list[str]]:
     shp = shape(word)
     trig = set(lex.triggers.get(low, ())) | set(lex.triggers.get(with_art, ())) | set(lex.triggers.get(stem, ()))
     gaz = lex.gazetteer.get(low) or lex.gazetteer.get(with_art) or lex.gazetteer.get(stem) or ()
-    cluster = lex.clusters.get(low) or lex.clusters.get(stem)
+    cluster = lex.clusters.get(zlib.crc32(stem.encode())) if lex.clusters else None
 
     common = ["st=" + stem, "sh=" + shp]
     common += ["tr=" + t for t in sorted(trig)]
     common += ["gz=" + g for g in sorted(gaz)]
     if cluster:
-        common += ["c4=" + cluster[:4], "c8=" + cluster[:8], "cf=" + cluster]
+        common += [f"c{j}={c}" for j, c in enumerate(cluster)]
     else:
         common.append("c=none")
 

@@ -35,13 +35,15 @@ class TaggerModel:
     """Weights of one language: sparse rows of the hashed feature matrix plus transitions."""
 
     def __init__(self, lang: str, rows: np.ndarray, weights: np.ndarray, trans: np.ndarray,
-                 start: np.ndarray, end: np.ndarray, lex: F.Lexicon | None = None):
+                 start: np.ndarray, end: np.ndarray, temperature: float = 1.0,
+                 lex: F.Lexicon | None = None):
         self.lang = lang
         self.rows = rows.astype(np.int64)  # sorted hashed feature ids with a non-zero weight
         self.weights = weights.astype(np.float32)  # (len(rows), N_LABELS)
         self.trans = trans.astype(np.float32)  # (N_LABELS, N_LABELS): previous -> next
         self.start = start.astype(np.float32)
         self.end = end.astype(np.float32)
+        self.temperature = float(temperature)  # softmax temperature for span scores (from training)
         self.lex = lex if lex is not None else F.lexicon_for(lang)
         # For each label y: the most that transitions can gain by putting y instead of O at one
         # position, whatever the neighbours are.  A token whose O score beats y's by more than
@@ -60,7 +62,8 @@ class TaggerModel:
     @classmethod
     def load(cls, path: Path, lang: str) -> "TaggerModel":
         with np.load(path) as z:
-            return cls(lang, z["rows"], z["weights"], z["trans"], z["start"], z["end"])
+            temp = float(z["temperature"]) if "temperature" in z.files else 1.0
+            return cls(lang, z["rows"], z["weights"], z["trans"], z["start"], z["end"], temp)
 
     # -- per-word-type cache -------------------------------------------------------------
     def _reset_cache(self) -> None:
@@ -269,7 +272,7 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     if not found:
         return []
     # Score: mean softmax probability (over the emission scores) of each token's chosen label.
-    z = np.exp(e - e.max(axis=1, keepdims=True))
+    z = np.exp((e - e.max(axis=1, keepdims=True)) / model.temperature)
     chosen = (z[np.arange(len(labels)), labels] / z.sum(axis=1)).tolist()
     starts, ends = starts.tolist(), ends.tolist()
     out = []

@@ -1,0 +1,172 @@
+"""The statistical sequence tagger: tokens, features, exact decoding, spans, the committed model.
+
+Sentences here are invented for the tests (no corpus text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from service.decode import article_from_mapping
+from service.document import build_doc
+from service.entities import features as F
+from service.entities import tagger as T
+
+
+def make_doc(text: str, lang: str, title: str | None = None):
+    doc = build_doc(article_from_mapping({"body": text, "language": lang, "title": title}))
+    doc.language = lang
+    return doc
+
+
+# -- tokens and features ------------------------------------------------------------------
+
+def test_tokenize_offsets_tile_the_text_and_split_punctuation():
+    text = "  قال الرئيس، (ولبنان) U.S.-led\n\nend "
+    words, starts, ends = T.tokenize(text)
+    assert words == ["قال", "الرئيس", "،", "(", "ولبنان", ")", "U", ".", "S", ".", "-", "led", "end"]
+    for w, s, e in zip(words, starts.tolist(), ends.tolist()):
+        assert text[s:e] == w
+    assert T.tokenize("")[0] == []
+
+
+def test_proclitics_are_stripped_only_where_safe():
+    assert F.strip_proclitics("والرئيس") == ("وال", "الرئيس", "رئيس")
+    assert F.strip_proclitics("للامم") == ("لل", "الامم", "امم")
+    assert F.strip_proclitics("بالعاصمه") == ("بال", "العاصمه", "عاصمه")
+    # A word that merely starts with ب/ل is not a preposition + word.
+    assert F.strip_proclitics("لبنان") == ("", "لبنان", "لبنان")
+    assert F.strip_proclitics("ولبنان") == ("و", "لبنان", "لبنان")
+    # Short words are left alone (و + له is too ambiguous to split).
+    assert F.strip_proclitics("وله") == ("", "وله", "وله")
+
+
+def test_shape_distinguishes_scripts_case_and_digits():
+    assert F.shape("Geneva") == "Xx"
+    assert F.shape("NATO") == "X"
+    assert F.shape("القاهره") == "a"
+    assert F.shape("2024") == "d"
+    assert F.shape("G7") == "Xd"
+
+
+def test_feature_hashing_is_deterministic_and_in_range():
+    lex = F.Lexicon("ar", {"PERSON": ["الرئيس"]}, {}, {})
+    a = F.hashed("والرئيس", lex)
+    b = F.hashed("والرئيس", lex)
+    assert a == b and len(a) == len(F.OFFSETS)
+    assert all(0 <= i < F.N_BUCKETS for ids in a for i in ids)
+    # The cue word is seen through its proclitic.
+    assert "tr=PERSON" in F.word_features("والرئيس", lex)[0]
+    assert "tr=PERSON" in F.word_features("والرئيس", lex)[-1]
+
+
+# -- decoding ---------------------------------------------------------------------------
+
+def random_model(seed: int, scale: float = 3.0) -> T.TaggerModel:
+    rng = np.random.default_rng(seed)
+    rows = np.unique(rng.integers(0, F.N_BUCKETS, 50_000))
+    weights = rng.normal(0, scale, (len(rows), T.N_LABELS)).astype(np.float32)
+    weights[:, 0] += scale  # O is the usual label, as in real models
+    trans = rng.normal(0, 4 * scale, (T.N_LABELS, T.N_LABELS)).astype(np.float32)
+    start = rng.normal(0, scale, T.N_LABELS).astype(np.float32)
+    end = rng.normal(0, scale, T.N_LABELS).astype(np.float32)
+    lex = F.Lexicon("ar", {}, {}, {})
+    return T.TaggerModel("ar", rows, weights, trans, start, end, 1.0, lex)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pruned_batched_viterbi_equals_full_viterbi(seed):
+    model = random_model(seed)
+    rng = np.random.default_rng(seed)
+    vocab = ["كلمه%d" % i for i in range(300)] + ["Word%d" % i for i in range(100)]
+    for length in (1, 2, 5, 40, 300):
+        words = [vocab[i] for i in rng.integers(0, len(vocab), length)]
+        labels, e = model.decode(words)
+        assert labels == T.viterbi(e, model.trans, model.start, model.end)
+
+
+def test_emissions_are_the_sum_of_windowed_word_features():
+    model = random_model(7)
+    words = ["في", "مدينه", "حلب", "اليوم"]
+    e = model.emissions(words)
+    padded = [F.BOS] * F.WINDOW + words + [F.EOS] * F.WINDOW
+    for i in range(len(words)):
+        ids = [x for j, k in enumerate(F.OFFSETS) for x in F.hashed(padded[i + F.WINDOW + k], model.lex)[j]]
+        pos = np.searchsorted(model.rows, ids)
+        pos[pos >= len(model.rows)] = 0
+        hit = model.rows[pos] == np.asarray(ids)
+        assert np.allclose(e[i], model.weights[pos[hit]].sum(axis=0), atol=1e-3)
+
+
+def test_spans_from_bio_labels_conlleval_style():
+    ix = [T.LABELS.index(x) for x in
+          ("O", "B-PERSON", "I-PERSON", "O", "I-LOC", "I-LOC", "B-LOC", "I-ORG", "B-ORG")]
+    assert T.spans_from_labels(ix) == [(1, 3, "PERSON"), (4, 6, "LOC"), (6, 7, "LOC"),
+                                       (7, 8, "ORG"), (8, 9, "ORG")]
+    assert T.spans_from_labels([0, 0]) == []
+
+
+def test_unknown_language_gives_no_spans():
+    assert T.load_model("xx") is None
+    assert T.tag_spans(make_doc("Some text here.", "xx")) == []
+
+
+# -- the committed models ----------------------------------------------------------------
+
+MANIFEST = F.MODELS_DIR / "tagger_manifest.json"
+needs_model = pytest.mark.skipif(not (F.MODELS_DIR / "tagger_ar.npz").exists(), reason="no committed model")
+
+
+@needs_model
+def test_manifest_matches_the_committed_model_files():
+    manifest = json.loads(MANIFEST.read_text("utf-8"))
+    assert manifest["command"].startswith("python tools/train_tagger.py")
+    total = 0
+    for lang, info in manifest["models"].items():
+        path = F.MODELS_DIR / info["file"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == info["sha256"], lang
+        assert info["training_files"] and info["dev_scores_token_level"]["micro3"]["f1"] > 0
+        total += path.stat().st_size
+    assert total < 30 * 1024 * 1024
+
+
+@needs_model
+def test_arabic_spans_cover_whole_words_without_punctuation():
+    text = "وقال وزير الخارجية المصري سامح شكري في القاهرة، إن الجامعة العربية ستجتمع في بيروت."
+    doc = make_doc(text, "ar")
+    spans = T.tag_spans(doc)
+    assert spans
+    for s, e, etype, score in spans:
+        assert etype in T.TYPES and 0.0 <= score <= 1.0
+        assert (s == 0 or doc.norm[s - 1] == " ") and (e == len(doc.norm) or not doc.norm[e].isalnum())
+        assert doc.norm[s].isalnum() and doc.norm[e - 1].isalnum()
+    located = {(doc.locate(s, e)["text"], t) for s, e, t, _ in spans}
+    assert ("القاهرة", "LOC") in located
+    assert ("بيروت", "LOC") in located
+    assert ("سامح شكري", "PERSON") in located
+
+
+@needs_model
+def test_spans_never_cross_the_title_body_gap():
+    doc = make_doc("وصل إلى العاصمة أمس.", "ar", title="زيارة رسمية إلى باريس")
+    for s, e, _, _ in T.tag_spans(doc):
+        assert "\n" not in doc.norm[s:e]
+
+
+@needs_model
+def test_english_and_persian_models_load_and_tag():
+    en = make_doc("Prime Minister Boris Johnson met officials of the World Health Organization in Geneva.", "en")
+    got = {(en.norm[s:e], t) for s, e, t, _ in T.tag_spans(en)}
+    assert ("Geneva", "LOC") in got
+    fa = make_doc("حسن روحانی روز دوشنبه به تهران بازگشت.", "fa")
+    assert all(t in T.TYPES for _, _, t, _ in T.tag_spans(fa))
+
+
+@needs_model
+def test_tagging_is_repeatable_with_a_warm_cache():
+    doc = make_doc("استقبل الملك عبدالله الثاني في عمان رئيس الحكومة العراقية.", "ar")
+    assert T.tag_spans(doc) == T.tag_spans(doc)
