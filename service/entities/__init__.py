@@ -62,7 +62,7 @@ def _tagger():
 
 class _Mention:
     __slots__ = ("start", "end", "type", "method", "entry", "kind", "conf", "role", "role_span",
-                 "name_start", "key_text")
+                 "name_start", "key_text", "ref")
 
     def __init__(self, start, end, type_, method, entry=None, kind="name", conf=0.0, role=None,
                  role_span=None, name_start=None):
@@ -71,6 +71,7 @@ class _Mention:
         self.role, self.role_span = role, role_span
         self.name_start = start if name_start is None else name_start
         self.key_text = None
+        self.ref = None  # a title back-reference: the named mention it refers to
 
 
 def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
@@ -131,6 +132,7 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
             if m is not None:
                 m.role, m.role_span = role, span
     _propagate_names(doc, mentions, occupied)
+    _title_back_references(doc, mentions, occupied)
     return _link(doc, mentions)
 
 
@@ -294,6 +296,45 @@ def _propagate_names(doc: Doc, mentions: list[_Mention], occupied: _Occupancy) -
             pos = text.find(surname, pos + len(surname))
 
 
+def _title_back_references(doc: Doc, mentions: list[_Mention], occupied: _Occupancy) -> None:
+    """`وزير الخارجية الروسي سيرغي لافروف ... وقال الوزير الروسي`: a later title phrase that
+    only one person in the article carries, with no name after it, refers back to that person.
+    Phrases: the whole title (two words or more) and ال + its first word + its last word
+    (`الوزير الروسي`). A phrase two people share refers to neither."""
+    owners: dict[str, set] = {}
+    first: dict[str, _Mention] = {}
+    for m in mentions:
+        if m.type != "PERSON" or not m.role_span:
+            continue
+        words = match_key(doc.norm_folded[m.role_span[0]:m.role_span[1]]).split()
+        words[0] = _bare(words[0]) if len(words[0]) > 4 else words[0]
+        phrases = {" ".join(words)} if len(words) >= 2 else set()
+        if len(words) >= 2 and words[-1].startswith("ال") and not words[0].startswith("ال") and not words[0].isascii():
+            phrases.add("ال" + words[0] + " " + words[-1])
+        key = m.entry.id if m.entry is not None else " ".join(match_key(doc.norm_folded[m.start:m.end]).split())
+        for p in phrases:
+            owners.setdefault(p, set()).add(key)
+            first.setdefault(p, m)
+    text = doc.norm_folded
+    trig = default_triggers()
+    for phrase, keys in owners.items():
+        if len(keys) != 1:
+            continue
+        ref = first[phrase]
+        pos = text.find(phrase)
+        while pos >= 0:
+            s, e = _whole_words(text, pos, pos + len(phrase))
+            after = words_at(doc, e, 1)
+            named_next = after and (after[0][2] in trig.given or not occupied.free_span(after[0][0], after[0][1]))
+            if (e == pos + len(phrase) and text[s:pos] in ("", "و", "ف") and s > ref.start
+                    and occupied.free_span(s, e) and not named_next):
+                occupied.take(s, e)
+                m = _Mention(s, e, "PERSON", "pattern", ref.entry, conf=CONF_PATTERN * 0.8)
+                m.ref = ref
+                mentions.append(m)
+            pos = text.find(phrase, pos + len(phrase))
+
+
 def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     mentions.sort(key=lambda m: (m.start, m.end))
     groups: dict[str, dict] = {}
@@ -314,7 +355,11 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     # same type is that entity (surname alone, first+last of a three-word name).
     unlinked.sort(key=lambda m: (-(m.end - m.start), m.start))
     named: list[tuple[tuple, str]] = []
+    group_of: dict[int, str] = {}
+    refs = [m for m in unlinked if m.ref is not None]
     for m in unlinked:
+        if m.ref is not None:
+            continue
         words = tuple(_bare(w) for w in match_key(doc.norm_folded[m.start:m.end]).split())
         target = None
         for words2, gid in named:
@@ -331,6 +376,11 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
             named.append((words, gid))
             target = gid
         groups[target]["mentions"].append(m)
+        group_of[id(m)] = target
+    for m in refs:  # title back-references join their person's group
+        gid = group_of.get(id(m.ref))
+        if gid is not None:
+            groups[gid]["mentions"].append(m)
 
     total = max(len(doc.norm), 1)
     counts = {gid: len(g["mentions"]) + 0.5 * len(g["demonyms"]) for gid, g in groups.items()}

@@ -74,6 +74,7 @@ class KnowledgeBase:
         self.keys: dict[str, KeyInfo] = {}
         self.by_id: dict[str, int] = {}
         self.common_words: set[str] = set()
+        self.given_names: set[str] = set()
 
     # -- building ---------------------------------------------------------------------------
     def add_entry(self, entry: Entry) -> int:
@@ -223,7 +224,7 @@ def _load_places(kb: KnowledgeBase) -> None:
             idx = None
             for alias in [a for a in ar_names.split("|") + en_names.split("|") if a]:
                 key = match_key(alias)
-                if key in kb.common_words:
+                if key in kb.common_words or key in kb.given_names:  # فلاديمير: a name, not the city
                     continue
                 info = kb.keys.get(key)
                 # Never let a city alias shadow a country, a person or a demonym.
@@ -260,12 +261,13 @@ def _load_city_aliases(kb: KnowledgeBase) -> None:
 
 
 def _load_common_words(kb: KnowledgeBase) -> None:
-    path = KB_DIR / "common_words.txt"
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                kb.common_words.add(match_key(line))
+    for name, target in (("common_words.txt", kb.common_words), ("given_names.txt", kb.given_names)):
+        path = KB_DIR / name
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    target.add(match_key(line))
 
 
 def build_kb(extra_records: Iterable[dict] = (), curated_files: bool = True) -> KnowledgeBase:

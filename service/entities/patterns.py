@@ -232,10 +232,11 @@ def _person_after(trig, doc, toks, covered, i, span_n):
             and role not in trig.direct and _strip_clitic(role) not in trig.direct):
         return None, j
     role_end = toks[j - 1][1]
+    role_start = toks[i][0] + (1 if toks[i][2] not in trig.titles and _strip_clitic(toks[i][2]) in trig.titles else 0)
     if j >= n or not _adjacent(norm, toks, j - 1, j):
         return None, j
     if j in covered:  # a known person (or anything known) follows: the gazetteer has it
-        return PatternHit(toks[j][0], toks[j][0], "ROLE", role, (toks[i][0], role_end)), j
+        return PatternHit(toks[j][0], toks[j][0], "ROLE", role, (role_start, role_end)), j
     name: list[int] = []
     limit = _MAX_NAME
     while j < n and len(name) < limit:
@@ -274,7 +275,7 @@ def _person_after(trig, doc, toks, covered, i, span_n):
         name.pop()
     if not name:
         return None, j
-    return PatternHit(toks[name[0]][0], toks[name[-1]][1], "PERSON", role, (toks[i][0], role_end)), j
+    return PatternHit(toks[name[0]][0], toks[name[-1]][1], "PERSON", role, (role_start, role_end)), j
 
 
 def _org_after(trig, doc, toks, covered, i, span_n):

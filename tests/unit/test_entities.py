@@ -298,3 +298,21 @@ def test_missing_tagger_module_is_tolerated(gaz, monkeypatch):
 def test_default_knowledge_base_loads_and_matches():
     found = gazetteer_entities(_doc("زار الرئيس باريس ثم لندن", "ar"))
     assert {e["id"] for e in found} >= {"geonames:2988507", "geonames:2643743"}
+
+
+def test_title_back_reference_joins_the_named_person(gaz):
+    text = ("قال الرئيس التركي رجب طيب أردوغان والرئيس الروسي فلاديمير بوتين إن المحادثات بناءة. "
+            "وأكد الرئيس التركي أن الاتفاق قريب.")
+    persons = {e["name"]: e for e in gazetteer_entities(_doc(text, "ar"), gaz) if e["type"] == "PERSON"}
+    assert set(persons) == {"رجب طيب أردوغان", "فلاديمير بوتين"}
+    assert _texts(persons["رجب طيب أردوغان"]) == ["رجب طيب أردوغان", "الرئيس التركي"]
+    assert persons["فلاديمير بوتين"]["roles"] == ["الرئيس الروسي"]
+    assert _texts(persons["فلاديمير بوتين"]) == ["فلاديمير بوتين"]
+
+
+def test_shared_title_refers_to_nobody(gaz):
+    text = ("التقى وزير الخارجية سيرغي لافروف وزير الخارجية عباس عراقجي في موسكو. "
+            "وقال وزير الخارجية إن اللقاء مثمر.")
+    found = gazetteer_entities(_doc(text, "ar"), gaz)
+    person_mentions = sorted(m["text"] for e in found if e["type"] == "PERSON" for m in e["mentions"])
+    assert person_mentions == ["سيرغي لافروف", "عباس عراقجي"]
