@@ -21,7 +21,6 @@ from .lexicon import Lexicon, key, lexicon
 # about one clause before it and a few words after it.
 _TENSE_BEFORE = 60
 _TENSE_AFTER = 30
-_PARTS = {"MO", "MI", "AF", "EV", "NI"}
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _TRAILING = "\u0640\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652"  # tatweel, harakat
 
@@ -506,32 +505,12 @@ def _rel(m, ctx):
               part=part, flags=flags, kind="rel")
 
 
-_BLOCK_CACHE: dict = {}
-
-
 def _today_blocked(ctx: _Ctx, e: int) -> bool:
-    lx = ctx.lx
-    rx = _BLOCK_CACHE.get(lx.language)
-    if rx is None:
-        from .lexicon import _alt, _load_json  # built once per language
-        words = _load_json(lx.language).get("today_blockers", [])
-        rx = re.compile(r" {0,2}" + _alt(words) + r"(?![^\W\d_])") if words else re.compile("(?!)")
-        _BLOCK_CACHE[lx.language] = rx
-    return rx.match(ctx.text, e) is not None
-
-
-_NAME_CACHE: dict = {}
+    return ctx.lx.today_block is not None and ctx.lx.today_block.match(ctx.text, e) is not None
 
 
 def _name_before(ctx: _Ctx, s: int) -> bool:
-    lx = ctx.lx
-    rx = _NAME_CACHE.get(lx.language)
-    if rx is None:
-        from .lexicon import S, _alt, _load_json
-        words = _load_json(lx.language).get("today_blocked_before", [])
-        rx = re.compile(r"(?<![^\W\d_])" + _alt(words) + S + r"\Z") if words else re.compile("(?!)")
-        _NAME_CACHE[lx.language] = rx
-    return rx.search(ctx.text, max(0, s - 12), s) is not None
+    return ctx.lx.name_before is not None and ctx.lx.name_before.search(ctx.text, max(0, s - 12), s) is not None
 
 
 def _wday(m, ctx):
@@ -567,7 +546,6 @@ def _wday(m, ctx):
         flags.append("future_by_tense")
     else:
         d = ref - timedelta(days=back)
-    iso = d.isocalendar()
     return _M(s, e, "day", d, d, _iso(d) + ("TNI" if night else ""), relative=True, anchored=True,
               conf=0.75 if raw not in lx.ambiguous_weekdays else 0.65, flags=flags,
               part="NI" if night else None, kind="wday")
@@ -580,7 +558,7 @@ def _year(m, ctx):
     y, cal = _year_value(raw, lx)
     flags: list = []
     if cal is None:
-        if ctxw and key(ctxw) not in _year_words(lx) and not (1900 <= y <= 2099):
+        if ctxw and key(ctxw) not in lx.year_words and not (1900 <= y <= 2099):
             return None  # "في 1500" is a number, not a year
         cal = _default_calendar(y, ctx.lang)
         if cal != C.GREGORIAN:
@@ -589,24 +567,10 @@ def _year(m, ctx):
     if rng is None:
         return None
     s, e = m.span()
-    if ctxw and key(ctxw) not in _year_words(lx):
+    if ctxw and key(ctxw) not in lx.year_words:
         s = m.start("year_y")  # "في 2019": the preposition is not part of the date
     return _M(s, e, "year", rng[0], rng[1], f"{y:04d}" if cal == C.GREGORIAN else "", calendar=cal,
               cal_value=_cal_value(cal, y), conf=0.8, flags=flags, kind="year")
-
-
-_YEAR_WORDS: dict = {}
-
-
-def _year_words(lx: Lexicon) -> set:
-    got = _YEAR_WORDS.get(lx.language)
-    if got is None:
-        from .lexicon import _load_json
-        from ..text.normalize import normalize_key
-
-        got = {normalize_key(w) for w in _load_json(lx.language).get("year_words", [])}
-        _YEAR_WORDS[lx.language] = got
-    return got
 
 
 def _decade(m, ctx):
@@ -909,7 +873,6 @@ _HANDLERS = {
 
 # ---------------------------------------------------------------- joining neighbours
 
-_DATE_LIKE = {"day"}
 _RANGE_KINDS = {"day", "month", "year", "week", "quarter"}
 
 

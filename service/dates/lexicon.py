@@ -1,11 +1,12 @@
-"""Per-language date vocabulary (service/data/dates/<lang>.json) and the one regex built from it.
+"""Per-language date vocabulary (service/data/dates/<lang>.json) and the patterns built from it.
 
 Each language file lists month names per calendar, weekdays, ordinals, relative words, units and
 modifiers in natural spelling.  Here every entry is normalized with `normalize_key` (the same
-folding `doc.norm_folded` has), turned into longest-first alternations, and assembled into ONE
-compiled regex per language whose top-level branches are the expression shapes we extract.
-A match's `lastgroup` names the branch (the outer group closes last); branch-local groups are
-named `<branch>_<slot>`.
+folding `doc.norm_folded` has) and turned into longest-first alternations, which are assembled
+into ~25 small compiled patterns, one per expression shape ("branch": day-month-year, relative
+day, weekday, time range, ...).  Branch-local groups are named `<branch>_<slot>`.  An
+Aho-Corasick automaton of the entries that can open a branch (plus digits) tells the extractor
+where to try which branches, so an article is scanned once, not once per branch or word.
 
 Adding a language = adding a JSON file with the same keys.  Unknown languages get the
 language-neutral branches only (ISO and numeric dates).
@@ -95,7 +96,6 @@ class Lexicon:
     span_dual_units: dict = field(default_factory=dict)
     span_counts: dict = field(default_factory=dict)
     holidays: dict = field(default_factory=dict)
-    pattern: re.Pattern | None = None
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
     order: dict = field(default_factory=dict)  # branch name -> priority (lower wins)
     automaton: object = None  # first words -> (length, is_digit, branches they open)
@@ -106,7 +106,10 @@ class Lexicon:
     joiner: re.Pattern | None = None
     prep_before: re.Pattern | None = None
     count_before: re.Pattern | None = None
-    point_modifiers: set = field(default_factory=set)  # "N روز پیش" is a point, never a stretch
+    point_modifiers: set = field(default_factory=set)
+    year_words: set = field(default_factory=set)
+    today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
+    name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
 
 def _load_json(language: str) -> dict:
@@ -132,7 +135,7 @@ def _build(language: str) -> Lexicon:
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
-                 "year_blockers", "point_modifiers"):
+                 "year_blockers", "point_modifiers", "year_words"):
         setattr(lx, name, {normalize_key(w) for w in data.get(name, [])})
 
     A = {name: _alt(data.get(name, [])) for name in (
@@ -196,11 +199,6 @@ def _build(language: str) -> Lexicon:
                 + rf"(?:{S0}{g(b, 'frac' + i, fracs)}|{S0}و{S0}{g(b, 'mins' + i, D12)}{S}{A['minute_words']})?"
                 rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?")
     hour = r"(?:[01]?\d|2[0-3])"
-    if latin:
-        word_start = r"\b"
-    else:
-        # Arabic-script proclitics (و ف ب ل, and وب/فب/ول/فل) glue to the first word of a date.
-        word_start = r"(?:(?<![^\W\d_])|(?<=(?<![^\W\d_])[وفبل])|(?<=(?<![^\W\d_])[وف][بل]))"
 
     branches = {
         # "من 12 إلى 15 نوفمبر", "12-15 November 2023", "November 12-15"
@@ -293,8 +291,6 @@ def _build(language: str) -> Lexicon:
         branches = {k: branches[k] for k in ("ymd", "dmyn")}
     # One compiled pattern per branch, tried only where one of its first words occurs (see below).
     lx.branches = {name: re.compile(rf"(?P<{name}>{rx})(?![^\W_])") for name, rx in branches.items()}
-    lx.pattern = re.compile(rf"{word_start}(?:" + "|".join(f"(?P<{n}>{rx})" for n, rx in branches.items())
-                            + r")(?![^\W_])")  # the whole grammar at once (tests, debugging)
 
     # Which words can open which branch.  Scanning the text once with an Aho-Corasick automaton of
     # these entries (plus digits) and trying only the branches they open is ~20x cheaper than letting
@@ -353,6 +349,10 @@ def _build(language: str) -> Lexicon:
     if data.get("future_prefix_regex"):
         fut.append(data["future_prefix_regex"])
     lx.future = re.compile("|".join(fut)) if fut else None
+    if data.get("today_blockers"):
+        lx.today_block = re.compile(rf"{S0}{_alt(data['today_blockers'])}(?![^\W\d_])")
+    if data.get("today_blocked_before"):
+        lx.name_before = re.compile(rf"(?<![^\W\d_]){_alt(data['today_blocked_before'])}{S}\Z")
     # Prepositions that make an ambiguous month name a month ("في مارس", "in May"); none in Persian,
     # where "در می" is the verb prefix می, not May.
     month_preps = _alt(data.get("month_preps", []))
