@@ -3,7 +3,8 @@
 - Every test in this folder gets the `integration` marker (deselect with `-m "not integration"`).
 - `kafka_bootstrap` (session): makes sure the shared local broker runs and returns its bootstrap
   string.  A broker that was already running is left running; one this session started is
-  stopped at the end, unless NEWS_ENRICHER_KEEP_BROKER is set (any non-empty value).
+  stopped at the end, unless NEWS_ENRICHER_KEEP_BROKER is set (any non-empty value) or another
+  test session still uses it (lease files in `<KAFKA_HOME_DIR>/sessions/`).
 - `topic_prefix` (per test): a unique `t-<8 hex>` prefix; the test's `<prefix>.*` topics are
   deleted afterwards.
 - `sasl_broker` (session, only for tests that ask): a second broker with its own ports and data
@@ -45,19 +46,46 @@ def _shared_broker() -> LocalBroker:
     )
 
 
+def _other_sessions(leases: Path) -> list[int]:
+    """Pids of other live test sessions that hold a lease on the shared broker."""
+    alive = []
+    for lease in leases.glob("*"):
+        try:
+            pid = int(lease.name)
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError):
+            lease.unlink(missing_ok=True)  # a session that died without cleaning up
+            continue
+        except PermissionError:
+            pass  # alive, someone else's
+        if pid != os.getpid():
+            alive.append(pid)
+    return alive
+
+
 @pytest.fixture(scope="session")
 def kafka_broker() -> LocalBroker:
+    """The shared local broker, started if needed.  Several test sessions may share it (other
+    helpers, parallel runs): each takes a lease, and a session that started the broker stops it
+    at its end only when no other session still holds one."""
     broker = _shared_broker()
+    leases = broker.home / "sessions"
+    leases.mkdir(parents=True, exist_ok=True)
+    lease = leases / str(os.getpid())
+    lease.touch()
     started_here = False
     if not broker.is_running():
         try:
             broker.start()
         except RuntimeError as exc:
+            lease.unlink(missing_ok=True)
             pytest.fail(f"could not start the local Kafka broker: {exc}", pytrace=False)
         started_here = True
     yield broker
+    lease.unlink(missing_ok=True)
     if started_here and not os.environ.get("NEWS_ENRICHER_KEEP_BROKER"):
-        broker.stop()
+        if not _other_sessions(leases):
+            broker.stop()
 
 
 @pytest.fixture(scope="session")
