@@ -26,6 +26,7 @@ _MIN_SCRIPT_LETTERS = 10
 _HINT_CONFIDENCE = 0.5
 # The model reads one line; this many characters are plenty and bound the cost.
 _SAMPLE_CHARS = 1000
+_COUNT_CHARS = 300
 # Below this many letters, or below this confidence, the Arabic-script letter check may decide.
 _SHORT_TEXT_LETTERS = 200
 _UNSURE = 0.80
@@ -45,9 +46,10 @@ _LATIN_SCRIPT = {"en", "fr", "de", "es", "it", "pt", "nl", "tr", "id", "ms", "pl
                  "ro", "cs", "hu", "sk", "hr", "sl", "vi", "tl", "sw", "so", "ha", "uz", "az", "ku", "sq", "et",
                  "lv", "lt", "ca", "eu", "gl", "af", "cy", "ga", "is", "mt", "la", "eo"}
 
-_LETTER = re.compile(r"[^\W\d_]")
-_ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f]")
-_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+# Letters are counted by deleting everything else (one C-level pass, no list of matches).
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_NOT_ARABIC_LETTER = re.compile(r"[^\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f]+")
+_NOT_LATIN_LETTER = re.compile(r"[^A-Za-z\u00c0-\u024f]+")
 _PERSIAN_ONLY = re.compile(r"[پچژگکی]")  # U+067E U+0686 U+0698 U+06AF U+06A9 U+06CC
 _URDU_ONLY = re.compile(r"[ٹڈڑںےۓ]")  # never in Persian; ے alone marks کے سے ہے
 _URDU_HEH = re.compile(r"[ہھ]")  # Urdu heh forms, occasionally typed in Persian too
@@ -66,19 +68,25 @@ def identify(text: str, hint: str | None = None) -> tuple[str, float]:
     """Return (ISO 639 code, confidence in [0, 1]); 'und' when there is nothing to judge."""
     hint = normalize_hint(hint)
     sample = text[:_SAMPLE_CHARS].replace("\n", " ").replace("\r", " ")
-    letters = len(_LETTER.findall(sample))
+    # Script shares and the letter count need only the head: 300 characters hold > 200 letters
+    # in any running text, which is all the thresholds below look at.
+    head = sample[:_COUNT_CHARS]
+    letters = len(_NOT_LETTER.sub("", head))
+    if letters == 0 and len(sample) > len(head):  # a run of figures first: look further
+        head = sample
+        letters = len(_NOT_LETTER.sub("", head))
     if letters == 0:
         return (hint, 1.0) if hint else ("und", 0.0)
-    arabic = len(_ARABIC_LETTER.findall(sample))
-    latin = len(_LATIN_LETTER.findall(sample))
+    arabic = len(_NOT_ARABIC_LETTER.sub("", head))
     code, score = _model(sample)
-    if arabic * 2 > letters:  # mostly Arabic script: let the alphabet settle ar / fa / ur
+    unsure = letters < _SHORT_TEXT_LETTERS or score < _UNSURE or code not in ("ar", "fa", "ur")
+    if unsure and arabic * 2 > letters:  # mostly Arabic script: let the alphabet settle ar / fa / ur
         by_letters = _arabic_script_language(sample)
-        if by_letters and by_letters != code and (letters < _SHORT_TEXT_LETTERS or score < _UNSURE
-                                                  or code not in ("ar", "fa", "ur")):
+        if by_letters and by_letters != code:
             code, score = by_letters, max(score, 0.6)
     if hint is None or hint == code:
         return code, round(score, 4)
+    latin = len(_NOT_LATIN_LETTER.sub("", head))
     # "Clearly otherwise": >= 80 % of the letters in a script the hinted language is not written in.
     arabic_vs_latin_hint = arabic * 5 > letters * 4 and hint in _LATIN_SCRIPT and hint not in _ARABIC_SCRIPT
     latin_vs_arabic_hint = latin * 5 > letters * 4 and hint in _ARABIC_SCRIPT and hint not in _LATIN_SCRIPT
