@@ -85,6 +85,10 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
             _trim_title(doc, h)
         elif h.entry.type == "LOC" and h.kind == "name":
             _trim_cue(doc, h)
+            if h.tier == TIER_CITY and _ends_in_tanween(doc, h.end):
+                continue  # كبيراً: an adverb that spells a town's name
+        elif h.entry.type == "ORG":
+            _trim_org(doc, gaz.kb, h)
         typ = "DEMONYM" if h.kind == "demonym" else h.entry.type
         conf = CONF_CITY if h.tier == TIER_CITY else CONF_GAZETTEER
         mentions.append(_Mention(h.start, h.end, typ, "gazetteer", h.entry, h.kind, conf))
@@ -202,6 +206,35 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
             for m in mentions:
                 if m.method == "tagger" and m.type == "PERSON" and m.start < p.end and m.end > p.start:
                     m.role, m.role_span = p.role, p.role_span
+
+
+def _ends_in_tanween(doc: Doc, end: int) -> bool:
+    e = doc.original_span(end - 1, end)[1]
+    return doc.original[e:e + 1] == "\u064b" or doc.original[e - 1:e] == "\u064b"
+
+
+def _trim_org(doc: Doc, kb, h: Hit) -> None:
+    """Curated aliases sometimes carry a kind word or an adjective (`صحيفة هآرتس`, `حركة حماس`,
+    `حزب الله اللبناني`); when the rest alone is also a name of the same organization, the
+    mention is that rest (the corpus convention: the kind word is not part of the name)."""
+    toks = words_at(doc, h.start, 6)
+    toks = [t for t in toks if t[1] <= h.end]
+    if len(toks) < 2:
+        return
+    idx = kb.by_id.get(h.entry.id)
+    trig = default_triggers()
+
+    def same(words):
+        info = kb.keys.get(" ".join(words))
+        return info is not None and any(i == idx for i, _ in info.entries)
+
+    words = [t[2] for t in toks]
+    first = words[0][1:] if words[0][:1] in "ول" and words[0][1:] in trig.org_cues else words[0]
+    if first in trig.org_cues and same(words[1:]):
+        h.start, toks, words = toks[1][0], toks[1:], words[1:]
+    last = kb.keys.get(words[-1])
+    if len(words) >= 2 and last is not None and any(k == "demonym" for _, k in last.entries) and same(words[:-1]):
+        h.end = toks[-2][1]
 
 
 def _trim_title(doc: Doc, h: Hit) -> None:

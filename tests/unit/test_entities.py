@@ -32,6 +32,10 @@ RECORDS = [
      "name": {"en": "United Nations", "ar": "الأمم المتحدة", "fa": "سازمان ملل متحد"},
      "aliases": {"ar": ["الأمم المتحدة", "المنظمة الأممية"], "fa": ["سازمان ملل", "سازمان ملل متحد"],
                  "en": ["United Nations", "UN"]}, "roles": [], "country": None},
+    {"id": "local:org:hamas", "qid": None, "type": "ORG", "subtype": "armed_group",
+     "name": {"en": "Hamas", "ar": "حماس", "fa": "حماس"},
+     "aliases": {"ar": ["حركة حماس", "حركة المقاومة الإسلامية"], "fa": ["جنبش حماس"], "en": ["Hamas"]},
+     "roles": [], "country": "PS"},
     {"id": "local:org:fars-news-agency", "qid": None, "type": "ORG", "subtype": "news_agency",
      "name": {"en": "Fars News Agency", "ar": "وكالة أنباء فارس", "fa": "خبرگزاری فارس"},
      "aliases": {"ar": ["وكالة فارس"], "fa": ["خبرگزاری فارس"], "en": ["Fars"]}, "roles": [], "country": "IR"},
@@ -316,3 +320,14 @@ def test_shared_title_refers_to_nobody(gaz):
     found = gazetteer_entities(_doc(text, "ar"), gaz)
     person_mentions = sorted(m["text"] for e in found if e["type"] == "PERSON" for m in e["mentions"])
     assert person_mentions == ["سيرغي لافروف", "عباس عراقجي"]
+
+
+def test_kind_word_of_a_curated_alias_stays_outside_the_mention(gaz):
+    found = gazetteer_entities(_doc("أعلنت حركة حماس وحماس الفلسطينية موقفها", "ar"), gaz)
+    hamas = _by_id(found)["local:org:hamas"]
+    assert _texts(hamas) == ["حماس", "وحماس"]
+    assert _texts(_by_id(found)["geonames:6254930"], "demonym_mentions") == ["الفلسطينية"]
+
+
+def test_adverb_spelled_like_a_town_is_not_a_place(gaz):
+    assert gazetteer_entities(_doc("تطور الوضع تطوراً كبيراً أمس", "ar"), gaz) == []
