@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from ..document import Doc
 from . import calendars as C
@@ -43,6 +43,7 @@ class _M:
     part: str | None = None
     clock: tuple | None = None  # (h, m, s) for times
     clock2: tuple | None = None  # end of a time range
+    offset: str | None = None  # UTC offset named in the text ("بتوقيت مكة المكرمة" -> +03:00)
     kind: str = ""  # branch name
 
 
@@ -626,12 +627,22 @@ def _clock(m: re.Match, ctx: _Ctx, b: str, i: str) -> tuple[int, int, int, bool]
         hour += 12
     if am and hour == 12:
         hour = 0
-    return hour, minute, sec, bool(am or pm)
+    tz = _g(m, b, "tz" + i)
+    return hour, minute, sec, bool(am or pm), lx.time_zones.get(key(tz)) if tz else None
 
 
-def _timex_clock(c: tuple) -> str:
+def _timex_clock(c: tuple, offset: str | None = None) -> str:
     h, mi, sec = c[:3]
-    return f"T{h:02d}:{mi:02d}" + (f":{sec:02d}" if sec else "")
+    return f"T{h:02d}:{mi:02d}" + (f":{sec:02d}" if sec else "") + (offset or "")
+
+
+def _tzinfo(offset: str | None):
+    """"+03:30" -> a fixed-offset tzinfo."""
+    if not offset:
+        return None
+    sign = -1 if offset[0] == "-" else 1
+    h, mi = int(offset[1:3]), int(offset[4:6])
+    return timezone(sign * timedelta(hours=h, minutes=mi))
 
 
 def _time(m, ctx):
@@ -654,7 +665,10 @@ def _time(m, ctx):
         c = _clock(m, ctx, "time", "")
     if c is None:
         return None
-    return _M(s, e, "time", None, None, _timex_clock(c), conf=0.8, clock=c[:3], kind="time")
+    out = _M(s, e, "time", None, None, _timex_clock(c), conf=0.8, clock=c[:3], kind="time")
+    out.offset = c[4]
+    out.value = _timex_clock(c, c[4])
+    return out
 
 
 def _trange(m, ctx):
@@ -665,14 +679,15 @@ def _trange(m, ctx):
     if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time
         return None
     if c2[3] and not c1[3] and c2[0] >= 12 and c1[0] + 12 <= c2[0]:
-        c1 = (c1[0] + 12, c1[1], c1[2], True)  # "من 5 إلى 6 مساء": the pm covers both ends
+        c1 = (c1[0] + 12, c1[1], c1[2], True, c1[4])  # "من 5 إلى 6 مساء": the pm covers both ends
     if c1[3] and not c2[3] and c1[0] >= 12 and c2[0] < 12 and c2[0] + 12 > c1[0]:
-        c2 = (c2[0] + 12, c2[1], c2[2], True)  # "الساعة 1 بعد الظهر إلى 4" ends at 16:00
+        c2 = (c2[0] + 12, c2[1], c2[2], True, c2[4])  # "الساعة 1 بعد الظهر إلى 4" ends at 16:00
     s, e = m.span()
     out = _M(s, e, "interval", None, None, f"({_timex_clock(c1)},{_timex_clock(c2)})", conf=0.75,
              clock=c1[:3], kind="trange")
-    out.value = f"{_timex_clock(c1)}/{_timex_clock(c2)}"
-    out.part = None
+    offset = c2[4] or c1[4]
+    out.value = f"{_timex_clock(c1, offset)}/{_timex_clock(c2, offset)}"
+    out.offset = offset
     out.clock2 = c2[:3]
     return out
 
@@ -904,6 +919,11 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
 
 def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
     lx, text = ctx.lx, ctx.text
+    # "14 جمادى الأولى 1445 هـ الموافق 28 نوفمبر 2023": two calendars, one day; check, never fix
+    if (a.gran == b.gran == "day" and a.calendar != b.calendar and lx.equivalence is not None
+            and lx.equivalence.match(gap) and a.start and b.start and abs((a.start - b.start).days) > 1):
+        a.flags.append("calendar_mismatch")
+        b.flags.append("calendar_mismatch")
     # "مطلع الشهر المقبل", "أواخر 2015", "early next week"
     if a.gran == "pp" and b.gran in ("month", "year", "week") and _NARROW_GAP.match(gap):
         return _narrow(a, b)
@@ -984,7 +1004,8 @@ def _quarter(q: _M, year: _M | None, ctx: _Ctx) -> _M | None:
 
 
 def _datetime(day: _M, tm: _M, ctx: _Ctx) -> _M:
-    tz = ctx.anchor.tzinfo if ctx.anchor else None
+    # The text's own time zone if it names one, else the publication time's offset (assumed).
+    tz = _tzinfo(tm.offset) or (ctx.anchor.tzinfo if ctx.anchor else None)
 
     def stamp(c: tuple) -> datetime:
         h = c[0]
@@ -994,7 +1015,7 @@ def _datetime(day: _M, tm: _M, ctx: _Ctx) -> _M:
 
     base = day.timex.split("T")[0] if day.timex and not day.timex.startswith("(") else _iso(day.start)
     s, e = min(day.s, tm.s), max(day.e, tm.e)
-    flags = list(day.flags) + (["timezone_assumed"] if tz else [])
+    flags = list(day.flags) + (["timezone_assumed"] if tz and not tm.offset else [])
     if tm.clock2 is not None:  # a time range on that day
         t1, t2 = stamp(tm.clock), stamp(tm.clock2)
         out = _M(s, e, "interval", day.start, day.start, f"({base}{_timex_clock(tm.clock)},{base}{_timex_clock(tm.clock2)})",
@@ -1087,7 +1108,12 @@ def extract(doc: Doc) -> list[dict]:
             m = lx.branches[name].match(text, pos)
             if m is None:
                 continue
-            item = _HANDLERS[name](m, ctx)
+            try:
+                item = _HANDLERS[name](m, ctx)
+            except (ValueError, OverflowError, TypeError, IndexError, KeyError) as exc:
+                # One odd expression must not cost the article its other dates: skip it, say so.
+                doc.notes.setdefault("warnings", []).append(f"dates: {name} at {pos}: {type(exc).__name__}")
+                item = None
             if item is not None:
                 found.append(item)
                 last_end = m.end()

@@ -95,6 +95,8 @@ class Lexicon:
     span_units: dict = field(default_factory=dict)
     span_dual_units: dict = field(default_factory=dict)
     span_counts: dict = field(default_factory=dict)
+    time_zones: dict = field(default_factory=dict)
+    equivalence: re.Pattern | None = None  # "الموافق" between a Hijri and a Gregorian date
     holidays: dict = field(default_factory=dict)
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
     order: dict = field(default_factory=dict)  # branch name -> priority (lower wins)
@@ -132,7 +134,8 @@ def _build(language: str) -> Lexicon:
     for name in ("ordinals", "cardinals", "relative_days", "parts_of_day", "parts_of_day_after", "tonight",
                  "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
                  "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
-                 "named_times", "holidays", "span_units", "span_dual_units", "span_counts"):
+                 "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
+                 "time_zones"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words"):
@@ -165,6 +168,7 @@ def _build(language: str) -> Lexicon:
     span_units = _alt(lx.span_units)
     span_duals = _alt(lx.span_dual_units)
     span_counts = _alt(lx.span_counts)
+    zones = _alt(lx.time_zones)
     holidays = _alt(lx.holidays)
     month_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "month"])
     latin = language not in ("ar", "fa", "ur", "ps", "ckb")
@@ -197,7 +201,8 @@ def _build(language: str) -> Lexicon:
         return (rf"(?:ال{S0})?(?:{g(b, 'h' + i, hour)}(?:[:.]{g(b, 'mi' + i, MINUTE)}(?::{g(b, 's' + i, MINUTE)})?)?(?!\d|[.,]\d)"
                 + (")" if latin else rf"|{g(b, 'hw' + i, ordinal)})")  # "at first" is not 1 o'clock
                 + rf"(?:{S0}{g(b, 'frac' + i, fracs)}|{S0}و{S0}{g(b, 'mins' + i, D12)}{S}{A['minute_words']})?"
-                rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?")
+                rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?"
+                rf"(?:{S0}\(?{g(b, 'tz' + i, zones)}\)?(?![^\W\d_]))?")  # "بتوقيت مكة المكرمة", "GMT"
     hour = r"(?:[01]?\d|2[0-3])"
 
     branches = {
@@ -279,8 +284,10 @@ def _build(language: str) -> Lexicon:
                  rf"|(?:{g('time', 'tw', A['time_words'])}{S0}{clock('time', '')}"
                  rf"|{g('time', 'hc', hour)}:{g('time', 'mic', MINUTE)}(?::{g('time', 'sc', MINUTE)})?(?![\d:])"
                  rf"(?:{S0}(?:{g('time', 'amc', A['am'])}|{g('time', 'pmc', A['pm'])})(?![^\W\d_]))?"
+                 rf"(?:{S0}\(?{g('time', 'tzc', zones)}\)?(?![^\W\d_]))?"
                  rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
-                 rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_]))"),
+                 rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_])"
+                 rf"(?:{S0}\(?{g('time', 'tz3', zones)}\)?(?![^\W\d_]))?)"),
         # "الربع الثالث", "the third quarter", "Q3"
         "qtr": (rf"{A['quarter_words']}{S}{g('qtr', 'ord', qords)}"
                 + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter|q{g('qtr', 'qn', '[1-4]')}" if latin else "")),
@@ -353,6 +360,8 @@ def _build(language: str) -> Lexicon:
         lx.today_block = re.compile(rf"{S0}{_alt(data['today_blockers'])}(?![^\W\d_])")
     if data.get("today_blocked_before"):
         lx.name_before = re.compile(rf"(?<![^\W\d_]){_alt(data['today_blocked_before'])}{S}\Z")
+    if data.get("equivalence_words"):
+        lx.equivalence = re.compile(rf"[ ,(]{{0,3}}{_alt(data['equivalence_words'])}[ ,(]{{0,3}}\Z")
     # Prepositions that make an ambiguous month name a month ("في مارس", "in May"); none in Persian,
     # where "در می" is the verb prefix می, not May.
     month_preps = _alt(data.get("month_preps", []))

@@ -197,6 +197,20 @@ def test_quarters_and_numeric_months():
     assert one("صدر العدد في 3/2015")["value"] == "2015-03"
 
 
+def test_named_time_zone_sets_the_offset():
+    m = one("تبدأ الهدنة يوم 12 نوفمبر 2023 الساعة 11:59 مساءً بتوقيت مكة المكرمة")
+    assert m["granularity"] == "datetime" and m["value"] == "2023-11-12T23:59:00+03:00"
+    assert "timezone_assumed" not in m["flags"]
+    assert one("The vote closes at 5 pm GMT", lang="en")["value"] == "T17:00+00:00"
+
+
+def test_hijri_and_gregorian_equivalence_is_checked():
+    ok = run("صدر في 14 جمادى الأولى 1445 هـ الموافق 28 نوفمبر 2023")
+    assert [m["flags"] for m in ok] == [[], []]
+    bad = run("صدر في 10 رجب 1445هـ الموافق 2 فبراير 2023")
+    assert all("calendar_mismatch" in m["flags"] for m in bad) and len(bad) == 2
+
+
 def test_part_of_day_timex():
     m = one("وصل الرئيس مساء أمس إلى العاصمة")
     assert m["timex"] == "2023-11-27TEV" and m["part_of_day"] == "EV"
