@@ -10,12 +10,13 @@ docs/operations.md has the table of every metric.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from datetime import datetime, timezone
 
 from faust.sensors.base import Sensor
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info
+from prometheus_client import REGISTRY, Counter, Histogram, Info
 from prometheus_client.core import GaugeMetricFamily
 
 from . import __version__
@@ -101,21 +102,26 @@ _RECEIVED: dict[str, float] = {}
 _RECEIVED_CAP = 20_000
 
 
+# Labelled children resolved once: `.labels()` costs more than the observation itself.
+_STAGE_CHILD = {stage: STAGE_SECONDS.labels(stage) for stage in (*STAGES, "other")}
+_LANGUAGE_CHILD = {lang: ARTICLES_BY_LANGUAGE.labels(lang) for lang in (*TRACKED_LANGUAGES, "other")}
+_ENTITY_CHILD = {kind: ENTITIES_FOUND.labels(kind) for kind in (*ENTITY_TYPES, "other")}
+_CALENDAR_CHILD = {cal: DATES_FOUND.labels(cal) for cal in (*CALENDARS, "other")}
+
+
 def observe_enriched(event: dict, received_at: datetime) -> None:
     ARTICLES_ENRICHED.inc()
     total = 0.0
     for stage, ms in event["pipeline"]["timings_ms"].items():
-        STAGE_SECONDS.labels(stage if stage in STAGES else "other").observe(ms / 1000.0)
+        (_STAGE_CHILD.get(stage) or _STAGE_CHILD["other"]).observe(ms / 1000.0)
         total += ms
     ENRICH_SECONDS.observe(total / 1000.0)
-    lang = event["language"]["code"]
-    ARTICLES_BY_LANGUAGE.labels(lang if lang in TRACKED_LANGUAGES else "other").inc()
-    for entity in event.get("entities", ()):
-        kind = entity.get("type")
-        ENTITIES_FOUND.labels(kind if kind in ENTITY_TYPES else "other").inc()
-    for date in event.get("dates", ()):
-        calendar = date.get("calendar")
-        DATES_FOUND.labels(calendar if calendar in CALENDARS else "other").inc()
+    (_LANGUAGE_CHILD.get(event["language"]["code"]) or _LANGUAGE_CHILD["other"]).inc()
+    # One increment per distinct type/calendar, not per entity.
+    for kind, n in collections.Counter(e.get("type") for e in event.get("entities", ())).items():
+        (_ENTITY_CHILD.get(kind) or _ENTITY_CHILD["other"]).inc(n)
+    for calendar, n in collections.Counter(d.get("calendar") for d in event.get("dates", ())).items():
+        (_CALENDAR_CHILD.get(calendar) or _CALENDAR_CHILD["other"]).inc(n)
     if len(_RECEIVED) >= _RECEIVED_CAP:
         _RECEIVED.pop(next(iter(_RECEIVED)))
     _RECEIVED[event["article_id"]] = received_at.timestamp()
