@@ -223,7 +223,7 @@ wait_ready() {
   local pid="$1" port="$2" started_ms="$3" elapsed_ms
   while :; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail
+      log_tail 40
       finish_cds_dump 1
       rm -f "$PID_FILE" "$RUNNING_FILE"
       die "the broker exited during start-up"
@@ -235,7 +235,7 @@ wait_ready() {
       return 0
     fi
     if (( elapsed_ms >= KAFKA_START_TIMEOUT * 1000 )); then
-      log_tail
+      log_tail 40
       say "not ready ${KAFKA_START_TIMEOUT} s after launch; stopping pid $pid" >&2
       stop_pid "$pid"
       die "start timed out"
@@ -317,9 +317,10 @@ cmd_start() {
   local cds
   cds="$(cds_opts)"
   [[ "$cds" == *ArchiveClassesAtExit=* ]] && CDS_DUMP="${cds#*=}"
-  # setsid: the broker outlives the shell (and the test session) that started it.
-  # shellcheck disable=SC2086
   launched="$(date +%s%3N)"
+  # setsid: the broker outlives the shell (and the test session) that started it.
+  # Heap and CDS options are word lists on purpose.
+  # shellcheck disable=SC2086
   setsid nohup "$JAVA" $KAFKA_HEAP_OPTS $cds \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
