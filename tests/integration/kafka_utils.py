@@ -212,7 +212,8 @@ async def consume_all(
     """Read `topic` from the beginning of every partition without a consumer group (nothing is
     committed) until `n` records arrived or `timeout` seconds passed; with n=None, until the
     end offsets seen at the start are reached.  Records come in fetch order (ordered within each
-    partition).  Extra keyword arguments go to AIOKafkaConsumer."""
+    partition).  With n, the last fetched batch is kept whole, so more than n may come back:
+    assert an exact count with n=None.  Extra keyword arguments go to AIOKafkaConsumer."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **consumer_config
     )
