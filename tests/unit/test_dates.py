@@ -42,9 +42,11 @@ def by_text(found: list[dict]) -> dict:
 # ----------------------------------------------------------------- the seed article's shapes
 
 def test_seed_like_paragraph_dates_and_tonight():
-    text = ("أجرى وزير الخارجية الليلة (الأحد 28 نوفمبر)، اتصالاً هاتفياً مع نظيره.\n"
-            "وفي اتصال هاتفي الليلة مع نظيره الروسي بحث الوضع في المنطقة.\n"
-            "وكان الوزيران قد تحادثا ليلة الجمعة 12 تشرين الثاني/نوفمبر، ثم بتاريخ 18 تشرين الأول/أكتوبر.")
+    # Our own sentences with the seed article's date shapes (two "tonight", a weekday that
+    # contradicts its date, "Friday eve" + a Levantine/standard month pair, a second month pair).
+    text = ("بحث رئيس الوزراء الليلة (الأحد 28 نوفمبر) مع الوفد الزائر ملف الطاقة.\n"
+            "وقال المتحدث إن الجانبين ناقشا الليلة أيضا أسعار الغاز.\n"
+            "وكانت جولة سابقة قد عقدت ليلة الجمعة 12 تشرين الثاني/نوفمبر، وسبقتها جولة في 18 تشرين الأول/أكتوبر.")
     found = run(text)
     assert [m["text"] for m in found] == ["الليلة", "الأحد 28 نوفمبر", "الليلة",
                                           "ليلة الجمعة 12 تشرين الثاني/نوفمبر", "18 تشرين الأول/أكتوبر"]
