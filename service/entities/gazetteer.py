@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import ahocorasick
 
-from .kb import TIER_CITY, Entry, KnowledgeBase, default_kb
+from .kb import FOREIGN_ONE_WORD_MIN_POP, REGION, TIER_CITY, Entry, KnowledgeBase, default_kb
 
 _NONWORD_CHAR = re.compile(r"[^\w ]")  # spaces need no replacing (much faster)
 
@@ -100,18 +100,18 @@ class Gazetteer:
                     continue
                 if info.latin_case == "title" and not norm[s].isupper():
                     continue
-                cands.append((ws - 1, e, key, info, mode))
+                cands.append((ws - 1, e, key, info, mode, bool(prefix)))
         if not cands:
             return []
         # Countries named anywhere in the article help pick among same-named cities.
         context = set()
-        for _, _, key, info, _ in cands:
+        for _, _, key, info, _, _ in cands:
             for idx, _kind in info.entries:
                 ent = kb.entries[idx]
                 if ent.tier < TIER_CITY and ent.country and ent.type == "LOC":
                     context.add(ent.country)
         hits = []
-        for s, e, key, info, mode in cands:
+        for s, e, key, info, mode, clitic in cands:
             if mode == _MODE_DEFINITE:
                 idx = next(i for i, k in info.entries if k == "demonym")
                 entry, kind = kb.entries[idx], "demonym"
@@ -120,9 +120,16 @@ class Gazetteer:
                 if best is None:
                     continue
                 entry, kind = best
-            if info.needs_cue and entry.tier == TIER_CITY:
-                if entry.country not in context and _previous_word(text, s + 1) not in _CITY_CUES:
+            if entry.tier == TIER_CITY:
+                foreign = entry.country not in REGION
+                # A proclitic before a city (بجدة) is trusted for cities of the region or large
+                # ones, and never for short keys: بلاتر is Blatter, not ب + Latur.
+                if clitic and (len(key) < 4 or (foreign and entry.population < FOREIGN_ONE_WORD_MIN_POP)):
                     continue
+                if info.needs_cue and _previous_word(text, s + 1) not in _CITY_CUES:
+                    # the article naming the city's country is cue enough, in the region only
+                    if foreign or entry.country not in context:
+                        continue
             hits.append(Hit(s, e, key, entry, kind, entry.tier))
         return _longest(hits)
 

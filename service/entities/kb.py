@@ -35,6 +35,12 @@ TIER_CURATED, TIER_PLACE, TIER_DEMONYM, TIER_CITY = 0, 1, 2, 3
 CITY_ONE_WORD_MIN_POP = 200_000
 # Very short one-word aliases (<= 3 letters) collide even more: they need a large city.
 CITY_SHORT_MIN_POP = 1_000_000
+# Cities outside the region our news covers most are written in Arabic script mostly through
+# GeoNames' alternate names (Persian, Urdu, transliterations) that collide with Arabic words
+# (Kyiv as کیف = "how"); one-word aliases of those need a large city or a cue word.
+FOREIGN_ONE_WORD_MIN_POP = 1_000_000
+REGION = frozenset(
+    "SA AE QA KW BH OM YE IQ SY LB JO PS IL EG LY TN DZ MA SD SS MR SO DJ ER IR AF PK TR AZ".split())
 
 _NONWORD = re.compile(r"[^\w]+")
 
@@ -232,7 +238,8 @@ def _load_places(kb: KnowledgeBase) -> None:
                     continue
                 one_word = " " not in key
                 needs_cue = one_word and (
-                    pop < CITY_ONE_WORD_MIN_POP or (len(key) <= 3 and pop < CITY_SHORT_MIN_POP))
+                    pop < CITY_ONE_WORD_MIN_POP or (len(key) <= 3 and pop < CITY_SHORT_MIN_POP)
+                    or (cc not in REGION and pop < FOREIGN_ONE_WORD_MIN_POP))
                 if idx is None:
                     if not alias.isascii():
                         entry.name.setdefault("ar", alias)
