@@ -4,6 +4,12 @@ Delivery: at-least-once.  The agent reads without auto-acknowledgement; a messag
 (and so its offset becomes committable) only after every record it produced has been
 acknowledged by the broker.  Up to `max_in_flight` messages may be outstanding, which keeps
 the producer busy without unbounded buffering.
+
+Stopping (SIGTERM) and losing partitions in a rebalance both drain the window first: the
+message being enriched is finished, every outstanding record is awaited, its message acked,
+and the offsets committed, all before faust's own final commit.  faust's `stream_wait_empty`
+is off because it waits for messages faust itself dropped from the agent's queue on stop and
+so hangs until the shutdown timeout; our drain waits for exactly the messages we hold.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import ssl
 from collections import deque
 
 import faust
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from .http import install_http
@@ -23,6 +30,11 @@ from .trending import install_trending
 from .worker import ArticleHandler, OutRecord
 
 log = logging.getLogger("news_enricher")
+
+# Longest a stop or a partition revocation waits for outstanding records (the rebalance itself
+# allows about the session timeout); what is not settled by then is not acked, so it is read
+# again after the restart: duplicates, never loss.
+DRAIN_TIMEOUT_S = 20.0
 
 
 class IdempotentProducer(faust_aiokafka.Producer):
@@ -79,6 +91,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         producer_acks=-1,
         consumer_max_fetch_size=max(settings.max_message_bytes, 1024 * 1024),
         web_enabled=False,
+        stream_wait_empty=False,  # we drain our own DeliveryWindow instead (module docstring)
         datadir=settings.data_dir,
         logging_config=None,
     )
@@ -107,7 +120,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
     topics = {settings.enriched_topic: enriched_topic, settings.dlq_topic: dlq_topic,
               settings.mentions_topic: mentions_topic}
     handler = ArticleHandler(settings)
-    window = DeliveryWindow(settings.max_in_flight)
+    window = DeliveryWindow(settings.max_in_flight, on_fatal=app.crash)
     app.delivery_window = window
 
     async def send(record: OutRecord):
@@ -120,16 +133,44 @@ def create_app(settings: Settings | None = None) -> faust.App:
         stream = stream.noack()
         window.stream = stream
         async for event in stream.events():
-            message = event.message
-            position = InputPosition(message.topic, message.partition, message.offset, message.timestamp and int(message.timestamp * 1000))
-            outcome = handler.handle(message.value, message.key, list(message.headers or ()), position)
-            futures = [await send(record) for record in outcome.records]
-            await window.add(event, outcome, futures, send, handler)
+            window.busy()  # a drain waits until this event is in the window
+            try:
+                message = event.message
+                position = _position(message)
+                outcome = handler.handle(message.value, message.key, list(message.headers or ()), position)
+                futures = [await send(record) for record in outcome.records]
+                await window.add(event, outcome, futures, send, handler)
+            finally:
+                window.idle()
 
     @app.timer(interval=0.02)
     async def settle_deliveries():
         # Acks finished deliveries while the input is idle, so their offsets get committed.
         await window.settle_ready()
+
+    async def drain_and_commit(why: str) -> None:
+        started = asyncio.get_running_loop().time()
+        pending = len(window)
+        try:
+            await asyncio.wait_for(window.drain_all(), DRAIN_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            log.warning("%s: %d messages still unsettled after %.0f s; they will be read again",
+                        why, len(window), DRAIN_TIMEOUT_S)
+        if app.consumer is not None and app.consumer.assignment():
+            await app.consumer.commit()
+        log.info("%s: drained %d in-flight messages and committed in %.3f s",
+                 why, pending, asyncio.get_running_loop().time() - started)
+
+    @app.on_partitions_revoked.connect
+    async def drain_on_revoke(app_, revoked=None, **kwargs) -> None:
+        # Commit what we finished before another member takes the partitions over.
+        if revoked:
+            await drain_and_commit("partitions revoked")
+
+    @app.on_before_shutdown.connect
+    async def drain_on_stop(app_, **kwargs) -> None:
+        # Runs after faust paused fetching and before it stops the consumer and producer.
+        await drain_and_commit("shutdown")
 
     install_trending(app, settings, mentions_topic)
     install_http(app, settings)
@@ -144,11 +185,25 @@ class DeliveryWindow:
     worker stops without acking, so the message is read again after a restart.
     """
 
-    def __init__(self, max_in_flight: int) -> None:
+    def __init__(self, max_in_flight: int, on_fatal=None) -> None:
         self.max_in_flight = max_in_flight
         self.pending: deque = deque()
         self.stream = None
+        self.on_fatal = on_fatal  # called (app.crash) when a message can be neither sent nor dead-lettered
         self._lock = asyncio.Lock()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def busy(self) -> None:
+        self._idle.clear()
+
+    def idle(self) -> None:
+        self._idle.set()
+
+    async def drain_all(self) -> None:
+        """Let the agent finish its current message, then settle everything outstanding."""
+        await self._idle.wait()
+        await self.drain()
 
     def __len__(self) -> int:
         return len(self.pending)
@@ -178,15 +233,32 @@ class DeliveryWindow:
         try:
             await asyncio.gather(*futures)
         except Exception as exc:
-            if outcome.status == "dead_letter":
-                raise  # the dead-letter topic itself is unwritable: stop, do not ack
-            log.warning("publishing the enriched event failed (%s); dead-lettering the message", exc)
+            if outcome.status == "dead_letter" or _transient(exc):
+                # The dead-letter topic itself is unwritable, or the broker is unreachable
+                # beyond the producer's own retries: stop without acking, so this message
+                # (and everything after it) is read again after the restart.
+                log.error("cannot deliver the records of %s: %r; stopping without ack",
+                          _position(event.message), exc)
+                if self.on_fatal is not None:
+                    await self.on_fatal(exc)
+                raise
+            # The broker refused this record (e.g. too large): dead-letter the message.
+            log.warning("publishing the enriched event failed (%r); dead-lettering the message", exc)
             message = event.message
-            position = InputPosition(message.topic, message.partition, message.offset)
             fallback = handler.dead_letter(
-                message.value, message.key, list(message.headers or ()), position,
+                message.value, message.key, list(message.headers or ()), _position(message),
                 exc, "publish", "publish_failed",
             )
             for record in fallback.records:
                 await (await send(record))
         await self.stream.ack(event)
+
+
+def _position(message) -> InputPosition:
+    timestamp_ms = int(message.timestamp * 1000) if message.timestamp else None
+    return InputPosition(message.topic, message.partition, message.offset, timestamp_ms)
+
+
+def _transient(exc: BaseException) -> bool:
+    """A broker-side or network condition, not something wrong with this record."""
+    return isinstance(exc, KafkaTimeoutError) or (isinstance(exc, KafkaError) and exc.retriable)
