@@ -140,6 +140,21 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     return _link(doc, mentions)
 
 
+def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
+    """`الرئيس بشار الأسد` tagged as one PERSON: the title is not part of the name."""
+    toks = [w for w in words_at(doc, t.start, 6) if w[1] <= t.end]
+    if len(toks) < 2:
+        return
+    trig = default_triggers()
+    first = toks[0][2]
+    for w in (first, first[1:] if first[:1] in "وف" and len(first) > 3 else first):
+        n = _match_phrase(trig.titles, toks, 0, w)
+        if n and n < len(toks):
+            t.start = toks[n][0]
+            t.key_text = doc.norm_folded[t.start:t.end]
+            return
+
+
 def _plausible(doc: Doc, t: _Mention) -> bool:
     """Cheap sanity checks on a tagger span: names do not start with a stop word, a person does
     not start with a title (`نظيره الروسي`), and no word of a name carries the accusative -an
@@ -174,6 +189,8 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
     """
     pattern_persons = {(m.start, m.end): m for m in patterns if m.type == "PERSON"}
     for t in tagged:
+        if t.type == "PERSON":
+            _trim_tagger_title(doc, t)
         if not _plausible(doc, t):
             continue
         inside = [m for m in mentions if m.start < t.end and m.end > t.start and m.type != "DEMONYM"]

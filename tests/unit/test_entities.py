@@ -293,6 +293,14 @@ def test_combination_with_the_tagger(gaz, monkeypatch):
     assert haddad["id"].startswith("local:person:")
 
 
+def test_tagger_person_loses_its_title_and_adverbs_are_dropped(gaz, monkeypatch):
+    text = "استقبل الرئيس سليم حداد الوفد ثم تحدث هاتفياً مع نظيره"
+    fake = _FakeTagger([("الرئيس سليم حداد", "PERSON", 0.8), ("هاتفيا", "PERSON", 0.9)])
+    monkeypatch.setattr(ents, "_tagger", lambda: fake)
+    found = extract_entities(_doc(text, "ar"), gaz)
+    assert [(e["type"], _texts(e)) for e in found] == [("PERSON", ["سليم حداد"])]
+
+
 def test_missing_tagger_module_is_tolerated(gaz, monkeypatch):
     monkeypatch.setattr(ents, "_tagger", lambda: None)
     doc, _ = _ar_doc()
