@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 KAFKA := deploy/local/kafka.sh
 export NEWS_ENRICHER_BOOTSTRAP_SERVERS ?= 127.0.0.1:19092
 
-.PHONY: setup demo test test-unit test-integration broker-start broker-stop clean
+.PHONY: setup demo test test-unit test-integration bench broker-start broker-stop clean
 
 $(BIN)/news-enricher: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test-unit: setup
 
 test-integration: setup
 	$(BIN)/pytest -q tests/integration
+
+bench: setup broker-start  ## benchmarks (see BENCHMARKS.md); installs the dateparser baseline
+	$(BIN)/pip install --quiet -e ".[test,eval]"
+	mkdir -p bench/results
+	$(BIN)/python -m bench.bench_enrich --json bench/results/enrich.json
+	$(BIN)/python -m bench.bench_e2e --json bench/results/e2e.json
 
 clean: broker-stop
 	rm -rf $(VENV) deploy/local/.kafka .news-enricher
