@@ -293,6 +293,14 @@ def test_combination_with_the_tagger(gaz, monkeypatch):
     assert haddad["id"].startswith("local:person:")
 
 
+def test_same_type_other_boundaries_takes_the_tagger_span_and_keeps_the_id(gaz, monkeypatch):
+    text = "زار الوفد مكة المكرمة أمس"
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("مكة", "LOC", 0.9)]))
+    found = extract_entities(_doc(text, "ar"), gaz)
+    assert [(e["id"], _texts(e), e["mentions"][0]["method"]) for e in found] == [
+        ("geonames:104515", ["مكة"], "tagger")]
+
+
 def test_tagger_person_loses_its_title_and_adverbs_are_dropped(gaz, monkeypatch):
     text = "استقبل الرئيس سليم حداد الوفد ثم تحدث هاتفياً مع نظيره"
     fake = _FakeTagger([("الرئيس سليم حداد", "PERSON", 0.8), ("هاتفيا", "PERSON", 0.9)])
