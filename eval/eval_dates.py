@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections import defaultdict
@@ -75,37 +76,53 @@ def _expected(r: dict, typ: str) -> list[dict]:
     cands = []
     value = r.get("Value") or {}
     res = r.get("Resolution") if isinstance(r.get("Resolution"), dict) else {}
+    timex = value.get("Timex") if isinstance(value, dict) else None
     for key in ("FutureResolution", "PastResolution"):
         v = value.get(key) if isinstance(value, dict) else None
         if v:
-            cands.append(_cand(typ, v))
+            cands.append(_cand(typ, v, timex, value.get("Mod")))
     vals = (value.get("values") if isinstance(value, dict) else None) or res.get("values") or []
     for v in vals:
         t = v.get("type", typ)
         if "value" in v or "start" in v:
-            cands.append(_cand(t, v))
+            cands.append(_cand(t, v, v.get("timex"), v.get("Mod") or v.get("mod")))
     return [c for c in cands if c]
 
 
-def _cand(typ: str, v: dict) -> dict | None:
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_ok(*vals: str) -> bool:
+    """A real resolved value: ISO date/time text, not 'not resolved' and not the 0001 placeholder."""
+    return all(v and not v.startswith("0001") and (_ISO_DAY.match(v) or re.match(r"\d{2}:\d{2}", v)) for v in vals)
+
+
+def _cand(typ: str, v: dict, timex: str | None, mod: str | None) -> dict | None:
+    out = _cand_value(typ, v)
+    if out is not None:
+        out["timex"], out["mod"] = timex or "", mod or ""
+    return out
+
+
+def _cand_value(typ: str, v: dict) -> dict | None:
     if typ not in RESOLVED_TYPES:
         return None
     if typ == "date":
         d = v.get("date") or v.get("value")
-        return {"type": "date", "date": d} if d and not d.startswith("0001") else None
+        return {"type": "date", "date": d} if _iso_ok(d) else None
     if typ == "daterange":
         s, e = v.get("startDate") or v.get("start"), v.get("endDate") or v.get("end")
-        return {"type": "daterange", "start": s, "end": e} if s and e else None
+        return {"type": "daterange", "start": s, "end": e} if _iso_ok(s, e) else None
     if typ == "datetime":
         d = v.get("dateTime") or v.get("value")
-        return {"type": "datetime", "datetime": d[:19]} if d and not d.startswith("0001") else None
+        return {"type": "datetime", "datetime": d[:19]} if _iso_ok(d) else None
     if typ == "time":
         t = v.get("time") or v.get("value")
-        return {"type": "time", "time": t[:8]} if t else None
+        return {"type": "time", "time": t[:8]} if _iso_ok(t) else None
     if typ in ("timerange", "datetimerange"):
         s = v.get("startTime") or v.get("startDateTime") or v.get("start")
         e = v.get("endTime") or v.get("endDateTime") or v.get("end")
-        return {"type": typ, "start": s, "end": e} if s and e else None
+        return {"type": typ, "start": s, "end": e} if _iso_ok(s, e) else None
     return None
 
 
@@ -119,7 +136,7 @@ def run_ours(text: str, lang: str, ref: datetime) -> list[dict]:
     out = []
     for m in extract_dates(doc):
         out.append({"span": tuple(m["span"]), "kind": m["granularity"], "start": m["start"], "end": m["end"],
-                    "value": m["value"]})
+                    "value": m["value"], "timex": m["timex"], "part": m["part_of_day"]})
     return out
 
 
@@ -150,19 +167,38 @@ def _plus1(d: str) -> str:
     return (date.fromisoformat(d) + timedelta(days=1)).isoformat()
 
 
+# Recognizers-Text resolves a part of day to these clock ranges (its TIMEX3 codes MO/AF/EV/NI).
+_PART_CLOCKS = {("08:00:00", "12:00:00"): "MO", ("12:00:00", "16:00:00"): "AF",
+                ("16:00:00", "20:00:00"): "EV", ("20:00:00", "23:59:59"): "NI"}
+_PART_TIMEX = re.compile(r"\d{4}-\d{2}-\d{2}T(?:MO|MI|AF|EV|NI)")
+_DAY_RANGE_TIMEX = re.compile(r",P\d+D\)")
+
+
 def correct_ours(pred: dict, cand: dict) -> bool:
     t = cand["type"]
     kind, start, end, value = pred["kind"], pred["start"], pred["end"], pred["value"] or ""
+    # The same fully specified TIMEX3 part of day ("2016-11-07TNI" = tonight), whatever clock range
+    # the reference spells it out as; only without a modifier ("late this evening" is not all of it).
+    tx = cand.get("timex") or ""
+    if not cand.get("mod") and _PART_TIMEX.fullmatch(tx) and pred.get("timex") == tx:
+        return True
     if t == "date":
         return kind in ("day", "datetime") and start == cand["date"]
     if t == "daterange":
-        return (kind not in ("day", "datetime", "time") and start == cand["start"][:10]
-                and end is not None and (end == cand["end"][:10] or _plus1(end) == cand["end"][:10]))
+        if kind in ("day", "datetime", "time") or start != cand["start"][:10] or end is None:
+            return False
+        # Our `end` is inclusive; the reference end of a period is exclusive (September = 09-01/10-01).
+        # A range between two named days ("from 4 to 22", timex "(..,..,P18D)") ends on the named day.
+        return _plus1(end) == cand["end"][:10] or (end == cand["end"][:10] and bool(_DAY_RANGE_TIMEX.search(tx)))
     if t == "datetime":
         return kind == "datetime" and value[:19].replace("T", " ") == cand["datetime"]
     if t == "time":
         clock = value.split("T")[-1][:8] if kind in ("time", "datetime") else ""
         return len(clock) >= 5 and (clock + ":00")[:8] == cand["time"]
+    if t == "datetimerange" and kind == "day" and pred.get("part") and not cand.get("mod"):
+        # A part of day at the expected granularity: same date, same part ("مساء الثلاثاء").
+        part = _PART_CLOCKS.get((cand["start"][-8:], cand["end"][-8:]))
+        return part == pred["part"] and start == cand["start"][:10] and cand["start"][:10] == cand["end"][:10]
     if t in ("timerange", "datetimerange") and kind == "interval" and value.count("/") == 1:
         a, b = value.split("/")
         if t == "timerange" and a.startswith("T"):
@@ -189,13 +225,14 @@ class Score:
     def __init__(self) -> None:
         self.pred = self.pred_ok = self.gold = self.gold_found = 0
         self.norm_n = self.norm_ok = self.val_n = self.val_ok = 0
+        self.excluded = 0  # reference mentions without a resolved value (durations, sets, "not resolved")
 
     def row(self) -> dict:
         p = self.pred_ok / self.pred if self.pred else 0.0
         r = self.gold_found / self.gold if self.gold else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
         return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "pred": self.pred,
-                "gold": self.gold, "norm_n": self.norm_n,
+                "gold": self.gold, "norm_n": self.norm_n, "norm_excluded": self.excluded,
                 "norm_acc": round(self.norm_ok / self.norm_n, 3) if self.norm_n else None,
                 "norm_n_validated": self.val_n,
                 "norm_acc_validated": round(self.val_ok / self.val_n, 3) if self.val_n else None}
@@ -210,6 +247,7 @@ def score_case(sc: Score, golds: list[dict], preds: list[dict], correct, ignore_
         if over:
             sc.gold_found += 1
         if not g["expected"]:
+            sc.excluded += 1
             continue
         ok = any(correct(p, c) for p in over for c in g["expected"])
         sc.norm_n += 1
@@ -286,7 +324,7 @@ def _fmt(v) -> str:
 
 def _print(results: dict, systems: list[str]) -> None:
     rows = results["systems"]["ours"]
-    head = f"{'lang/spec':42} {'gold':>5} {'n_val':>5}"
+    head = f"{'lang/spec':42} {'gold':>5} {'n_val':>5} {'excl':>5}"
     for s in systems:
         head += f" | {s[:10]:>10} P     R     F1   norm  n.val"
     print(head)
@@ -294,7 +332,7 @@ def _print(results: dict, systems: list[str]) -> None:
     order = sorted(rows, key=lambda k: (k.split("/")[0], k.split("/")[1] != "ALL", k))
     for k in order:
         r = rows[k]
-        line = f"{k:42} {r['gold']:5d} {r['norm_n']:5d}"
+        line = f"{k:42} {r['gold']:5d} {r['norm_n']:5d} {r['norm_excluded']:5d}"
         for s in systems:
             x = results["systems"][s][k]
             line += (f" | {'':10} {_fmt(x['precision'])} {_fmt(x['recall'])} {_fmt(x['f1'])} "

@@ -976,6 +976,10 @@ def _narrow(pp: _M, b: _M) -> _M:
     days = (b.end - b.start).days + 1
     if b.gran == "week":
         first, last = {"early": (0, 2), "mid": (1, 3), "late": (3, 6)}[pp.part]
+    elif b.gran == "year" and b.calendar == C.GREGORIAN:  # halves by months: H1 = January-June
+        y = b.start.year
+        a, z = {"early": ((y, 1), (y, 7)), "mid": ((y, 4), (y, 10)), "late": ((y, 7), (y + 1, 1))}[pp.part]
+        first, last = (date(*a, 1) - b.start).days, (date(*z, 1) - b.start).days - 1
     else:
         half = days // 2
         first, last = {"early": (0, half - 1), "mid": (days // 4, days - days // 4 - 1), "late": (half, days - 1)}[pp.part]
