@@ -111,9 +111,10 @@ def repair_bio(labels: list[int]) -> list[int]:
 class Trainer:
     """Averaged structured perceptron over hashed per-word-type features."""
 
-    def __init__(self, lang: str):
+    def __init__(self, lang: str, gazetteer: bool = True):
         self.lang = lang
-        self.lex = F.lexicon_for(lang)
+        self.gazetteer = gazetteer
+        self.lex = F.lexicon_for(lang, gazetteer)
         self.w = np.zeros((F.N_BUCKETS, T.N_LABELS), np.float32)
         self.u = np.zeros((F.N_BUCKETS, T.N_LABELS), np.float64)  # sum of c * update (for averaging)
         self.tr = np.zeros((T.N_LABELS, T.N_LABELS), np.float64)
@@ -233,10 +234,24 @@ class Trainer:
         keep = np.flatnonzero(np.abs(w).max(axis=1) >= min_abs)
         # float16 halves the file; scores change in the 4th digit (dev is re-scored on the export).
         rows, weights = keep.astype(np.int32), w[keep].astype(np.float16)
-        np.savez_compressed(path, rows=rows, weights=weights, trans=tr.astype(np.float32),
+        save_npz(path, rows=rows, weights=weights, trans=tr.astype(np.float32),
                             start=st.astype(np.float32), end=en.astype(np.float32),
-                            temperature=np.float32(temperature))
+                            temperature=np.float32(temperature), gazetteer=np.bool_(self.gazetteer))
         return T.TaggerModel(self.lang, rows, weights.astype(np.float32), tr, st, en, temperature, self.lex)
+
+
+def save_npz(path: Path, **arrays) -> None:
+    """Like numpy.savez_compressed, but with fixed zip timestamps so a rebuild is bit-identical."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asanyarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, buf.getvalue())
 
 
 def prf(gold: list, pred: list) -> dict:
@@ -297,7 +312,7 @@ def build_clusters(lang: str, sentences: list[list[str]], out: Path, min_count: 
                     cent[c] = m / (np.linalg.norm(m) + 1e-9)
         ids[:, j] = assign
     keys = np.array([zlib_crc(w) for w in vocab], np.uint32)
-    np.savez_compressed(out, keys=keys, ids=ids)
+    save_npz(out, keys=keys, ids=ids)
     return {"words": len(vocab), "ks": list(ks), "dims": dims, "min_count": min_count}
 
 
@@ -332,6 +347,7 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--extra-ar", default="", help="comma list of extra Arabic corpora: aqmar,wojood")
     ap.add_argument("--out", default=str(F.MODELS_DIR))
+    ap.add_argument("--no-gazetteer", action="store_true", help="no KB word-membership features")
     ap.add_argument("--clusters", default="", help="comma list of languages to (re)build word clusters "
                     "for first, from the raw tokens of their training part (+ --cluster-extra-ar)")
     ap.add_argument("--cluster-extra-ar", default="aqmar", help="extra Arabic raw text for clusters")
@@ -380,7 +396,7 @@ def main(argv=None) -> int:
         dev = [retokenize(t, g) for t, g in dev_raw]
         dev = [(w, repair_bio(lab)) for w, lab in dev if w]
         t0 = time.time()
-        trainer = Trainer(lang)
+        trainer = Trainer(lang, gazetteer=not args.no_gazetteer)
         trainer.train(train, args.epochs, dev=dev)
         seconds = time.time() - t0
         path = out_dir / T.MODEL_FILE.format(lang=lang)
@@ -397,6 +413,7 @@ def main(argv=None) -> int:
                      f"rest = dev ({len(dev)} sentences)",
             "epochs": args.epochs,
             "score_temperature": temp,
+            "kb_features": not args.no_gazetteer,
             "train_seconds": round(seconds, 1),
             "dev_scores_token_level": scores,
         }

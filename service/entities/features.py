@@ -222,8 +222,9 @@ def load_clusters(lang: str) -> dict[int, tuple[int, ...]]:
 
 
 @lru_cache(maxsize=8)
-def lexicon_for(lang: str) -> Lexicon:
-    return Lexicon(lang, load_triggers(lang), gazetteer_words(), load_clusters(lang))
+def lexicon_for(lang: str, gazetteer: bool = True) -> Lexicon:
+    """Feature word lists for `lang`; a model trained without KB features must run without them."""
+    return Lexicon(lang, load_triggers(lang), gazetteer_words() if gazetteer else {}, load_clusters(lang))
 
 
 def word_features(word: str, lex: Lexicon) -> dict[int, list[str]]:

@@ -63,7 +63,9 @@ class TaggerModel:
     def load(cls, path: Path, lang: str) -> "TaggerModel":
         with np.load(path) as z:
             temp = float(z["temperature"]) if "temperature" in z.files else 1.0
-            return cls(lang, z["rows"], z["weights"], z["trans"], z["start"], z["end"], temp)
+            gaz = bool(z["gazetteer"]) if "gazetteer" in z.files else True
+            lex = F.lexicon_for(lang, gaz)
+            return cls(lang, z["rows"], z["weights"], z["trans"], z["start"], z["end"], temp, lex)
 
     # -- per-word-type cache -------------------------------------------------------------
     def _reset_cache(self) -> None:
