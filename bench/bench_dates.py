@@ -49,6 +49,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=5,
                     help="time each article this many times and keep the best (the machine may be shared)")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--dump", help="write every mention (article id, text, span, value) as JSONL, to diff two versions")
     args = ap.parse_args(argv)
 
     path = data_file()
@@ -70,11 +71,12 @@ def main(argv=None) -> int:
         doc.received_at = received
         _language(doc)
         extract_source(doc)
-        docs.append((doc, (row.get("title") or "") + "\n" + (row.get("text") or "")))
+        docs.append((doc, (row.get("title") or "") + "\n" + (row.get("text") or ""), row.get("id")))
 
     clock = time.perf_counter
     ours_ms, cpu_ms, mentions, grans, flags = [], [], 0, Counter(), Counter()
-    for doc, _ in docs:
+    dump = open(args.dump, "w", encoding="utf-8") if args.dump else None
+    for doc, _, art_id in docs:
         best = cpu = float("inf")
         for _ in range(args.repeat):
             t, c = clock(), time.thread_time()
@@ -86,7 +88,12 @@ def main(argv=None) -> int:
         mentions += len(found)
         grans.update(m["granularity"] for m in found)
         flags.update(f for m in found for f in m["flags"])
-    chars = [len(doc.norm) for doc, _ in docs]
+        for m in found if dump else ():
+            dump.write(json.dumps({"id": art_id, "text": m["text"], "span": m["span"], "field": m.get("field"),
+                                   "value": m["value"], "granularity": m["granularity"]}, ensure_ascii=False) + "\n")
+    if dump:
+        dump.close()
+    chars = [len(doc.norm) for doc, _, _ in docs]
 
     result = {
         "data": path.name, "articles": len(docs), "median_chars": statistics.median(chars),
@@ -108,7 +115,7 @@ def main(argv=None) -> int:
             search_dates("warm up 12 November 2023", languages=["ar"])
             dp_ms, dp_found = [], 0
             subset = docs[: args.dateparser_n]
-            for doc, text in subset:  # one run each: it is slow enough that noise does not matter
+            for doc, text, _ in subset:  # one run each: it is slow enough that noise does not matter
                 t = clock()
                 try:
                     got = search_dates(text, languages=["ar"], settings={"RELATIVE_BASE": doc.published_at.replace(tzinfo=None)})
