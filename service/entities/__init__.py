@@ -82,7 +82,7 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     covered: dict[int, tuple] = {}  # gazetteer hit start -> (kind, type, end), for the patterns
     for h in hits:
         if h.entry.type == "PERSON":
-            _trim_title(doc, h)
+            _trim_title(doc, gaz.kb, h)
         elif h.entry.type == "LOC" and h.kind == "name":
             _trim_cue(doc, h)
             if h.tier == TIER_CITY and _ends_in_tanween(doc, h.end):
@@ -266,7 +266,7 @@ def _trim_org(doc: Doc, kb, h: Hit) -> None:
         h.end = toks[-2][1]
 
 
-def _trim_title(doc: Doc, h: Hit) -> None:
+def _trim_title(doc: Doc, kb, h: Hit) -> None:
     """Curated aliases sometimes carry a title (`الشيخ محمد بن راشد`); the mention is the name."""
     toks = words_at(doc, h.start)
     if not toks:
@@ -276,7 +276,12 @@ def _trim_title(doc: Doc, h: Hit) -> None:
     for w in (word, word[1:] if word[:1] in "وف" else word):
         n = _match_phrase(trig.titles, toks, 0, w)
         if n and n < len(toks) and toks[n - 1][1] < h.end:
-            h.start = toks[n][0]
+            # only when the rest is itself a name of this person (`رهبر انقلاب` is an epithet
+            # as a whole: `انقلاب` alone is no name)
+            rest = " ".join(match_key(doc.norm_folded[toks[n][0]:h.end]).split())
+            info = kb.keys.get(rest)
+            if info is not None and any(kb.entries[i].id == h.entry.id for i, _ in info.entries):
+                h.start = toks[n][0]
             return
 
 

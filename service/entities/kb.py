@@ -191,6 +191,11 @@ def _load_agencies(kb: KnowledgeBase, path: Path) -> None:
                 kb.add_alias(idx, alias)
 
 
+def _place_alias_ok(kb: KnowledgeBase, alias: str) -> bool:
+    key = match_key(alias)
+    return " " in key or key not in kb.common_words
+
+
 def _load_places(kb: KnowledgeBase) -> None:
     for rec in _read_jsonl(KB_DIR / "places_extra.jsonl"):
         idx = kb.add_entry(Entry(
@@ -198,7 +203,8 @@ def _load_places(kb: KnowledgeBase) -> None:
             country=rec.get("country"), geonames_id=rec.get("geonames_id"), tier=TIER_PLACE,
         ))
         for alias in _aliases(rec):
-            kb.add_alias(idx, alias)
+            if _place_alias_ok(kb, alias):
+                kb.add_alias(idx, alias)
     iso_index: dict[str, int] = {}
     for rec in _read_jsonl(KB_DIR / "countries.jsonl"):
         idx = kb.add_entry(Entry(
@@ -209,7 +215,8 @@ def _load_places(kb: KnowledgeBase) -> None:
         if rec.get("iso"):
             iso_index[rec["iso"]] = idx
         for alias in _aliases(rec):
-            kb.add_alias(idx, alias)
+            if _place_alias_ok(kb, alias):
+                kb.add_alias(idx, alias)
     path = KB_DIR / "demonyms.tsv"
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():

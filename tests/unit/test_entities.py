@@ -32,6 +32,10 @@ RECORDS = [
      "name": {"en": "United Nations", "ar": "الأمم المتحدة", "fa": "سازمان ملل متحد"},
      "aliases": {"ar": ["الأمم المتحدة", "المنظمة الأممية"], "fa": ["سازمان ملل", "سازمان ملل متحد"],
                  "en": ["United Nations", "UN"]}, "roles": [], "country": None},
+    {"id": "local:person:ali-khamenei", "qid": None, "type": "PERSON", "subtype": "religious_leader",
+     "name": {"en": "Ali Khamenei", "ar": "علي خامنئي", "fa": "سید علی خامنه‌ای"},
+     "aliases": {"ar": ["خامنئي", "آية الله خامنئي"], "fa": ["رهبر انقلاب", "آیت‌الله خامنه‌ای", "خامنه‌ای"],
+                 "en": ["Khamenei"]}, "roles": [], "country": "IR"},
     {"id": "local:org:hamas", "qid": None, "type": "ORG", "subtype": "armed_group",
      "name": {"en": "Hamas", "ar": "حماس", "fa": "حماس"},
      "aliases": {"ar": ["حركة حماس", "حركة المقاومة الإسلامية"], "fa": ["جنبش حماس"], "en": ["Hamas"]},
@@ -348,3 +352,9 @@ def test_kind_word_of_a_curated_alias_stays_outside_the_mention(gaz):
 
 def test_adverb_spelled_like_a_town_is_not_a_place(gaz):
     assert gazetteer_entities(_doc("تطور الوضع تطوراً كبيراً أمس", "ar"), gaz) == []
+
+
+def test_title_is_trimmed_only_when_the_rest_is_a_name(gaz):
+    found = _by_id(gazetteer_entities(_doc("رهبر انقلاب و آیت‌الله خامنه‌ای در مالی سخن گفتند", "fa"), gaz))
+    assert _texts(found["local:person:ali-khamenei"]) == ["رهبر انقلاب", "خامنه‌ای"]
+    assert len(found) == 1  # مالی ("financial") is not Mali on its own
