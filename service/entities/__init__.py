@@ -292,8 +292,10 @@ _PLACE_CUES = {"قطاع", "مدينه", "شهر", "نوار", "city"}
 
 def _trim_cue(doc: Doc, h: Hit) -> None:
     toks = words_at(doc, h.start, 2)
-    if len(toks) == 2 and toks[0][2] in _PLACE_CUES and toks[1][0] < h.end:
-        h.start = toks[1][0]
+    if len(toks) == 2 and toks[1][0] < h.end:
+        w = toks[0][2]
+        if w in _PLACE_CUES or (w[:1] in "وفب" and w[1:] in _PLACE_CUES):  # وقطاع غزة
+            h.start = toks[1][0]
 
 
 class _Occupancy:
