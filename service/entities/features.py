@@ -109,6 +109,7 @@ def load_triggers(lang: str) -> dict[str, list[str]]:
     return json.loads(path.read_text("utf-8")).get(lang, {})
 
 
+@lru_cache(maxsize=2)
 def gazetteer_words(lang_codes: tuple[str, ...] = ("ar", "fa", "en")) -> dict[str, set[str]]:
     """Word-level membership in knowledge-base names: word -> {"PERSON:B", "ORG:I", ...}.
 
