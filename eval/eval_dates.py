@@ -201,8 +201,9 @@ def correct_ours(pred: dict, cand: dict) -> bool:
         return part == pred["part"] and start == cand["start"][:10] and cand["start"][:10] == cand["end"][:10]
     if t in ("timerange", "datetimerange") and kind == "interval" and value.count("/") == 1:
         a, b = value.split("/")
-        if t == "timerange" and a.startswith("T"):
-            return ((a[1:] + ":00")[:8], (b[1:] + ":00")[:8]) == (cand["start"][-8:], cand["end"][-8:])
+        if t == "timerange":  # clock times; a range on a named day is compared by its clocks
+            clocks = tuple((x.split("T")[-1][:8] + ":00")[:8] for x in (a, b))
+            return "T" in a and clocks == (cand["start"][-8:], cand["end"][-8:])
         if t == "datetimerange" and len(a) >= 19:
             return (a[:19].replace("T", " "), b[:19].replace("T", " ")) == (cand["start"][:19], cand["end"][:19])
     return False

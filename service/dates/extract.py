@@ -195,6 +195,14 @@ def _cal_value(cal: str, y: int, mo: int | None = None, d: int | None = None) ->
     return out
 
 
+def _part_of(m: re.Match, lx: Lexicon, b: str) -> str | None:
+    """Part of day named with the weekday of a date branch ("ليلة الجمعة 12" NI, "مساء الأحد 5" EV)."""
+    if _g(m, b, "night"):
+        return "NI"
+    raw = _g(m, b, "part")
+    return lx.parts_of_day.get(key(raw)) if raw else None
+
+
 def _weekday_of(lx: Lexicon, raw: str | None) -> int | None:
     return lx.weekdays.get(key(raw)) if raw else None
 
@@ -230,7 +238,7 @@ def _date_branch(m: re.Match, ctx: _Ctx, b: str) -> _M | None:
     if "weekday_mismatch" in flags:
         conf -= 0.1
     out = _M(s, e, "day", d, d, timex, calendar=cal, cal_value=_cal_value(cal, y, month, day),
-             anchored=year is None, conf=conf, flags=flags, kind=b, part="NI" if night else None)
+             anchored=year is None, conf=conf, flags=flags, kind=b, part=_part_of(m, lx, b))
     return out
 
 
@@ -286,7 +294,7 @@ def _numeric(ctx: _Ctx, m: re.Match, y: int, mo: int, d: int, cal_raw: str | Non
     _weekday_check(flags, g, wd, bool(_g(m, b, "night")) if b in ("ymd", "dmyn") else False)
     s, e = m.span()
     return _M(s, e, "day", g, g, _iso(g), calendar=cal, cal_value=_cal_value(cal, y, mo, d),
-              conf=0.9, flags=flags, kind=b)
+              conf=0.9, flags=flags, kind=b, part=_part_of(m, lx, b) if b in ("ymd", "dmyn") else None)
 
 
 def _ymd(m, ctx):
@@ -479,12 +487,9 @@ def _rel(m, ctx):
         return out
     tonight = _g(m, "rel", "tonight")
     if tonight:
-        shift = lx.tonight.get(key(tonight), 0)
-        part = "NI"
-        low = key(tonight)
-        for word, code in (("morning", "MO"), ("afternoon", "AF"), ("evening", "EV")):
-            if word in low:
-                part = code
+        # "الليلة": a shift in days (the night of that day), or [shift, part] ("هذا المساء": [0, "EV"])
+        val = lx.tonight.get(key(tonight), 0)
+        shift, part = (val[0], val[1]) if isinstance(val, list) else (val, "NI")
     else:
         dayw = key(_g(m, "rel", "day"))
         shift = lx.relative_days.get(dayw)
@@ -522,9 +527,11 @@ def _wday(m, ctx):
     wd = lx.weekdays.get(raw)
     modb, moda = _g(m, "wday", "modb"), _g(m, "wday", "moda")
     night, pre = _g(m, "wday", "night"), _g(m, "wday", "pre")
+    part = lx.parts_of_day.get(key(_g(m, "wday", "part") or "")) or lx.parts_of_day_after.get(
+        key(_g(m, "wday", "parta") or ""))
     if wd is None:
         return None
-    if raw in lx.ambiguous_weekdays and not (modb or moda or night or pre):
+    if raw in lx.ambiguous_weekdays and not (modb or moda or night or pre or part):
         return None
     if raw in lx.ambiguous_weekdays and not _capitalized(ctx, m.start("wday_wd")):
         return None  # "sun", "sat", "wed" are words first
@@ -547,9 +554,10 @@ def _wday(m, ctx):
         flags.append("future_by_tense")
     else:
         d = ref - timedelta(days=back)
-    return _M(s, e, "day", d, d, _iso(d) + ("TNI" if night else ""), relative=True, anchored=True,
+    part = "NI" if night else part
+    return _M(s, e, "day", d, d, _iso(d) + (f"T{part}" if part else ""), relative=True, anchored=True,
               conf=0.75 if raw not in lx.ambiguous_weekdays else 0.65, flags=flags,
-              part="NI" if night else None, kind="wday")
+              part=part, kind="wday")
 
 
 def _year(m, ctx):
@@ -781,7 +789,8 @@ def _wdd(m, ctx):
     if picked is None:
         return None
     _weekday_check(flags, picked, wd, bool(_g(m, "wdd", "night")))
-    return _M(s, e, "day", picked, picked, f"XXXX-XX-{day:02d}", anchored=True, conf=0.7, flags=flags, kind="wdd")
+    return _M(s, e, "day", picked, picked, f"XXXX-XX-{day:02d}", anchored=True, conf=0.7, flags=flags, kind="wdd",
+              part=_part_of(m, lx, "wdd"))
 
 
 def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date | None:

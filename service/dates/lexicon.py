@@ -144,7 +144,8 @@ def _build(language: str) -> Lexicon:
     A = {name: _alt(data.get(name, [])) for name in (
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
-        "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after")}
+        "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
+        "approx_words")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -157,6 +158,8 @@ def _build(language: str) -> Lexicon:
     reldays = _alt(lx.relative_days)
     parts = _alt(lx.parts_of_day)
     parts_after = _alt(lx.parts_of_day_after)
+    # Parts of day that may open a weekday ("صباح الأحد"); "ليلة الجمعة" is the night_of reading.
+    day_parts = _alt([k for k, v in lx.parts_of_day.items() if v != "NI"])
     tonight = _alt(lx.tonight)
     calsuf = _alt(lx.calendar_suffixes)
     decades = _alt(lx.decades)
@@ -188,7 +191,8 @@ def _build(language: str) -> Lexicon:
         return (rf"(?:{g(b, 'rmodb', mod_before)}{S}{month_nouns}|{month_nouns}{S}{g(b, 'rmoda', mod_after)})")
 
     def wdpart(b: str) -> str:
-        return (rf"(?:(?:{g(b, 'night', A['night_of'])}|{A['weekday_prefixes']}){S})?"
+        return (rf"(?:(?:{g(b, 'night', A['night_of'])}|{g(b, 'part', day_parts)}(?:{S}{A['weekday_prefixes']})?"
+                rf"|{A['weekday_prefixes']}){S})?"
                 + g(b, "wd", weekday) + rf"[ ,]{{1,4}}(?:(?:{A['weekday_prefixes']}|{A['date_words']}){S})?")
 
     def yearpart(b: str) -> str:
@@ -265,9 +269,12 @@ def _build(language: str) -> Lexicon:
         "unit": (rf"{g('unit', 'modb', mod_before)}{S}{g('unit', 'noun', unit_nouns)}(?:{S}{g('unit', 'moda', mod_after)})?"
                  rf"|{g('unit', 'noun2', unit_nouns)}{S}{g('unit', 'moda2', mod_after)}"),
         # "ليلة الجمعة", "يوم الأحد", "الخميس المقبل", "last Friday", "شب جمعه"
-        "wday": (rf"(?:{g('wday', 'modb', mod_before)}{S})?(?:(?:{g('wday', 'night', A['night_of'])}|"
-                 rf"{g('wday', 'pre', A['weekday_prefixes'])}){S})?{g('wday', 'wd', weekday)}"
-                 rf"(?:{S}{g('wday', 'moda', mod_after)})?"),
+        # "صباح الأحد", "مساء يوم الثلاثاء", "الثلاثاء صباحا": the day with its part of day
+        "wday": (rf"(?:{g('wday', 'modb', mod_before)}{S})?(?:(?:{g('wday', 'part', day_parts)}{S}"
+                 rf"(?:{A['weekday_prefixes']}{S})?|(?:{g('wday', 'night', A['night_of'])}|"
+                 rf"{g('wday', 'pre', A['weekday_prefixes'])}){S}))?{g('wday', 'wd', weekday)}"
+                 rf"(?:{S}{g('wday', 'moda', mod_after)})?"
+                 rf"(?:{S}{g('wday', 'parta', parts_after)}(?![^\W\d_]))?"),
         # "عام 2023", "سنة 1445 هـ", "in 2019", "2023م": a year needs a year word or a calendar suffix
         "year": (rf"(?:{g('year', 'ctx', A['year_words'] + '|' + A['year_preps'])}{S}{g('year', 'y', year)}"
                  rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_]))"
@@ -302,7 +309,7 @@ def _build(language: str) -> Lexicon:
     # Which words can open which branch.  Scanning the text once with an Aho-Corasick automaton of
     # these entries (plus digits) and trying only the branches they open is ~20x cheaper than letting
     # one big alternation try every branch at every position of the article.
-    wd_starts = ["night_of", "weekday_prefixes", "@weekdays"]
+    wd_starts = ["night_of", "weekday_prefixes", "@weekdays", "@parts_of_day"]
     starts = {
         "drange": ["range_from", DIGIT] + (["@months"] if latin else []),
         "yrange": ["range_from"],
@@ -372,7 +379,8 @@ def _build(language: str) -> Lexicon:
     lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
     lx.range_from = re.compile(rf"(?:^|[\s(]){A['range_from']}{S}\Z")
     # What may sit between a date and a time (or a time and a date) that belong together.
-    lx.joiner = re.compile(rf"[ ,]{{0,3}}(?:(?:{A['weekday_prefixes']}|{A['day_of']}|{A['time_words']}|في|at|on|در){S})?\Z")
+    lx.joiner = re.compile(rf"[ ,،]{{0,3}}(?:(?:{A['weekday_prefixes']}|{A['day_of']}|{A['time_words']}|في|at|on|در){S})?"
+                           rf"(?:{A['approx_words']}{S})?\Z")
     return lx
 
 
