@@ -627,7 +627,7 @@ def _clock(m: re.Match, ctx: _Ctx, b: str, i: str) -> tuple[int, int, int, bool]
         else:
             minute = delta
     elif mins:
-        minute = int(mins)
+        minute = int(mins) if mins.isdigit() else lx.minute_numbers.get(key(mins), 99)
         if minute > 59:
             return None
     am, pm = _g(m, b, "am" + i), _g(m, b, "pm" + i)
@@ -716,6 +716,38 @@ def _pp(m, ctx):
     out = _M(s, e, "pp", None, None, "", kind="pp")
     out.part = ctx.lx.period_parts.get(key(_g(m, "pp", "w")))
     return out
+
+
+def _nweek(m, ctx):
+    n = ctx.lx.ordinals_week.get(key(_g(m, "nweek", "ord")))
+    if not n:
+        return None
+    s, e = m.span()
+    out = _M(s, e, "nweek", None, None, "", kind="nweek")  # waits for its month or year (see _join)
+    out.clock = (n,)
+    return out
+
+
+def _nth_week(nw: _M, b: _M) -> _M | None:
+    """The nth week of a month: the week that starts on its nth Monday; the last week: the one with
+    most of its days in the month (holding its last Thursday).  Of a year: ISO week n (or the last)."""
+    n = nw.clock[0]
+    if b.gran == "year":
+        y = b.start.year
+        n = date(y, 12, 28).isocalendar()[1] if n < 0 else n
+        first = date.fromisocalendar(y, n, 1)
+    else:
+        mondays = [b.start + timedelta(days=(7 - b.start.weekday()) % 7 + 7 * k) for k in range(5)]
+        mondays = [d for d in mondays if d <= b.end]
+        if n < 0:
+            first = b.end - timedelta(days=(b.end.weekday() - 3) % 7 + 3)  # last Thursday - 3 days
+        elif n <= len(mondays):
+            first = mondays[n - 1]
+        else:
+            return None
+    iso = first.isocalendar()
+    return _M(nw.s, b.e, "week", first, first + timedelta(days=6), f"{iso[0]:04d}-W{iso[1]:02d}",
+              relative=b.relative, anchored=b.anchored, conf=b.conf - 0.1, flags=list(b.flags), kind="nweek")
 
 
 def _drange(m, ctx):
@@ -891,7 +923,7 @@ _HANDLERS = {
     "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
-    "ymn": _ymn, "span": _span,
+    "ymn": _ymn, "span": _span, "nweek": _nweek,
 }
 
 
@@ -920,7 +952,7 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
                 continue
         if a.gran == "quarter" and a.start is None:  # "الربع الثالث" alone: this year's or last year's
             a = _quarter(a, None, ctx)
-        if a is not None and a.gran != "pp":
+        if a is not None and a.gran not in ("pp", "nweek"):
             out.append(a)
         i += 1
     return out
@@ -936,6 +968,10 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
     # "مطلع الشهر المقبل", "أواخر 2015", "early next week"
     if a.gran == "pp" and b.gran in ("month", "year", "week") and _NARROW_GAP.match(gap):
         return _narrow(a, b)
+    # "الأسبوع الثالث من نوفمبر", "the last week of 2015"
+    if a.gran == "nweek" and (b.gran == "month" or (b.gran == "year" and b.calendar == C.GREGORIAN)) \
+            and _NARROW_GAP.match(gap):
+        return _nth_week(a, b)
     # "الربع الثالث من عام 2016"
     if a.gran == "quarter" and a.start is None and b.gran == "year" and _NARROW_GAP.match(gap):
         return _quarter(a, b, ctx)

@@ -96,6 +96,8 @@ class Lexicon:
     span_dual_units: dict = field(default_factory=dict)
     span_counts: dict = field(default_factory=dict)
     time_zones: dict = field(default_factory=dict)
+    minute_numbers: dict = field(default_factory=dict)
+    ordinals_week: dict = field(default_factory=dict)  # "الأسبوع الثالث من" -> 3, "الأخير" -> -1  # "خمس وعشرين" -> 25 ("الثامنة وخمس وعشرين دقيقة")
     equivalence: re.Pattern | None = None  # "الموافق" between a Hijri and a Gregorian date
     holidays: dict = field(default_factory=dict)
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
@@ -135,7 +137,7 @@ def _build(language: str) -> Lexicon:
                  "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
                  "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
-                 "time_zones"):
+                 "time_zones", "minute_numbers", "ordinals_week"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words"):
@@ -145,7 +147,7 @@ def _build(language: str) -> Lexicon:
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
-        "approx_words")}
+        "approx_words", "week_ordinal_words")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -172,6 +174,7 @@ def _build(language: str) -> Lexicon:
     span_duals = _alt(lx.span_dual_units)
     span_counts = _alt(lx.span_counts)
     zones = _alt(lx.time_zones)
+    mins = rf"(?:{D12}|{_alt(lx.minute_numbers)})"
     holidays = _alt(lx.holidays)
     month_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "month"])
     latin = language not in ("ar", "fa", "ur", "ps", "ckb")
@@ -204,7 +207,7 @@ def _build(language: str) -> Lexicon:
         """An hour (digits or "الخامسة"), optional :minutes, fraction ("والنصف"), minutes ("و 30 دقيقة"), am/pm."""
         return (rf"(?:ال{S0})?(?:{g(b, 'h' + i, hour)}(?:[:.]{g(b, 'mi' + i, MINUTE)}(?::{g(b, 's' + i, MINUTE)})?)?(?!\d|[.,]\d)"
                 + (")" if latin else rf"|{g(b, 'hw' + i, ordinal)})")  # "at first" is not 1 o'clock
-                + rf"(?:{S0}{g(b, 'frac' + i, fracs)}|{S0}و{S0}{g(b, 'mins' + i, D12)}{S}{A['minute_words']})?"
+                + rf"(?:{S0}{g(b, 'frac' + i, fracs)}|{S0}و{S0}{g(b, 'mins' + i, mins)}{S}{A['minute_words']})?"
                 rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?"
                 rf"(?:{S0}\(?{g(b, 'tz' + i, zones)}\)?(?![^\W\d_]))?")  # "بتوقيت مكة المكرمة", "GMT"
     hour = r"(?:[01]?\d|2[0-3])"
@@ -265,6 +268,9 @@ def _build(language: str) -> Lexicon:
                 rf"(?!{S0}(?:\d|(?:{cardinal}{S})?{A['relative_blockers_after']}(?![^\W\d_])|{weekday}))"
                 rf"|(?:{g('ago', 'num2', num)}{S}{g('ago', 'unit2', units)}|{g('ago', 'dual2', duals)}|{g('ago', 'one2', units)})"
                 rf"{S}{g('ago', 'post', A['ago_after'] + '|' + A['later_after'])}"),
+        # "الأسبوع الثالث (من نوفمبر)", "the last week (of July)": joined with the month/year that follows
+        "nweek": (rf"(?:the{S})?{g('nweek', 'ord', _alt(lx.ordinals_week))}{S}{A['week_ordinal_words']}(?={S}of{S})"
+                  if latin else rf"{A['week_ordinal_words']}{S}{g('nweek', 'ord', _alt(lx.ordinals_week))}"),
         # "الأسبوع الماضي", "هذا العام", "last week", "هفته گذشته" (a modifier is required)
         "unit": (rf"{g('unit', 'modb', mod_before)}{S}{g('unit', 'noun', unit_nouns)}(?:{S}{g('unit', 'moda', mod_after)})?"
                  rf"|{g('unit', 'noun2', unit_nouns)}{S}{g('unit', 'moda2', mod_after)}"),
@@ -284,7 +290,8 @@ def _build(language: str) -> Lexicon:
                    if latin else g('decade', 'word', decades)),
         # "من 5 إلى 6 مساء", "بين الساعة 4 مساء و5 مساء", "from 3:00 to 4:30 pm"
         "trange": (rf"(?:{A['range_from']}{S})?(?:{g('trange', 'tw1', A['time_words'])}{S0})?{clock('trange', '1')}"
-                   rf"{S0}{A['range_to']}{S0}(?:{g('trange', 'tw2', A['time_words'])}{S0})?{clock('trange', '2')}"),
+                   rf"{S0}{A['range_to']}{S0}(?:{g('trange', 'tw2', A['time_words'])}{S0})?{clock('trange', '2')}"
+                   rf"(?!{S0}{A['minute_words']})"),  # "الثامنة و20 دقيقة" is 8:20, not 8 to 20
         # "الساعة 5 مساء", "5:30 pm", "at 10 am", "الساعة الخامسة والنصف": a clock needs "الساعة"/"at",
         # a colon, or am/pm
         "time": (rf"(?:{g('time', 'tw0', A['time_words'])}{S0})?{g('time', 'named', named_times)}"
@@ -334,6 +341,7 @@ def _build(language: str) -> Lexicon:
         "time": ["time_words", DIGIT, "@ordinals", "@named_times"],
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
         "pp": ["@period_parts"],
+        "nweek": (["#the", "@ordinals_week"] if latin else ["week_ordinal_words"]),
     }
     order = {name: i for i, name in enumerate(lx.branches)}
     opens: dict[str, set] = {}

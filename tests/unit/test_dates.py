@@ -333,3 +333,66 @@ def test_title_field_and_original_spans_with_diacritics():
     body_m = [m for m in found if "field" not in m][0]
     assert body[body_m["span"][0]:body_m["span"][1]] == body_m["text"] == "يوم الأَحَد ١٢ نُوفمبر ٢٠٢٣"
     assert body_m["value"] == "2023-11-12" and "weekday_mismatch" not in body_m["flags"]
+
+
+# ----------------------------------------------------------------- round 2: parts of day, weeks, minutes
+
+def test_parts_of_day_with_weekdays_and_this_evening():
+    # Publication: Tuesday 28 November 2023.
+    found = by_text(run("التقى الوزير مساء الأحد نظيره، ثم عقد اجتماعا صباح يوم الاثنين، "
+                        "وسيلقي كلمة هذا المساء، وكان قد وصل بعد ظهر أمس."))
+    assert found["مساء الأحد"]["value"] == "2023-11-26" and found["مساء الأحد"]["part_of_day"] == "EV"
+    assert found["مساء الأحد"]["timex"] == "2023-11-26TEV"
+    assert found["صباح يوم الاثنين"]["value"] == "2023-11-27" and found["صباح يوم الاثنين"]["part_of_day"] == "MO"
+    assert found["هذا المساء"]["value"] == "2023-11-28" and found["هذا المساء"]["timex"] == "2023-11-28TEV"
+    assert found["بعد ظهر أمس"]["value"] == "2023-11-27" and found["بعد ظهر أمس"]["part_of_day"] == "AF"
+    after = one("سيصل الوفد الخميس صباحا إلى العاصمة")
+    assert after["text"] == "الخميس صباحا" and after["value"] == "2023-11-30" and after["part_of_day"] == "MO"
+    # "الأحد" alone is "the one"; with a part of day it is Sunday.
+    assert run("وقال الأحد منهم إن الأمر انتهى") == []
+
+
+def test_part_of_day_before_a_full_date_keeps_the_date_branch():
+    m = one("وقع الانفجار مساء الاثنين الموافق 27/11/2023 قرب المطار")
+    assert m["value"] == "2023-11-27" and m["part_of_day"] == "EV" and "weekday_mismatch" not in m["flags"]
+
+
+def test_clock_with_evening_word_and_approximate_time_become_datetimes():
+    m = one("بدأت الجلسة الساعة 8 مساء اليوم")
+    assert m["value"] == "2023-11-28T20:00:00+03:30" and m["granularity"] == "datetime"
+    m = one("ستبدأ المباراة الليلة حوالي الساعة 9")
+    assert m["value"] == "2023-11-28T21:00:00+03:30"
+    m = one("ستعلن النتائج الساعة 7 هذا المساء")
+    assert m["value"] == "2023-11-28T19:00:00+03:30"
+
+
+def test_minutes_in_words_and_digits_are_not_a_time_range():
+    assert one("وصلت الطائرة الساعة الثامنة و20 دقيقة مساء")["value"] == "T20:20"
+    assert one("وصلت الطائرة الساعة الثامنة وخمس وعشرين دقيقة صباحا")["value"] == "T08:25"
+    assert one("يفتح المعرض من الساعة 8 إلى 10 صباحا")["value"] == "T08:00/T10:00"
+
+
+def test_first_of_month_and_feminine_ordinals():
+    assert one("تبدأ الإجازة أول يناير")["value"] == "2023-01-01"
+    assert one("صدر القرار في الحادية والعشرين من أكتوبر")["value"] == "2023-10-21"
+    assert run("كان أول رئيس للبلاد") == []
+
+
+def test_nth_week_of_month_and_year():
+    # The nth week starts on the month's nth Monday; the last week holds the month's last Thursday.
+    m = one("تنطلق الحملة في الأسبوع الثالث من يناير 2024")
+    assert (m["start"], m["end"], m["value"]) == ("2024-01-15", "2024-01-21", "2024-W03")
+    m = one("عقد المؤتمر في الأسبوع الأخير من يوليو 2017")
+    assert (m["start"], m["end"]) == ("2017-07-24", "2017-07-30")
+    m = one("the last week of September 2021 was busy", "en")
+    assert (m["start"], m["end"]) == ("2021-09-27", "2021-10-03")
+    m = one("الأسبوع الأول من عام 2015")  # ISO week 1
+    assert (m["start"], m["end"]) == ("2014-12-29", "2015-01-04")
+    assert run("في الأسبوع الأول من البطولة") == []  # no month or year: not a date
+
+
+def test_year_halves_follow_months():
+    m = one("ينتهي المشروع أواخر العام المقبل")
+    assert (m["start"], m["end"]) == ("2024-07-01", "2024-12-31")
+    m = one("بدأ العمل مطلع عام 2023")
+    assert (m["start"], m["end"]) == ("2023-01-01", "2023-06-30")
