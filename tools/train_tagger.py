@@ -203,7 +203,7 @@ class Trainer:
                 flat, starts = self.featurize(words)
                 pred = self.decode(flat, starts, w, tr, st, en)
             else:
-                pred, _ = model.decode(words)
+                pred = model.decode(words)[0].tolist()
             gold_spans += [(n, a, b, t) for a, b, t in T.spans_from_labels(gold)]
             pred_spans += [(n, a, b, t) for a, b, t in T.spans_from_labels(pred)]
         return prf(gold_spans, pred_spans)

@@ -114,14 +114,13 @@ class TaggerModel:
         with self._lock:
             if len(self._index) + len(words) > _CACHE_LIMIT:
                 self._reset_cache()
-            index = self._index
-            new = {w for w in words if w not in index}
-            if new:
-                self._add_words(sorted(new))
-            bos, eos = index[F.BOS], index[F.EOS]
-            idx = [bos] * F.WINDOW
-            idx += [index[w] for w in words]
-            idx += [eos] * F.WINDOW
+            get = self._index.get
+            rows = [get(w, -1) for w in words]
+            if -1 in rows:
+                self._add_words(sorted({w for w, r in zip(words, rows) if r < 0}))
+                get = self._index.get
+                rows = [get(w) for w in words]
+            idx = [self._index[F.BOS]] * F.WINDOW + rows + [self._index[F.EOS]] * F.WINDOW
             m = self._block[np.asarray(idx, np.intp)]
         n = len(words)
         e = m[F.WINDOW:F.WINDOW + n, F.WINDOW].copy()
@@ -132,10 +131,10 @@ class TaggerModel:
 
     # -- decoding ------------------------------------------------------------------------
     def decode(self, words: list[str]) -> tuple[list[int], np.ndarray]:
-        """Best label ids (exact Viterbi) and the emission matrix."""
+        """Best label ids (exact Viterbi; an int array) and the emission matrix."""
         e = self.emissions(words)
         n = len(words)
-        labels = [0] * n
+        labels = np.zeros(n, np.intp)
         if n == 0:
             return labels, e
         # Swapping label y for O at token i changes the path score by e[i,O] - e[i,y] plus two
@@ -145,23 +144,23 @@ class TaggerModel:
         # transition into/out of this token is then known exactly).
         d = e[:, :1] - e[:, 1:]
         sure = (d > self._o_margin).all(axis=1)
-        prev_o = np.empty(n, bool)
-        prev_o[0], prev_o[1:] = False, sure[:-1]
-        next_o = np.empty(n, bool)
-        next_o[-1], next_o[:-1] = False, sure[1:]
-        left = np.where(prev_o[:, None], self._left_o, self._left_any)
-        right = np.where(next_o[:, None], self._right_o, self._right_any)
-        uncertain = np.flatnonzero(~(sure | (d > left + right).all(axis=1)))
+        prev_o = np.zeros(n, bool)
+        next_o = np.zeros(n, bool)
+        for _ in range(2):  # each pass can only add certain-O tokens; two passes catch most
+            prev_o[1:], next_o[:-1] = sure[:-1], sure[1:]
+            left = np.where(prev_o[:, None], self._left_o, self._left_any)
+            right = np.where(next_o[:, None], self._right_o, self._right_any)
+            sure = sure | (d > left + right).all(axis=1)
+        uncertain = np.flatnonzero(~sure)
         if len(uncertain) == 0:
             return labels, e
         # Group consecutive uncertain tokens into stretches; decode all stretches at once.
         breaks = np.flatnonzero(np.diff(uncertain) > 1)
         starts = np.concatenate(([uncertain[0]], uncertain[breaks + 1]))
         stops = np.concatenate((uncertain[breaks] + 1, [uncertain[-1] + 1]))
-        out = np.zeros(n, np.intp)
         pos, lab = batched_viterbi(e, starts, stops, self.trans, self.start, self.end)
-        out[pos] = lab
-        return out.tolist(), e
+        labels[pos] = lab
+        return labels, e
 
 
 def batched_viterbi(e, starts, stops, trans, start, end):
@@ -175,13 +174,16 @@ def batched_viterbi(e, starts, stops, trans, start, end):
     k, longest = len(s0), int(ln[0])
     # Number of stretches still running at step j (lengths sorted descending).
     active = np.searchsorted(-ln, -np.arange(longest), side="left").tolist()
-    score = np.where((s0 == 0)[:, None], start, trans[0]) + e[s0]
+    # All stretches' emissions in one gather (rows past a stretch's end are never used).
+    es = e[np.minimum(s0[:, None] + np.arange(longest), n - 1)]
+    score = np.where((s0 == 0)[:, None], start, trans[0]) + es[:, 0]
     back = np.empty((longest, k, e.shape[1]), np.intp)
     for j in range(1, longest):
         a = active[j]
         cand = score[:a, :, None] + trans
-        back[j, :a] = cand.argmax(axis=1)
-        score[:a] = cand.max(axis=1) + e[s0[:a] + j]
+        best = cand.argmax(axis=1)
+        back[j, :a] = best
+        score[:a] = np.take_along_axis(cand, best[:, None, :], axis=1)[:, 0] + es[:a, j]
     score += np.where((s0 + ln == n)[:, None], end, trans[:, 0])
     cur = score.argmax(axis=1)
     lab = np.zeros((k, longest), np.intp)
@@ -217,8 +219,10 @@ def spans_from_labels(labels) -> list[tuple[int, int, str]]:
     """BIO label ids -> (first token, last token + 1, type); an I- after another type starts a span."""
     out = []
     cur = None
-    for i in np.flatnonzero(np.asarray(labels)).tolist():
-        name = LABELS[labels[i]]
+    labels = np.asarray(labels)
+    nz = np.flatnonzero(labels)
+    for i, lab in zip(nz.tolist(), labels[nz].tolist()):
+        name = LABELS[lab]
         etype = name[2:]
         if cur is not None and cur[1] == i and cur[2] == etype and name[0] == "I":
             cur[1] = i + 1
@@ -273,9 +277,13 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     found = spans_from_labels(labels)
     if not found:
         return []
-    # Score: mean softmax probability (over the emission scores) of each token's chosen label.
-    z = np.exp((e - e.max(axis=1, keepdims=True)) / model.temperature)
-    chosen = (z[np.arange(len(labels)), labels] / z.sum(axis=1)).tolist()
+    # Score: mean softmax probability (over the emission scores) of each token's chosen label,
+    # computed only for the tagged tokens.
+    tagged = np.flatnonzero(labels)
+    rows = e[tagged]
+    z = np.exp((rows - rows.max(axis=1, keepdims=True)) / model.temperature)
+    probs = z[np.arange(len(tagged)), labels[tagged]] / z.sum(axis=1)
+    chosen = dict(zip(tagged.tolist(), probs.tolist()))
     starts, ends = starts.tolist(), ends.tolist()
     out = []
     norm = doc.norm
@@ -290,6 +298,6 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
                     first = j
             pieces.append((first, b))
         for p, q in pieces:
-            conf = sum(chosen[p:q]) / (q - p)
+            conf = sum(chosen[j] for j in range(p, q)) / (q - p)
             out.append((starts[p], ends[q - 1], etype, round(conf, 4)))
     return out
