@@ -402,6 +402,16 @@ def _ago(m, ctx):
     if dual:
         n, unit = 2, lx.dual_units.get(key(dual))
     elif one:
+        if key(one) in lx.vague_plural_units:
+            # "قبل أيام", "years ago": a time before (after) publication, but how long is not said:
+            # no value rather than a wrong "one day ago"; TIMEX3 PAST_REF / FUTURE_REF.
+            word = key(pre or post)
+            past = word in lx.ago_before or word in lx.ago_after
+            s, e = m.span()
+            unit = lx.units.get(key(one))
+            return _M(s, e, "datetime" if unit in ("hour", "minute") else unit, None, None,
+                      "PAST_REF" if past else "FUTURE_REF", relative=True, anchored=True, conf=0.6,
+                      flags=["vague"], kind="vague")
         if lx.count_before is not None and lx.count_before.search(ctx.text, max(0, m.start() - 16), m.start()):
             return None
         n, unit = 1, lx.units.get(key(one))
@@ -426,8 +436,8 @@ def _ago(m, ctx):
         d = ref + timedelta(days=sign * 7 * n)
     elif unit == "month":
         d = _add_months(ref, sign * n)
-    elif unit == "year":
-        d = _add_months(ref, sign * 12 * n)
+    elif unit in ("year", "decade"):
+        d = _add_months(ref, sign * (120 if unit == "decade" else 12) * n)
     else:
         return None
     return _M(s, e, "day", d, d, _iso(d), relative=True, anchored=True, conf=0.8, kind="ago")
@@ -473,7 +483,34 @@ def _unit(m, ctx):
         y = ref.year + shift
         return _M(s, e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", relative=True, anchored=True,
                   conf=0.85, kind="unit")
+    if unit == "decade" and shift:  # calendar decades; "العقد الحالي" is "the current contract" first
+        y = ref.year // 10 * 10 + 10 * shift
+        return _M(s, e, "decade", date(y, 1, 1), date(y + 9, 12, 31), f"{y // 10:03d}X", relative=True,
+                  anchored=True, conf=0.75, kind="unit")
     return None
+
+
+def _rest(m, ctx):
+    """"بقية العام": from the publication day to the end of this week, month or year."""
+    lx = ctx.lx
+    if ctx.ref is None:
+        return None
+    unit = lx.unit_nouns.get(key(_g(m, "rest", "noun")))
+    moda = _g(m, "rest", "moda")
+    if moda and lx.modifiers_after.get(key(moda)) != 0:
+        return None  # "بقية الأسبوع المقبل" is not the rest of this one
+    ref = ctx.ref
+    if unit == "week":
+        end = _week_range(ref)[1]
+    elif unit == "month":
+        end = C.month_range(C.GREGORIAN, ref.year, ref.month)[1]
+    elif unit == "year":
+        end = date(ref.year, 12, 31)
+    else:
+        return None
+    s, e = m.span()
+    return _M(s, e, "interval", ref, end, f"({_iso(ref)},{_iso(end)},P{(end - ref).days + 1}D)", relative=True,
+              anchored=True, conf=0.75, kind="rest")
 
 
 def _rel(m, ctx):
@@ -663,6 +700,8 @@ def _time(m, ctx):
         return _M(s, e, "time", None, None, _timex_clock((hour, 0, 0)), conf=0.75, clock=(hour, 0, 0), kind="time")
     if _g(m, "time", "hc") is not None:
         c = _clock(m, ctx, "time", "c")
+    elif _g(m, "time", "hw4") is not None:
+        c = _clock(m, ctx, "time", "4")
     elif _g(m, "time", "h3") is not None or _g(m, "time", "hw3") is not None:
         c = _clock(m, ctx, "time", "3")
         ampm = _g(m, "time", "am3") or _g(m, "time", "pm3")
@@ -902,9 +941,15 @@ def _span(m, ctx):
         if moda and (key(moda) in lx.ago_after or key(moda) in lx.later_after or key(moda) in lx.point_modifiers):
             return None  # "دو روز پیش" is a point ("two days ago"), the ago branch takes it
         shift = lx.modifiers_after.get(key(moda)) if moda else lx.modifiers_before.get(key(modb))
-    if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year"):
+    if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year", "decade"):
         return None
     ref = ctx.ref
+    s, e = m.span()
+    if unit == "decade":  # "العقدين الماضيين": whole calendar decades before (after) this one
+        d0 = ref.year // 10 * 10
+        y1, y2 = (d0 - 10 * n, d0 - 1) if shift < 0 else (d0 + 10, d0 + 10 * n + 9)
+        return _M(s, e, "interval", date(y1, 1, 1), date(y2, 12, 31), f"({y1:04d},{y2 + 1:04d},P{n}DE)",
+                  relative=True, anchored=True, conf=0.7, kind="span")
     months = {"month": n, "year": 12 * n}.get(unit)
     days = {"day": n, "week": 7 * n}.get(unit)
     if shift < 0:
@@ -923,7 +968,7 @@ _HANDLERS = {
     "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
-    "ymn": _ymn, "span": _span, "nweek": _nweek,
+    "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest,
 }
 
 
@@ -960,6 +1005,8 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
 
 def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
     lx, text = ctx.lx, ctx.text
+    if a.kind == "vague" or b.kind == "vague":  # no dates to join with
+        return None
     # "14 جمادى الأولى 1445 هـ الموافق 28 نوفمبر 2023": two calendars, one day; check, never fix
     if (a.gran == b.gran == "day" and a.calendar != b.calendar and lx.equivalence is not None
             and lx.equivalence.match(gap) and a.start and b.start and abs((a.start - b.start).days) > 1):

@@ -112,6 +112,7 @@ class Lexicon:
     count_before: re.Pattern | None = None
     point_modifiers: set = field(default_factory=set)
     year_words: set = field(default_factory=set)
+    vague_plural_units: set = field(default_factory=set)  # "منذ سنوات": no count, no date
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
@@ -140,14 +141,14 @@ def _build(language: str) -> Lexicon:
                  "time_zones", "minute_numbers", "ordinals_week"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
-                 "year_blockers", "point_modifiers", "year_words"):
+                 "year_blockers", "point_modifiers", "year_words", "vague_plural_units"):
         setattr(lx, name, {normalize_key(w) for w in data.get(name, [])})
 
     A = {name: _alt(data.get(name, [])) for name in (
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
-        "approx_words", "week_ordinal_words")}
+        "approx_words", "week_ordinal_words", "rest_words")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -271,6 +272,9 @@ def _build(language: str) -> Lexicon:
         # "الأسبوع الثالث (من نوفمبر)", "the last week (of July)": joined with the month/year that follows
         "nweek": (rf"(?:the{S})?{g('nweek', 'ord', _alt(lx.ordinals_week))}{S}{A['week_ordinal_words']}(?={S}of{S})"
                   if latin else rf"{A['week_ordinal_words']}{S}{g('nweek', 'ord', _alt(lx.ordinals_week))}"),
+        # "بقية العام", "باقي هذا الأسبوع", "the rest of the month": from publication to the end of it
+        "rest": (rf"{A['rest_words']}{S}(?:(?:the|{mod_before}){S})?{g('rest', 'noun', unit_nouns)}"
+                 rf"(?:{S}{g('rest', 'moda', mod_after)})?"),
         # "الأسبوع الماضي", "هذا العام", "last week", "هفته گذشته" (a modifier is required)
         "unit": (rf"{g('unit', 'modb', mod_before)}{S}{g('unit', 'noun', unit_nouns)}(?:{S}{g('unit', 'moda', mod_after)})?"
                  rf"|{g('unit', 'noun2', unit_nouns)}{S}{g('unit', 'moda2', mod_after)}"),
@@ -301,7 +305,11 @@ def _build(language: str) -> Lexicon:
                  rf"(?:{S0}\(?{g('time', 'tzc', zones)}\)?(?![^\W\d_]))?"
                  rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
                  rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_])"
-                 rf"(?:{S0}\(?{g('time', 'tz3', zones)}\)?(?![^\W\d_]))?)"),
+                 rf"(?:{S0}\(?{g('time', 'tz3', zones)}\)?(?![^\W\d_]))?"
+                 # "الثامنة والنصف", "السابعة إلا ربع": an hour word with a fraction is a clock time
+                 + (rf"|{g('time', 'hw4', ordinal)}{S0}{g('time', 'frac4', fracs)}"
+                    rf"(?:{S0}(?:{g('time', 'am4', A['am'])}|{g('time', 'pm4', A['pm'])})(?![^\W\d_]))?" if not latin else "")
+                 + ")"),
         # "الربع الثالث", "the third quarter", "Q3"
         "qtr": (rf"{A['quarter_words']}{S}{g('qtr', 'ord', qords)}"
                 + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter|q{g('qtr', 'qn', '[1-4]')}" if latin else "")),
@@ -341,6 +349,7 @@ def _build(language: str) -> Lexicon:
         "time": ["time_words", DIGIT, "@ordinals", "@named_times"],
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
         "pp": ["@period_parts"],
+        "rest": ["rest_words"],
         "nweek": (["#the", "@ordinals_week"] if latin else ["week_ordinal_words"]),
     }
     order = {name: i for i, name in enumerate(lx.branches)}

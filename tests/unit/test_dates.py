@@ -396,3 +396,33 @@ def test_year_halves_follow_months():
     assert (m["start"], m["end"]) == ("2024-07-01", "2024-12-31")
     m = one("بدأ العمل مطلع عام 2023")
     assert (m["start"], m["end"]) == ("2023-01-01", "2023-06-30")
+
+
+def test_decades_relative_to_publication():
+    # Published in 2023: the past decade is the 2010s, the two past decades 2000-2019.
+    m = one("شهدت المنطقة خلال العقد الماضي تحولات كبيرة")
+    assert (m["start"], m["end"], m["granularity"]) == ("2010-01-01", "2019-12-31", "decade")
+    m = one("تضاعف عدد السكان في العقدين الماضيين")
+    assert (m["start"], m["end"]) == ("2000-01-01", "2019-12-31")
+    assert run("وقع اللاعب على تجديد العقد الحالي مع النادي") == []  # the current contract
+
+
+def test_rest_of_period_and_vague_plural_counts():
+    m = one("يتوقع أن تستمر الأمطار بقية الأسبوع")
+    assert (m["start"], m["end"]) == ("2023-11-28", "2023-12-03")
+    m = one("the plan covers the rest of the year", "en")
+    assert (m["start"], m["end"]) == ("2023-11-28", "2023-12-31")
+    # "قبل سنوات" says neither how many nor when: no value, rather than a wrong "one year ago".
+    m = one("زار المدينة قبل سنوات")
+    assert m["value"] is None and m["timex"] == "PAST_REF" and m["flags"] == ["vague"]
+    assert m["granularity"] == "year" and m["start"] is None and m["relative"] is True
+    m = one("this happened years ago", "en")
+    assert m["value"] is None and m["timex"] == "PAST_REF"
+    assert one("سيعود بعد أيام")["timex"] == "FUTURE_REF"
+    assert one("وصل قبل ثلاث سنوات")["value"] == "2020-11-28"
+
+
+def test_hour_word_with_a_fraction_is_a_clock_time():
+    m = one("بدأت الجلسة في الثامنة والنصف من مساء أمس")
+    assert m["value"] == "2023-11-27T20:30:00+03:30"
+    assert one("انطلق القطار السابعة إلا ربع")["value"] == "T06:45"
