@@ -420,27 +420,50 @@ def _ago(m, ctx):
         unit = lx.units.get(key(unit_raw))
     if not n or not unit:
         return None
+    counts = [(n, unit)]
+    more = _g(m, "ago", "more")
+    for part in lx.count_part.finditer(more or ""):  # "منذ شهر و21 يوما": sum the counts
+        if part.group("d"):
+            counts.append((2, lx.dual_units.get(key(part.group("d")))))
+        elif part.group("o"):
+            if key(part.group("o")) in lx.vague_plural_units:
+                return None
+            counts.append((1, lx.units.get(key(part.group("o")))))
+        else:
+            raw = part.group("n")
+            counts.append((int(raw) if raw.isdigit() else lx.cardinals.get(key(raw)), lx.units.get(key(part.group("u")))))
+    months = days = minutes = 0
+    for k, u in counts:
+        if not k or u not in _COUNT_UNITS:
+            return None
+        factor, kind_ = _COUNT_UNITS[u]
+        if kind_ == "m":
+            months += k * factor
+        elif kind_ == "d":
+            days += k * factor
+        else:
+            minutes += k * factor
     word = key(pre or post)
     sign = -1 if word in lx.ago_before or word in lx.ago_after else 1
     s, e = m.span()
     ref = ctx.ref
-    if unit in ("hour", "minute") and ctx.anchor is not None:
-        moment = ctx.anchor + sign * (timedelta(hours=n) if unit == "hour" else timedelta(minutes=n))
+    if minutes and ctx.anchor is not None:
+        moment = ctx.anchor + sign * timedelta(days=days, minutes=minutes)
+        if months:
+            moment = moment.replace(year=_add_months(moment.date(), sign * months).year,
+                                    month=_add_months(moment.date(), sign * months).month,
+                                    day=_add_months(moment.date(), sign * months).day)
         out = _M(s, e, "datetime", moment.date(), moment.date(), moment.strftime("%Y-%m-%dT%H:%M"),
                  relative=True, anchored=True, conf=0.8, kind="ago")
         out.value = moment.isoformat(timespec="seconds")
         return out
-    if unit == "day":
-        d = ref + timedelta(days=sign * n)
-    elif unit == "week":
-        d = ref + timedelta(days=sign * 7 * n)
-    elif unit == "month":
-        d = _add_months(ref, sign * n)
-    elif unit in ("year", "decade"):
-        d = _add_months(ref, sign * (120 if unit == "decade" else 12) * n)
-    else:
-        return None
+    d = _add_months(ref, sign * months) + timedelta(days=sign * days)
     return _M(s, e, "day", d, d, _iso(d), relative=True, anchored=True, conf=0.8, kind="ago")
+
+
+# Units of a counted duration: (factor, "m" months | "d" days | "t" minutes).
+_COUNT_UNITS = {"decade": (120, "m"), "year": (12, "m"), "month": (1, "m"), "week": (7, "d"), "day": (1, "d"),
+                "hour": (60, "t"), "minute": (1, "t")}
 
 
 def _week_range(d: date) -> tuple[date, date]:

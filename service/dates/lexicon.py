@@ -113,6 +113,7 @@ class Lexicon:
     point_modifiers: set = field(default_factory=set)
     year_words: set = field(default_factory=set)
     vague_plural_units: set = field(default_factory=set)  # "منذ سنوات": no count, no date
+    count_part: re.Pattern | None = None  # one count of a compound duration
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
@@ -148,7 +149,7 @@ def _build(language: str) -> Lexicon:
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
-        "approx_words", "week_ordinal_words", "rest_words")}
+        "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -203,6 +204,12 @@ def _build(language: str) -> Lexicon:
         return (rf"(?:{SEP}(?:{A['year_of']}{S})?(?:{A['year_words']}{S})?{g(b, 'year', year)})?")
 
     num = rf"(?:\d{{1,3}}|{cardinal})"
+    # One count of a compound duration ("و 21 يوما", "وساعتين", "وشهر واحد"); see _ago.
+    count_part = (rf"(?:(?P<n>{num}){S}(?P<u>{units})|(?P<d>{duals})|(?P<o>{units}))"
+                  rf"(?:{S}{A['one_after']}(?![^\W\d_]))?(?![^\W\d_])")
+    lx.count_part = re.compile(count_part)
+    count_part = re.sub(r"\(\?P<\w+>", "(?:", count_part)  # unnamed inside the branch pattern
+    more_counts = rf"(?:{S0}[,،]?{S0}(?:{A['count_joiners']})?{S0}{count_part}){{1,3}}"
 
     def clock(b: str, i: str) -> str:
         """An hour (digits or "الخامسة"), optional :minutes, fraction ("والنصف"), minutes ("و 30 دقيقة"), am/pm."""
@@ -265,6 +272,10 @@ def _build(language: str) -> Lexicon:
         # (a count without "ago"/"in" is a duration, not a date: one of the two is required)
         "ago": (rf"{g('ago', 'pre', A['ago_before'] + '|' + A['later_before'])}{S}"
                 rf"(?:{g('ago', 'num', num)}{S}{g('ago', 'unit', units)}|{g('ago', 'dual', duals)}|{g('ago', 'one', units)})"
+                rf"(?:{S}{A['one_after']}(?![^\W\d_]))?"
+                # "منذ شهر و21 يوما", "بعد عامين وثلاثة أشهر": a compound count, summed in _ago
+                rf"{g('ago', 'more', more_counts)}?"
+                rf"(?:{S}{A['from_now']})?"
                 # "قبل يومين من الانتخابات", "بعد ثلاثة أيام على": counted from an event, not from publication
                 rf"(?!{S0}(?:\d|(?:{cardinal}{S})?{A['relative_blockers_after']}(?![^\W\d_])|{weekday}))"
                 rf"|(?:{g('ago', 'num2', num)}{S}{g('ago', 'unit2', units)}|{g('ago', 'dual2', duals)}|{g('ago', 'one2', units)})"

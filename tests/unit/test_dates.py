@@ -426,3 +426,11 @@ def test_hour_word_with_a_fraction_is_a_clock_time():
     m = one("بدأت الجلسة في الثامنة والنصف من مساء أمس")
     assert m["value"] == "2023-11-27T20:30:00+03:30"
     assert one("انطلق القطار السابعة إلا ربع")["value"] == "T06:45"
+
+
+def test_compound_counts_are_summed_and_from_now_is_part_of_them():
+    assert one("غادر البلاد منذ عام وشهرين")["value"] == "2022-09-28"
+    assert one("تنتهي المهلة بعد أسبوعين من الآن")["value"] == "2023-12-12"
+    m = one("وقع الحادث منذ يومين وثلاث ساعات")
+    assert m["granularity"] == "datetime" and m["value"] == "2023-11-26T18:30:00+03:30"
+    assert run("قبل يومين من الانتخابات") == []  # counted from an event, not from publication
