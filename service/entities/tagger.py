@@ -114,12 +114,10 @@ class TaggerModel:
         with self._lock:
             if len(self._index) + len(words) > _CACHE_LIMIT:
                 self._reset_cache()
-            get = self._index.get
-            rows = [get(w, -1) for w in words]
-            if -1 in rows:
-                self._add_words(sorted({w for w, r in zip(words, rows) if r < 0}))
-                get = self._index.get
-                rows = [get(w) for w in words]
+            rows = list(map(self._index.get, words))
+            if None in rows:
+                self._add_words(sorted({w for w, r in zip(words, rows) if r is None}))
+                rows = list(map(self._index.get, words))
             idx = [self._index[F.BOS]] * F.WINDOW + rows + [self._index[F.EOS]] * F.WINDOW
             m = self._block[np.asarray(idx, np.intp)]
         n = len(words)
@@ -181,9 +179,8 @@ def batched_viterbi(e, starts, stops, trans, start, end):
     for j in range(1, longest):
         a = active[j]
         cand = score[:a, :, None] + trans
-        best = cand.argmax(axis=1)
-        back[j, :a] = best
-        score[:a] = np.take_along_axis(cand, best[:, None, :], axis=1)[:, 0] + es[:a, j]
+        back[j, :a] = cand.argmax(axis=1)
+        score[:a] = cand.max(axis=1) + es[:a, j]
     score += np.where((s0 + ln == n)[:, None], end, trans[:, 0])
     cur = score.argmax(axis=1)
     lab = np.zeros((k, longest), np.intp)
