@@ -99,6 +99,8 @@ def _year_value(raw: str | None, lx: Lexicon) -> tuple[int | None, str | None]:
     """(year, calendar named by a suffix such as هـ / م / ه.ش, or None)."""
     if not raw:
         return None, None
+    if not raw[0].isdigit():  # a year in words: the sum of its number words
+        return sum(lx.year_number_words.get(w.group(), 0) for w in lx.year_number_rx.finditer(raw)), None
     digits = re.match(r"\d{4}", raw)
     suffix = raw[4:].strip()
     return int(digits.group()), (lx.calendar_suffixes.get(key(suffix)) if suffix else None)
@@ -735,6 +737,8 @@ def _time(m, ctx):
         c = _clock(m, ctx, "time", "")
     if c is None:
         return None
+    if _g(m, "time", "ppre") and c[0] < 12 and not c[3]:  # "بعد الظهر الساعة 7" is 19:00
+        c = (c[0] + 12,) + tuple(c[1:])
     out = _M(s, e, "time", None, None, _timex_clock(c), conf=0.8, clock=c[:3], kind="time")
     out.offset = c[4]
     out.value = _timex_clock(c, c[4])

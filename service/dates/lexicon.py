@@ -114,6 +114,8 @@ class Lexicon:
     year_words: set = field(default_factory=set)
     vague_plural_units: set = field(default_factory=set)  # "منذ سنوات": no count, no date
     count_part: re.Pattern | None = None  # one count of a compound duration
+    year_number_words: dict = field(default_factory=dict)  # "ألفين" -> 2000, "وعشرين" -> 20
+    year_number_rx: re.Pattern | None = None
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
@@ -149,7 +151,7 @@ def _build(language: str) -> Lexicon:
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
-        "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners")}
+        "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -183,6 +185,17 @@ def _build(language: str) -> Lexicon:
     day = DAY_NUM + (EN_SUFFIX if latin else r"(?:[.\-/](?= ))?")
     # A year, optionally followed by a calendar suffix ("1445 هـ", "2023م"); the suffix must end a word.
     year = rf"{YEAR_NUM}(?:{S0}{calsuf}(?![^\W\d_]))?"
+    # A year in words ("ألفين وثمانية عشر", "two thousand and twenty"): a thousands word and up to
+    # four parts, summed by _year_value; only where a digit year would stand.
+    ywords = data.get("year_number_words") or {}
+    if ywords:
+        lx.year_number_words = _norm_map({**ywords["thousands"], **ywords["parts"]})
+        yparts = rf"(?:{S0}(?:{_alt(ywords['joiners'])})?{S0}|-)(?:{_alt(ywords['parts'])})"
+        # "ألفين" alone is 2000, but "ألف" alone is "a thousand" ("5 مارس ألف شخص"): it needs a part.
+        k2 = [w for w, v in ywords["thousands"].items() if v >= 2000]
+        k1 = [w for w, v in ywords["thousands"].items() if v < 2000]
+        year = (rf"(?:{year}|(?:{_alt(k2)}(?:{yparts}){{0,4}}|{_alt(k1)}(?:{yparts}){{1,4}})(?![^\W\d_]))")
+        lx.year_number_rx = re.compile(_alt(lx.year_number_words))
 
     def g(branch: str, slot: str, body: str) -> str:
         return f"(?P<{branch}_{slot}>{body})"
@@ -309,7 +322,9 @@ def _build(language: str) -> Lexicon:
                    rf"(?!{S0}{A['minute_words']})"),  # "الثامنة و20 دقيقة" is 8:20, not 8 to 20
         # "الساعة 5 مساء", "5:30 pm", "at 10 am", "الساعة الخامسة والنصف": a clock needs "الساعة"/"at",
         # a colon, or am/pm
-        "time": (rf"(?:{g('time', 'tw0', A['time_words'])}{S0})?{g('time', 'named', named_times)}"
+        # ("بعد الظهر الساعة 7": a part of day before the clock makes it pm)
+        "time": (rf"(?:{g('time', 'ppre', A['pm_before'])}{S0}(?=\d|{A['time_words']}))?(?:"
+                 rf"(?:{g('time', 'tw0', A['time_words'])}{S0})?{g('time', 'named', named_times)}"
                  rf"|(?:{g('time', 'tw', A['time_words'])}{S0}{clock('time', '')}"
                  rf"|{g('time', 'hc', hour)}:{g('time', 'mic', MINUTE)}(?::{g('time', 'sc', MINUTE)})?(?![\d:])"
                  rf"(?:{S0}(?:{g('time', 'amc', A['am'])}|{g('time', 'pmc', A['pm'])})(?![^\W\d_]))?"
@@ -320,7 +335,7 @@ def _build(language: str) -> Lexicon:
                  # "الثامنة والنصف", "السابعة إلا ربع": an hour word with a fraction is a clock time
                  + (rf"|{g('time', 'hw4', ordinal)}{S0}{g('time', 'frac4', fracs)}"
                     rf"(?:{S0}(?:{g('time', 'am4', A['am'])}|{g('time', 'pm4', A['pm'])})(?![^\W\d_]))?" if not latin else "")
-                 + ")"),
+                 + "))"),
         # "الربع الثالث", "the third quarter", "Q3"
         "qtr": (rf"{A['quarter_words']}{S}{g('qtr', 'ord', qords)}"
                 + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter|q{g('qtr', 'qn', '[1-4]')}" if latin else "")),
@@ -357,7 +372,7 @@ def _build(language: str) -> Lexicon:
         "year": ["year_words", "year_preps", DIGIT],
         "decade": ["@decades"] + (["#the", DIGIT] if latin else []),
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
-        "time": ["time_words", DIGIT, "@ordinals", "@named_times"],
+        "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"],
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
         "pp": ["@period_parts"],
         "rest": ["rest_words"],

@@ -434,3 +434,18 @@ def test_compound_counts_are_summed_and_from_now_is_part_of_them():
     m = one("وقع الحادث منذ يومين وثلاث ساعات")
     assert m["granularity"] == "datetime" and m["value"] == "2023-11-26T18:30:00+03:30"
     assert run("قبل يومين من الانتخابات") == []  # counted from an event, not from publication
+
+
+def test_years_in_words():
+    assert one("ولد في العاشر من سبتمبر ، ألفين")["value"] == "2000-09-10"
+    assert one("وقعت المعاهدة في 21 سبتمبر ألف وتسعمائة وثمانية وسبعين")["value"] == "1978-09-21"
+    assert one("سيقام المهرجان عام ألفين وستة وعشرين")["value"] == "2026"
+    # "ألف" alone is "a thousand", not the year 1000.
+    m = one("شارك في 5 مارس ألف شخص")
+    assert m["text"] == "5 مارس" and m["value"] == "2023-03-05"
+
+
+def test_part_of_day_before_a_clock():
+    assert one("يبدأ الحفل بعد الظهر الساعة 4")["value"] == "T16:00"
+    assert one("انطلقت المسيرة مساء الساعة 7:30")["value"] == "T19:30"
+    assert one("وصل مساء أمس")["text"] == "مساء أمس"
