@@ -794,6 +794,30 @@ def _nweek(m, ctx):
     return out
 
 
+def _nwday(m, ctx):
+    lx = ctx.lx
+    n, wd = lx.ordinals_nth_weekday.get(key(_g(m, "nwday", "ord"))), _weekday_of(lx, _g(m, "nwday", "wd"))
+    if not n or wd is None:
+        return None
+    s, e = m.span()
+    out = _M(s, e, "nwday", None, None, "", kind="nwday")  # waits for its month (see _join)
+    out.clock = (n, wd)
+    return out
+
+
+def _nth_weekday_of(nw: _M, b: _M) -> _M | None:
+    """"الجمعة الأولى من رمضان": the nth (or last) such weekday inside the month, in any calendar."""
+    n, wd = nw.clock
+    if n > 0:
+        d = b.start + timedelta(days=(wd - b.start.weekday()) % 7 + 7 * (n - 1))
+    else:
+        d = b.end - timedelta(days=(b.end.weekday() - wd) % 7)
+    if not b.start <= d <= b.end:
+        return None
+    return _M(nw.s, b.e, "day", d, d, _iso(d), relative=b.relative, anchored=b.anchored, conf=b.conf - 0.05,
+              flags=list(b.flags), kind="nwday")
+
+
 def _nth_week(nw: _M, b: _M) -> _M | None:
     """The nth week of a month: the week that starts on its nth Monday; the last week: the one with
     most of its days in the month (holding its last Thursday).  Of a year: ISO week n (or the last)."""
@@ -995,7 +1019,7 @@ _HANDLERS = {
     "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
-    "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest,
+    "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday,
 }
 
 
@@ -1024,7 +1048,7 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
                 continue
         if a.gran == "quarter" and a.start is None:  # "الربع الثالث" alone: this year's or last year's
             a = _quarter(a, None, ctx)
-        if a is not None and a.gran not in ("pp", "nweek"):
+        if a is not None and a.gran not in ("pp", "nweek", "nwday"):
             out.append(a)
         i += 1
     return out
@@ -1046,6 +1070,9 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
     if a.gran == "nweek" and (b.gran == "month" or (b.gran == "year" and b.calendar == C.GREGORIAN)) \
             and _NARROW_GAP.match(gap):
         return _nth_week(a, b)
+    # "الجمعة الأولى من رمضان", "the first Friday of July"
+    if a.gran == "nwday" and b.gran == "month" and _NARROW_GAP.match(gap):
+        return _nth_weekday_of(a, b)
     # "الربع الثالث من عام 2016"
     if a.gran == "quarter" and a.start is None and b.gran == "year" and _NARROW_GAP.match(gap):
         return _quarter(a, b, ctx)

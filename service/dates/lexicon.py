@@ -97,7 +97,9 @@ class Lexicon:
     span_counts: dict = field(default_factory=dict)
     time_zones: dict = field(default_factory=dict)
     minute_numbers: dict = field(default_factory=dict)
-    ordinals_week: dict = field(default_factory=dict)  # "الأسبوع الثالث من" -> 3, "الأخير" -> -1  # "خمس وعشرين" -> 25 ("الثامنة وخمس وعشرين دقيقة")
+    ordinals_week: dict = field(default_factory=dict)  # "الأسبوع الثالث من" -> 3, "الأخير" -> -1
+    # "الجمعة الأولى من" -> 1 (feminine or "الأخير" only: "يوم الاثنين الرابع من شوال" is the 4th)
+    ordinals_nth_weekday: dict = field(default_factory=dict)  # "خمس وعشرين" -> 25 ("الثامنة وخمس وعشرين دقيقة")
     equivalence: re.Pattern | None = None  # "الموافق" between a Hijri and a Gregorian date
     holidays: dict = field(default_factory=dict)
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
@@ -141,7 +143,7 @@ def _build(language: str) -> Lexicon:
                  "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
                  "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
-                 "time_zones", "minute_numbers", "ordinals_week"):
+                 "time_zones", "minute_numbers", "ordinals_week", "ordinals_nth_weekday"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words", "vague_plural_units"):
@@ -151,7 +153,7 @@ def _build(language: str) -> Lexicon:
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
-        "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before")}
+        "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -242,6 +244,11 @@ def _build(language: str) -> Lexicon:
         # "بين عامي 2019 و2021", "between 2019 and 2021"
         "yrange": (rf"{A['range_from']}{S}(?:{A['year_words']}{S}|{A['year_preps']}{S})?{g('yrange', 'y1', year)}"
                    rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"),
+        # "الجمعة الأولى من رمضان", "the second Monday of next month": waits for the month (see _join)
+        "nwday": ((rf"(?:the{S})?{g('nwday', 'ord', _alt(lx.ordinals_nth_weekday))}{S}{g('nwday', 'wd', weekday)}"
+                   if latin else
+                   rf"(?:{A['weekday_prefixes']}{S})?{g('nwday', 'wd', weekday)}{S}{g('nwday', 'ord', _alt(lx.ordinals_nth_weekday))}")
+                  + rf"(?={S}{A['nth_of']}{S})"),
         # "الأحد 28 نوفمبر 2023", "ليلة الجمعة 12 تشرين الثاني/نوفمبر", "الثاني عشر من نوفمبر", "12th of May"
         "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', day)}|{g('dmy', 'ord', ordinal)})"
                 rf"(?:{S}{A['day_of']})?{S0}(?:{A['month_words']}{S})?(?:{mon('dmy')}{yearpart('dmy')}|{relmon('dmy')})"),
@@ -376,6 +383,7 @@ def _build(language: str) -> Lexicon:
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
         "pp": ["@period_parts"],
         "rest": ["rest_words"],
+        "nwday": (["#the", "@ordinals_nth_weekday"] if latin else ["weekday_prefixes", "@weekdays"]),
         "nweek": (["#the", "@ordinals_week"] if latin else ["week_ordinal_words"]),
     }
     order = {name: i for i, name in enumerate(lx.branches)}

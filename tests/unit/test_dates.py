@@ -449,3 +449,12 @@ def test_part_of_day_before_a_clock():
     assert one("يبدأ الحفل بعد الظهر الساعة 4")["value"] == "T16:00"
     assert one("انطلقت المسيرة مساء الساعة 7:30")["value"] == "T19:30"
     assert one("وصل مساء أمس")["text"] == "مساء أمس"
+
+
+def test_nth_weekday_of_a_month():
+    assert one("تقام الصلاة في الجمعة الأولى من شهر رمضان 1445 هـ")["value"] == "2024-03-15"
+    assert one("the second Monday of next month is a holiday", "en")["value"] == "2023-12-11"
+    assert one("يوم الخميس الأخير من نوفمبر 2023")["value"] == "2023-11-30"
+    # A masculine ordinal after a weekday is the day of the month: Monday the 4th of Shawwal.
+    m = one("وصل يوم الاثنين الرابع من شوال 1444 هـ")
+    assert m["value"] == "2023-04-24" and m["calendar"] == "hijri"
