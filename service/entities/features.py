@@ -146,7 +146,7 @@ def gazetteer_words(lang_codes: tuple[str, ...] = ("ar", "fa", "en")) -> dict[st
 
 
 def _tsv_names(path: Path):
-    """Names in the KB's TSV files: cities (LOC), country aliases (LOC), demonyms (DEM)."""
+    """Names in the KB's TSV files: cities and city/country aliases (LOC), demonyms (DEM)."""
     stem = path.stem
     for line in path.read_text("utf-8").splitlines():
         if not line or line.startswith("#"):
@@ -160,6 +160,8 @@ def _tsv_names(path: Path):
                         yield "LOC", name
         elif stem == "country_aliases" and len(cols) >= 3:
             yield "LOC", cols[2]
+        elif stem == "city_aliases" and len(cols) >= 2 and cols[1] != "-":
+            yield "LOC", cols[1]
         elif stem == "demonyms" and len(cols) >= 3:
             yield "DEM", cols[2]
 
