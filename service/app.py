@@ -54,6 +54,9 @@ class EnricherApp(faust.App):
         return Transport(self.conf.broker_consumer, self)
 
 
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
 def broker_credentials(settings: Settings):
     protocol = settings.security_protocol
     context = None
@@ -62,10 +65,17 @@ def broker_credentials(settings: Settings):
         if settings.ssl_certfile:
             context.load_cert_chain(settings.ssl_certfile, settings.ssl_keyfile, settings.ssl_key_password)
     if protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
+        mechanism = (settings.sasl_mechanism or "PLAIN").upper()
+        if mechanism not in SASL_MECHANISMS:
+            raise SystemExit(f"unsupported SASL mechanism {mechanism!r}; use one of {', '.join(SASL_MECHANISMS)}")
+        if not settings.sasl_username or not settings.sasl_password:
+            raise SystemExit("SASL needs NEWS_ENRICHER_SASL_USERNAME and NEWS_ENRICHER_SASL_PASSWORD(_FILE)")
+        # faust passes these to aiokafka as sasl_plain_username/password for PLAIN and SCRAM
+        # alike; its repr shows the user name only.
         return faust.SASLCredentials(
             username=settings.sasl_username,
             password=settings.sasl_password,
-            mechanism=settings.sasl_mechanism or "PLAIN",
+            mechanism=mechanism,
             ssl_context=context,
         )
     if protocol == "SSL":
