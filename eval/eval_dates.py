@@ -9,15 +9,20 @@ Scores, per language and per spec file:
   recall = reference spans overlapped by a prediction / reference spans (cases whose reference
   list is empty count their predictions as false positives);
 - normalization accuracy over the reference mentions that carry a resolved value (date,
-  daterange, datetime, time, timerange, datetimerange; durations and sets are not dates and are
-  left out): the overlapping prediction's value must equal the reference at the reference's
-  granularity (a date equals the date, a range equals start and end, a time equals the clock).
+  daterange, datetime, time, timerange, datetimerange with ISO values; durations, sets and
+  "not resolved" are left out and counted as `norm_excluded`): the overlapping prediction's value
+  must equal the reference at the reference's granularity (a date equals the date, a range its
+  first day and exclusive end, a time the clock, a time range its clocks).  Our `end` is
+  inclusive; it may also equal the reference end when the reference is a range between two named
+  days (TIMEX "(..,..,PnD)": the specs end "from 4 to 22" on the 22nd).  A part of day spelled as
+  the specs' clock range (MO 08-12, AF 12-16, EV 16-20, NI 20-23:59:59) or as a TIMEX3 value
+  ("2016-11-07TNI") equals our day with that `part_of_day`, unless the reference has a modifier.
   The reference gives a "future" and a "past" resolution for underspecified text ("15 أكتوبر");
   either counts. A missed mention counts as wrong.
   `norm_acc_validated` leaves out the cases upstream marks IgnoreResolution (hand-written,
-  never validated).
+  never validated).  Every rule is documented in docs/dates.md.
 
-Usage: .venv/bin/python eval/eval_dates.py [--json out.json] [--no-baseline] [--limit N]
+Usage: .venv/bin/python eval/eval_dates.py [--json out.json] [--no-baseline] [--limit N] [--errors N]
 """
 
 from __future__ import annotations
