@@ -1,0 +1,140 @@
+"""DeliveryWindow without Kafka: acks in input order, only after delivery; backpressure; publish
+failures become dead letters or stop the worker without an ack; drains wait for the agent."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+
+from service.app import DeliveryWindow
+from service.dlq import headers_as_dict
+from service.settings import Settings
+from service.worker import ArticleHandler, Outcome, OutRecord
+
+
+@dataclass
+class Message:
+    offset: int
+    value: bytes = b'{"id": "a", "body": "text"}'
+    key: bytes = b"a"
+    topic: str = "articles.raw"
+    partition: int = 0
+    timestamp: float = 1764403200.0
+    headers: list = field(default_factory=list)
+
+
+@dataclass
+class Event:
+    message: Message
+
+
+class Stream:
+    def __init__(self) -> None:
+        self.acked: list[int] = []
+
+    async def ack(self, event) -> None:
+        self.acked.append(event.message.offset)
+
+
+def outcome(status: str = "enriched") -> Outcome:
+    return Outcome(status, [OutRecord("articles.enriched", b"a", b"{}")])
+
+
+@pytest.fixture
+def window():
+    w = DeliveryWindow(max_in_flight=2)
+    w.stream = Stream()
+    return w
+
+
+async def never_send(record):
+    raise AssertionError("no fallback send expected")
+
+
+async def test_acks_in_input_order_only_after_delivery(window):
+    loop = asyncio.get_running_loop()
+    first, second = loop.create_future(), loop.create_future()
+    await window.add(Event(Message(0)), outcome(), [first], never_send, None)
+    second.set_result("ok")
+    await window.add(Event(Message(1)), outcome(), [second], never_send, None)
+    await window.settle_ready()
+    assert window.stream.acked == [], "message 1 is delivered but 0 is not: nothing may be acked"
+    first.set_result("ok")
+    await window.settle_ready()
+    assert window.stream.acked == [0, 1]
+    assert len(window) == 0
+
+
+async def test_a_full_window_waits_for_the_oldest(window):
+    loop = asyncio.get_running_loop()
+    futures = [loop.create_future() for _ in range(3)]
+    await window.add(Event(Message(0)), outcome(), [futures[0]], never_send, None)
+    await window.add(Event(Message(1)), outcome(), [futures[1]], never_send, None)
+    third = asyncio.create_task(window.add(Event(Message(2)), outcome(), [futures[2]], never_send, None))
+    await asyncio.sleep(0.01)
+    assert not third.done(), "the third message must wait: max_in_flight is 2"
+    futures[0].set_result("ok")
+    await asyncio.wait_for(third, 1)
+    assert window.stream.acked == [0] and len(window) == 2
+
+
+async def test_a_refused_record_becomes_a_dead_letter_then_acks(window, monkeypatch):
+    handler = ArticleHandler(Settings.from_env())
+    sent: list[OutRecord] = []
+
+    async def send(record):
+        sent.append(record)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result("ok")
+        return done
+
+    failed = asyncio.get_running_loop().create_future()
+    failed.set_exception(MessageSizeTooLargeError())
+    message = Message(7, value=b"original bytes", key=b"k7")
+    await window.add(Event(message), outcome(), [failed], send, handler)
+    await window.drain()
+    [record] = sent
+    assert record.topic == handler.settings.dlq_topic and record.value == b"original bytes"
+    headers = headers_as_dict(record.headers)
+    assert headers["news-enricher.error.reason"] == "publish_failed"
+    assert headers["news-enricher.error.stage"] == "publish"
+    assert headers["news-enricher.error.offset"] == "7"
+    assert headers["news-enricher.error.timestamp"] == "1764403200000"
+    assert window.stream.acked == [7]
+
+
+@pytest.mark.parametrize("status,error", [("enriched", KafkaTimeoutError()),
+                                          ("dead_letter", MessageSizeTooLargeError())])
+async def test_undeliverable_stops_without_ack(status, error):
+    fatal: list[BaseException] = []
+
+    async def on_fatal(exc):
+        fatal.append(exc)
+
+    window = DeliveryWindow(max_in_flight=5, on_fatal=on_fatal)
+    window.stream = Stream()
+    failed = asyncio.get_running_loop().create_future()
+    failed.set_exception(error)
+    with pytest.raises(type(error)):
+        await window.add(Event(Message(3)), outcome(status), [failed], never_send, None)
+        await window.drain()
+    assert fatal and window.stream.acked == [], "an undeliverable message must not be acked"
+
+
+async def test_drain_waits_for_the_message_being_enriched(window):
+    loop = asyncio.get_running_loop()
+    window.busy()
+    drained = asyncio.create_task(window.drain_all())
+    await asyncio.sleep(0.01)
+    assert not drained.done()
+    future = loop.create_future()
+    await window.add(Event(Message(0)), outcome(), [future], never_send, None)
+    window.idle()
+    await asyncio.sleep(0.01)
+    assert not drained.done(), "the drain also waits for the delivery of that message"
+    future.set_result("ok")
+    await asyncio.wait_for(drained, 1)
+    assert window.stream.acked == [0]
