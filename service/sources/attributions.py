@@ -22,7 +22,7 @@ _BEFORE_WINDOW = 90
 _MAX_WORDS_BETWEEN = 6
 _AFTER_WINDOW = 30
 _SENTENCE_BREAK = re.compile(r"[.!?;\n]")
-_LEADING_SPACE = re.compile(r"\s{0,3}")
+_LEADING_SPACE = re.compile(r"[ \t]{0,3}")  # a line break (or the title gap) ends the sentence
 
 
 def find_mentions(norm: str, folded: str, prefer: str | None = None) -> list[tuple[int, int, int, NameForm]]:

@@ -141,8 +141,9 @@ class Registry:
                                   + _trie_regex(list(self.forms)) + r")(?!\w)")
         self.cased_re = re.compile(r"(?<![A-Za-z0-9])(?P<name>" + _trie_regex(list(self.cased))
                                    + r")(?![A-Za-z0-9])")
+        # Outlet word right before a name, on the same line ("وكالة" + "فارس", not across the title gap).
         self.outlet_word_end_re = re.compile(
-            r"(?<!\w)" + PROCLITICS + "(?:" + _trie_regex(sorted(outlet_words)) + r")" + _GAP + r"\Z")
+            r"(?<!\w)" + PROCLITICS + "(?:" + _trie_regex(sorted(outlet_words)) + r")[ \t\"']{1,3}\Z")
         self.before_re = _cue_regex([c for v in cues.values() for c in v.get("before", [])], at_end=False)
         self.after_re = _cue_regex([c for v in cues.values() for c in v.get("after", [])], at_end=False)
         # First words of the translation notes: a cheap substring pre-test before the regex.

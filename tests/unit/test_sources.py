@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.decode import decode
 from service.document import build_doc
@@ -320,3 +322,27 @@ def test_ambiguous_name_prefers_the_publisher():
     assert [a["agency_id"] for a in paper["attributions"]] == ["newspaper:al_jazirah", "agency:spa"]
     channel, _ = body("وذكرت قناة الجزيرة أن الاشتباكات توقفت.")
     assert channel["attributions"][0]["agency_id"] == "broadcaster:al_jazeera"
+
+
+_piece = st.sampled_from(["وكالة", "فارس", "(", ")", "رويترز", "-", ":", "\n", " ", "واس", "الرياض", "بحسب",
+                          "به گزارش", "خبرگزاری", "مهر", "Reuters", "AP", "according to", "reported", "|",
+                          "2015", "12", "مارس", "ترجمة", "\u200c", "\u202b", "أ ف ب", "&amp;", "<b>", "İ"])
+_text = st.lists(_piece, max_size=40).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_text.filter(lambda t: t.strip()), _text, st.lists(_text, max_size=3), st.one_of(st.none(), _text),
+       st.one_of(st.none(), _text))
+def test_source_stage_never_raises_and_spans_hold(text, title, authors, publisher, published):
+    source, doc = run(RawArticle(body=text, title=title or None, authors=authors, publisher=publisher,
+                                 published_at=published))
+    assert doc.published_from in ("metadata", "dateline", "received") and doc.published_at.tzinfo
+    for a in source["attributions"]:
+        if a["span"] is not None:
+            s, e = a["span"]
+            field = title if a.get("field") == "title" else text
+            assert 0 <= s <= e <= len(field) and field[s:e] == a["text"]
+    dl = source["dateline"]
+    if dl is not None and dl["span"] is not None:
+        s, e = dl["span"]
+        assert text[s:e] == dl["text"]
