@@ -96,10 +96,10 @@ class Lexicon:
     span_dual_units: dict = field(default_factory=dict)
     span_counts: dict = field(default_factory=dict)
     time_zones: dict = field(default_factory=dict)
-    minute_numbers: dict = field(default_factory=dict)
+    minute_numbers: dict = field(default_factory=dict)  # "خمس وعشرين" -> 25 ("الثامنة وخمس وعشرين دقيقة")
     ordinals_week: dict = field(default_factory=dict)  # "الأسبوع الثالث من" -> 3, "الأخير" -> -1
     # "الجمعة الأولى من" -> 1 (feminine or "الأخير" only: "يوم الاثنين الرابع من شوال" is the 4th)
-    ordinals_nth_weekday: dict = field(default_factory=dict)  # "خمس وعشرين" -> 25 ("الثامنة وخمس وعشرين دقيقة")
+    ordinals_nth_weekday: dict = field(default_factory=dict)
     equivalence: re.Pattern | None = None  # "الموافق" between a Hijri and a Gregorian date
     holidays: dict = field(default_factory=dict)
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
