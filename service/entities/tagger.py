@@ -274,12 +274,24 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     found = spans_from_labels(labels)
     if not found:
         return []
-    # Score: mean softmax probability (over the emission scores) of each token's chosen label,
-    # computed only for the tagged tokens.
+    # Score: mean over the span's tokens of the probability of the chosen type (B- and I- of it
+    # together), from a softmax over each label's local score: emission plus the transitions
+    # from the previous and to the next chosen label (the emission alone often prefers an I-
+    # label that only the transitions rule out).  Computed only for the tagged tokens.
     tagged = np.flatnonzero(labels)
-    rows = e[tagged]
+    n = len(labels)
+    prev_in = np.vstack([model.start, model.trans[labels[tagged[tagged > 0] - 1]]]) \
+        if tagged[0] == 0 else model.trans[labels[tagged - 1]]
+    nxt = tagged + 1
+    at_end = nxt >= n
+    out_to = model.trans[:, labels[np.minimum(nxt, n - 1)]].T
+    if at_end.any():
+        out_to[at_end] = model.end
+    rows = e[tagged] + prev_in + out_to
     z = np.exp((rows - rows.max(axis=1, keepdims=True)) / model.temperature)
-    probs = z[np.arange(len(tagged)), labels[tagged]] / z.sum(axis=1)
+    b_col = labels[tagged] - (labels[tagged] - 1) % 2  # B- column of the chosen type
+    idx = np.arange(len(tagged))
+    probs = (z[idx, b_col] + z[idx, b_col + 1]) / z.sum(axis=1)
     chosen = dict(zip(tagged.tolist(), probs.tolist()))
     starts, ends = starts.tolist(), ends.tolist()
     out = []
