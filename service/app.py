@@ -21,6 +21,7 @@ from collections import deque
 
 import faust
 from aiokafka.errors import KafkaError, KafkaTimeoutError
+from faust.exceptions import ConsumerNotStarted
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from .http import install_http
@@ -85,8 +86,44 @@ def broker_credentials(settings: Settings):
     return None
 
 
+class _RedactSecrets:
+    """Log-record factory that masks secrets in every record, whoever logs it.
+
+    aiokafka logs each request at debug level, and a SASL PLAIN handshake request carries the
+    password in its bytes; a factory sees every record before any handler formats it."""
+
+    def __init__(self, secrets: list[str], make_record) -> None:
+        # The secret as text and as it shows inside a logged bytes repr (escaped).
+        forms = {form for s in secrets if s for form in (s, repr(s.encode())[2:-1])}
+        self.secrets = sorted(forms, key=len, reverse=True)
+        self.make_record = make_record
+
+    def __call__(self, *args, **kwargs):
+        record = self.make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's problem, not ours
+            return record
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, None
+        return record
+
+
+def redact_secrets_in_logs(settings: Settings) -> None:
+    secrets = [settings.sasl_password, settings.ssl_key_password]
+    if not any(secrets):
+        return
+    current = logging.getLogRecordFactory()
+    if isinstance(current, _RedactSecrets):
+        current = current.make_record  # a second app in this process: replace, do not stack
+    logging.setLogRecordFactory(_RedactSecrets(secrets, current))
+
+
 def create_app(settings: Settings | None = None) -> faust.App:
     settings = settings or Settings.from_env()
+    redact_secrets_in_logs(settings)
     app = EnricherApp(
         settings.consumer_group,
         broker=[f"kafka://{server.strip()}" for server in settings.bootstrap_servers.split(",")],
@@ -166,7 +203,11 @@ def create_app(settings: Settings | None = None) -> faust.App:
         except asyncio.TimeoutError:
             log.warning("%s: %d messages still unsettled after %.0f s; they will be read again",
                         why, len(window), DRAIN_TIMEOUT_S)
-        if app.consumer is not None and app.consumer.assignment():
+        try:
+            assigned = app.consumer.assignment()
+        except ConsumerNotStarted:  # stopped before the consumer ever started: nothing to commit
+            assigned = set()
+        if assigned:
             await app.consumer.commit()
         log.info("%s: drained %d in-flight messages and committed in %.3f s",
                  why, pending, asyncio.get_running_loop().time() - started)
