@@ -61,7 +61,8 @@ def normalize_hint(hint: str | None) -> str | None:
         return None
     code = hint.strip().lower().replace("_", "-").split("-")[0]
     code = _HINT_ALIASES.get(code, code)
-    return code if 2 <= len(code) <= 3 and code.isalpha() else None
+    # ISO 639 codes only: a hint like "قال" or "english!" is ignored, not passed through.
+    return code if 2 <= len(code) <= 3 and code.isascii() and code.isalpha() else None
 
 
 def identify(text: str, hint: str | None = None) -> tuple[str, float]:

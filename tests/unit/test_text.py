@@ -119,3 +119,5 @@ def test_language_hint_rule():
 def test_normalize_hint():
     assert normalize_hint("fa_IR") == "fa" and normalize_hint("Arabic") == "ar" and normalize_hint("per") == "fa"
     assert normalize_hint("") is None and normalize_hint("not a language!") is None
+    assert normalize_hint("قال") is None and normalize_hint("x1") is None
+    assert identify("0", "قال") == ("und", 0.0)
