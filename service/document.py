@@ -16,7 +16,7 @@ from datetime import datetime
 
 from .model import RawArticle
 from .text.clean import clean_text
-from .text.normalize import normalize
+from .text.normalize import fold, normalize
 from .text.offsets import compose
 
 # Title and body are analysed as one string separated by this gap, so that no match spans both.
@@ -81,9 +81,7 @@ def build_doc(raw: RawArticle) -> Doc:
     norm, norm_local = normalize(clean)
     # Most articles need no cleaning: then the clean layer is the original and no composing is due.
     norm_origin = norm_local if clean is original else compose(norm_local, clean_origin)
-    folded = norm.lower() if norm.isascii() else "".join(
-        c.lower() if len(c.lower()) == 1 else c for c in norm
-    )
+    folded = fold(norm)
     return Doc(
         raw=raw,
         original=original,
