@@ -21,6 +21,10 @@ from .text.offsets import compose
 
 # Title and body are analysed as one string separated by this gap, so that no match spans both.
 TITLE_GAP = "\n\n"
+# Work per article must stay bounded (a worker must never stall on one message): beyond this many
+# visible characters, about 30 long news articles, the rest of the text is kept in the event but
+# not analysed, and the event says so in its warnings.
+MAX_ANALYSED_CHARS = 100_000
 
 
 @dataclass(slots=True)
@@ -78,6 +82,10 @@ def build_doc(raw: RawArticle) -> Doc:
         original = raw.body
         body_offset = 0
     clean, clean_origin = clean_text(original, footer=_shift(raw.footer, body_offset))
+    notes: dict = {}
+    if len(clean) > MAX_ANALYSED_CHARS:
+        clean, clean_origin = clean[:MAX_ANALYSED_CHARS], clean_origin[:MAX_ANALYSED_CHARS + 1]
+        notes["warnings"] = [f"analysis_truncated: only the first {MAX_ANALYSED_CHARS} characters were analysed"]
     norm, norm_local = normalize(clean)
     # Most articles need no cleaning: then the clean layer is the original and no composing is due.
     norm_origin = norm_local if clean is original else compose(norm_local, clean_origin)
@@ -91,6 +99,7 @@ def build_doc(raw: RawArticle) -> Doc:
         norm=norm,
         norm_origin=norm_origin,
         norm_folded=folded,
+        notes=notes,
     )
 
 

@@ -10,6 +10,7 @@ covers a place (`جامعة القاهرة`) replaces the place, since the longe
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 
 from ..document import Doc
@@ -189,12 +190,21 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
     PERSON with other boundaries (the tagger's span is taken instead).
     """
     pattern_persons = {(m.start, m.end): m for m in patterns if m.type == "PERSON"}
+    # Overlap lookups through a start-sorted index of the gazetteer's mentions, so the work is
+    # linear in the article (tagger spans never overlap each other, so the ones appended below
+    # never need to be found again).
+    index = sorted((m for m in mentions if m.type != "DEMONYM"), key=lambda m: m.start)
+    starts = [m.start for m in index]
+    longest = max((m.end - m.start for m in index), default=0)
+    removed: set[int] = set()
     for t in tagged:
         if t.type == "PERSON":
             _trim_tagger_title(doc, t)
         if not _plausible(doc, t):
             continue
-        inside = [m for m in mentions if m.start < t.end and m.end > t.start and m.type != "DEMONYM"]
+        lo = bisect.bisect_left(starts, t.start - longest)
+        hi = bisect.bisect_left(starts, t.end)
+        inside = [m for m in index[lo:hi] if m.end > t.start and id(m) not in removed]
         if not inside:
             if not occupied.free_span(t.start, t.end):
                 continue
@@ -203,11 +213,13 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
             if m.type == t.type or m.entry is None or m.entry.type != "LOC":
                 continue
             mentions.remove(m)
+            removed.add(id(m))
             occupied.free(m.start, m.end)
         elif all(m.start >= t.start and m.end <= t.end and m.entry is not None and m.entry.type == "LOC"
                  for m in inside) and t.type != "LOC":
             for m in inside:
                 mentions.remove(m)
+                removed.add(id(m))
                 occupied.free(m.start, m.end)
         elif all(m.type == t.type for m in inside):
             # Same type, other boundaries (`الجيش اللبناني` vs `الجيش`, `مكة المكرمة` vs `مكة`):
@@ -215,6 +227,7 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
             # one known entity lies inside the tagger's span.
             for m in inside:
                 mentions.remove(m)
+                removed.add(id(m))
                 occupied.free(m.start, m.end)
             known = [m for m in inside if m.entry is not None and m.start >= t.start and m.end <= t.end]
             if len(known) == 1:
@@ -423,15 +436,18 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     # Names without an id: group by words; a shorter name inside exactly one longer name of the
     # same type is that entity (surname alone, first+last of a three-word name).
     unlinked.sort(key=lambda m: (-(m.end - m.start), m.start))
-    named: list[tuple[tuple, str]] = []
+    # Candidates are looked up by word: a name equal to or inside another shares its first word.
+    named_by_word: dict[str, list[tuple[tuple, str]]] = {}
     group_of: dict[int, str] = {}
     refs = [m for m in unlinked if m.ref is not None]
     for m in unlinked:
         if m.ref is not None:
             continue
         words = tuple(_bare(w) for w in match_key(doc.norm_folded[m.start:m.end]).split())
+        if not words:
+            continue
         target = None
-        for words2, gid in named:
+        for words2, gid in named_by_word.get(words[0], ()):
             if groups[gid]["type"] == m.type and (words == words2 or _contained(words, words2)):
                 if target is not None and target != gid:
                     target = "ambiguous"
@@ -442,7 +458,8 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
             if gid not in groups:  # same words: same entity
                 groups[gid] = {"entry": None, "type": m.type, "mentions": [], "demonyms": []}
                 order.append(gid)
-            named.append((words, gid))
+            for w in set(words):
+                named_by_word.setdefault(w, []).append((words, gid))
             target = gid
         groups[target]["mentions"].append(m)
         group_of[id(m)] = target

@@ -91,3 +91,15 @@ def test_empty_body_is_an_enrichment_error():
     with pytest.raises(EnrichmentError) as info:
         run(RawArticle(body="   \n "))
     assert info.value.reason == "empty_body"
+
+
+def test_a_huge_article_is_analysed_up_to_a_bound_and_says_so():
+    from service.document import MAX_ANALYSED_CHARS
+
+    sentence = "قال وزير الخارجية في طهران إن المحادثات مستمرة. "
+    body = sentence * (MAX_ANALYSED_CHARS // len(sentence) + 200)
+    event = run(RawArticle(body=body, title=None))
+    assert event["text"] == body  # the event still carries the whole text
+    assert any(w.startswith("analysis_truncated") for w in event["warnings"])
+    for entity in event["entities"]:
+        assert all(m["span"][1] <= MAX_ANALYSED_CHARS for m in entity["mentions"])
