@@ -69,6 +69,11 @@ def cmd_worker(args) -> int:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
+    # Load the language models and knowledge base before joining the consumer group, so the
+    # first articles are not delayed by loading and no partition waits on a cold worker.
+    from .http import warm_up
+
+    warm_up()
     from faust import Worker
 
     worker = Worker(app, loglevel=settings.log_level, quiet=True)
