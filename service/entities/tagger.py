@@ -249,8 +249,10 @@ def load_model(lang: str = "ar") -> TaggerModel | None:
 
 
 # TOKEN_RE with the whitespace before each token: the pieces then tile the text, so offsets are
-# a running sum of lengths (much cheaper than a Match object per token).
-_PIECES = re.compile(r"\s*(?:" + F.TOKEN_RE.pattern + ")")
+# a running sum of lengths (much cheaper than a Match object per token).  A piece starts only at
+# the text's start or right after a token, and its whitespace is taken without backtracking:
+# otherwise a long whitespace run with no token after it is rescanned from every position (O(n^2)).
+_PIECES = re.compile(r"(?<!\s)\s*+(?:" + F.TOKEN_RE.pattern + ")")
 
 
 def tokenize(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
