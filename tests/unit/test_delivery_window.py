@@ -138,3 +138,22 @@ async def test_drain_waits_for_the_message_being_enriched(window):
     future.set_result("ok")
     await asyncio.wait_for(drained, 1)
     assert window.stream.acked == [0]
+
+
+async def test_only_messages_settled_here_count_as_acked():
+    """GuardedConsumer asks take_settled() during the ack: true for a message this window
+    settled, false for one faust skipped and acked on its own (stop, rebalance)."""
+    window = DeliveryWindow(max_in_flight=5, topic="articles.raw")
+    seen: list[bool] = []
+
+    class CheckingStream:
+        async def ack(self, event):
+            seen.append(window.take_settled(event.message))
+
+    window.stream = CheckingStream()
+    done = asyncio.get_running_loop().create_future()
+    done.set_result("ok")
+    await window.add(Event(Message(4)), outcome(), [done], never_send, None)
+    assert seen == [True]
+    assert not window.take_settled(Message(5)), "a message never settled here is not acked"
+    assert not window.settled
