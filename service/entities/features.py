@@ -89,8 +89,11 @@ class Lexicon:
     """Word lists used as features: cue words (data file) and gazetteer words (KB files)."""
 
     def __init__(self, lang: str, triggers: dict[str, list[str]], gazetteer: dict[str, set[str]],
-                 clusters: dict[int, tuple[int, ...]]):
+                 clusters: dict[int, tuple[int, ...]], names: frozenset[str] = frozenset(),
+                 common: frozenset[str] = frozenset()):
         self.lang = lang
+        self.names = names  # normalized given names (KB given_names.txt)
+        self.common = common  # ordinary words that are also place names (KB common_words.txt)
         self.triggers: dict[str, list[str]] = {}
         for cls, words in triggers.items():
             if cls.startswith("_"):
@@ -107,6 +110,15 @@ def load_triggers(lang: str) -> dict[str, list[str]]:
     if not path.exists():
         return {}
     return json.loads(path.read_text("utf-8")).get(lang, {})
+
+
+def kb_word_list(name: str) -> frozenset[str]:
+    """A one-name-per-line KB list (given_names.txt, common_words.txt), normalized; empty if absent."""
+    path = KB_DIR / name
+    if not path.exists():
+        return frozenset()
+    lines = path.read_text("utf-8").splitlines()
+    return frozenset(normalize_key(x.strip()) for x in lines if x.strip() and not x.startswith("#"))
 
 
 @lru_cache(maxsize=2)
@@ -227,7 +239,10 @@ def load_clusters(lang: str) -> dict[int, tuple[int, ...]]:
 @lru_cache(maxsize=8)
 def lexicon_for(lang: str, gazetteer: bool = True) -> Lexicon:
     """Feature word lists for `lang`; a model trained without KB features must run without them."""
-    return Lexicon(lang, load_triggers(lang), gazetteer_words() if gazetteer else {}, load_clusters(lang))
+    if not gazetteer:
+        return Lexicon(lang, load_triggers(lang), {}, load_clusters(lang))
+    return Lexicon(lang, load_triggers(lang), gazetteer_words(), load_clusters(lang),
+                   kb_word_list("given_names.txt"), kb_word_list("common_words.txt"))
 
 
 def word_features(word: str, lex: Lexicon) -> dict[int, list[str]]:
@@ -247,10 +262,19 @@ def word_features(word: str, lex: Lexicon) -> dict[int, list[str]]:
 
     common = ["st=" + stem, "sh=" + shp]
     common += ["tr=" + t for t in sorted(trig)]
+    if lex.names and (low in lex.names or with_art in lex.names or stem in lex.names):
+        common.append("gn")  # a known given name: helps people whose names are not in the KB
+    if low in lex.common or with_art in lex.common:
+        common.append("cw")
+    if arabic and not (gaz and cluster):
+        # An unknown word may carry a proclitic the conservative stripper kept (بافغانستان,
+        # لسلتيك, وبغداد): borrow the KB and cluster features of the rest when it is known.
+        alt = _alt_features(low, lex, bool(gaz), bool(cluster))
+        common += alt
     common += ["gz=" + g for g in sorted(gaz)]
     if cluster:
         common += [f"c{j}={c}" for j, c in enumerate(cluster)]
-    else:
+    elif not any(f.startswith("c0=") for f in common):
         common.append("c=none")
 
     f0 = ["b", "w=" + low, "wa=" + with_art, "cl=" + clit, "len=" + _len_bucket(len(stem))]
@@ -268,6 +292,27 @@ def word_features(word: str, lex: Lexicon) -> dict[int, list[str]]:
     for k in (-2, 2):
         feats[k] = common
     return feats
+
+
+def _alt_features(low: str, lex: Lexicon, has_gaz: bool, has_cluster: bool) -> list[str]:
+    """Features of `low` minus one or two leading proclitic letters (و ف ب ل ك), when that rest
+    is a KB word or has a word cluster; [] otherwise."""
+    for cut in (1, 2):
+        if len(low) - cut < 3 or any(ch not in "وفبلك" for ch in low[:cut]):
+            break
+        rest = low[cut:]
+        _, with_art, stem = strip_proclitics(rest)
+        cluster = lex.clusters.get(zlib.crc32(stem.encode())) if lex.clusters else None
+        gaz = lex.gazetteer.get(rest) or lex.gazetteer.get(with_art) or lex.gazetteer.get(stem) or ()
+        if cluster is None and not gaz:
+            continue
+        out = ["alt", "ast=" + stem]
+        if not has_gaz:
+            out += ["gz=" + g for g in sorted(gaz)]
+        if cluster is not None and not has_cluster:
+            out += [f"c{j}={c}" for j, c in enumerate(cluster)]
+        return out
+    return []
 
 
 def hashed(word: str, lex: Lexicon) -> list[list[int]]:
