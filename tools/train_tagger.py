@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -151,17 +152,35 @@ class Trainer:
         e = np.add.reduceat(w[flat], starts, axis=0)
         return T.viterbi(e, tr, st, en)
 
-    def update(self, flat, starts, gold, pred) -> None:
+    def featurize_domain(self, words: list[str], domain: int) -> tuple[np.ndarray, np.ndarray]:
+        """Like `featurize`; for a sentence of another corpus (domain > 0) every feature also
+        gets a copy private to that corpus (its id xor a per-corpus salt). Shared features learn
+        what holds everywhere, the copies absorb the other corpus's own conventions; at run
+        time only the shared features exist ("frustratingly easy" domain adaptation)."""
+        flat, starts = self.featurize(words)
+        if not domain:
+            return flat, starts
+        dup = flat ^ (zlib.crc32(f"dom{domain}".encode()) % F.N_BUCKETS)
+        bounds = list(starts) + [len(flat)]
+        parts, new_starts, pos = [], [], 0
+        for i in range(len(starts)):
+            a, b = bounds[i], bounds[i + 1]
+            new_starts.append(pos)
+            parts += [flat[a:b], dup[a:b]]
+            pos += 2 * (b - a)
+        return np.concatenate(parts), np.array(new_starts)
+
+    def update(self, flat, starts, gold, pred, weight: float = 1.0) -> None:
         c = self.c
         bounds = list(starts) + [len(flat)]
         for i, (g, p) in enumerate(zip(gold, pred)):
             if g != p:
                 ids = flat[bounds[i]:bounds[i + 1]]
-                np.add.at(self.w, (ids, g), 1.0)
-                np.add.at(self.w, (ids, p), -1.0)
-                np.add.at(self.u, (ids, g), c)
-                np.add.at(self.u, (ids, p), -c)
-        for seq, sign in ((gold, 1.0), (pred, -1.0)):
+                np.add.at(self.w, (ids, g), weight)
+                np.add.at(self.w, (ids, p), -weight)
+                np.add.at(self.u, (ids, g), c * weight)
+                np.add.at(self.u, (ids, p), -c * weight)
+        for seq, sign in ((gold, weight), (pred, -weight)):
             self.st[seq[0]] += sign
             self.st_u[seq[0]] += sign * c
             self.en[seq[-1]] += sign
@@ -181,7 +200,9 @@ class Trainer:
         """`dropout`: each feature occurrence is left out of a training step with this probability
         (fresh draw per sentence and epoch; the first feature of every token is always kept so
         no token is empty). It keeps the model from leaning on word identity alone."""
-        feats = [self.featurize(words) for words, _ in data]
+        # data: (words, labels) or (words, labels, domain, weight) for sentences of other corpora
+        feats = [self.featurize_domain(d[0], d[2] if len(d) > 2 else 0) for d in data]
+        weights = [d[3] if len(d) > 3 else 1.0 for d in data]
         rng = np.random.default_rng(seed)
         drop_rng = np.random.default_rng(seed + 7)
         order = np.arange(len(data))
@@ -200,7 +221,7 @@ class Trainer:
                 pred = self.decode(flat, starts, self.w, self.tr, self.st, self.en)
                 if pred != gold:
                     errors += 1
-                    self.update(flat, starts, gold, pred)
+                    self.update(flat, starts, gold, pred, weights[k])
                 self.c += 1
             msg = f"[{self.lang} seed {seed}] epoch {ep + 1}: {errors}/{len(data)} sentences wrong, {time.time() - t0:.1f}s"
             if dev and ((ep + 1) % 5 == 0 or ep + 1 == epochs):
@@ -267,7 +288,7 @@ def ensemble(lang: str, train, dev, epochs: int, seeds: int, gazetteer: bool = T
         if k + 1 < seeds:
             del trainer  # the running sums of one trainer take ~110 MB
     trainer.fixed = tuple(x / seeds for x in total)
-    if seeds > 1:
+    if seeds > 1 and dev:
         print(f"[{lang}] ensemble of {seeds}: dev F1 (PER/LOC/ORG) {trainer.score(dev)['micro3']['f1']:.4f}")
     return trainer
 
@@ -380,7 +401,9 @@ def main(argv=None) -> int:
     ap.add_argument("--dropout", type=float, default=0.3, help="feature dropout while training")
     ap.add_argument("--seeds", type=int, default=3, help="train this many perceptrons (shuffle seeds "
                     "SEED, SEED+1, ...) and ship the mean of their averaged weights")
-    ap.add_argument("--extra-ar", default="", help="comma list of extra Arabic corpora: aqmar,wojood")
+    ap.add_argument("--extra-ar", default="aqmar", help="comma list of extra Arabic training corpora "
+                    "(aqmar,wojood; '' for none), each with its own feature copies")
+    ap.add_argument("--extra-weight", type=float, default=0.5, help="update weight of extra-corpus sentences")
     ap.add_argument("--out", default=str(F.MODELS_DIR))
     ap.add_argument("--no-gazetteer", action="store_true", help="no KB word-membership features")
     ap.add_argument("--clusters", default="", help="comma list of languages to (re)build word clusters "
@@ -422,12 +445,18 @@ def main(argv=None) -> int:
         sents = read_corpus(root / rel)
         train_raw, dev_raw = split(sents, frac)
         files = {rel: sha256(root / rel)}
-        if lang == "ar":
-            for name in [x for x in args.extra_ar.split(",") if x]:
-                train_raw += read_corpus(root / EXTRA[name])
-                files[EXTRA[name]] = sha256(root / EXTRA[name])
         train = [retokenize(t, g) for t, g in train_raw]
         train = [(w, repair_bio(lab)) for w, lab in train if w]
+        if lang == "ar":
+            # Other corpora: PER/LOC/ORG only (their MISC means something else), with features
+            # private to each corpus and a lower weight (see Trainer.featurize_domain).
+            for domain, name in enumerate([x for x in args.extra_ar.split(",") if x], start=1):
+                files[EXTRA[name]] = sha256(root / EXTRA[name])
+                for t, g in read_corpus(root / EXTRA[name]):
+                    w, lab = retokenize(t, g)
+                    if w:
+                        lab = repair_bio([0 if T.LABELS[x].endswith("MISC") else x for x in lab])
+                        train.append((w, lab, domain, args.extra_weight))
         dev = [retokenize(t, g) for t, g in dev_raw]
         dev = [(w, repair_bio(lab)) for w, lab in dev if w]
         t0 = time.time()
@@ -444,11 +473,14 @@ def main(argv=None) -> int:
             "file": path.name,
             "sha256": sha256(path),
             "training_files": files,
-            "split": f"first {frac:.0%} of {rel} by file order = train ({len(train)} sentences), "
+            "split": f"first {frac:.0%} of {rel} by file order = train ({sum(len(x) == 2 for x in train)} sentences), "
                      f"rest = dev ({len(dev)} sentences)",
             "epochs": args.epochs,
             "seeds": [SEED + k for k in range(args.seeds)],
             "feature_dropout": args.dropout,
+            "extra_training": {"corpora": [x for x in args.extra_ar.split(",") if x] if lang == "ar" else [],
+                               "weight": args.extra_weight, "labels": "PER/LOC/ORG only (MISC -> O)",
+                               "domain_features": True},
             "score_temperature": temp,
             "kb_features": not args.no_gazetteer,
             "train_seconds": round(seconds, 1),

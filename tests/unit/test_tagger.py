@@ -77,6 +77,34 @@ def random_model(seed: int, scale: float = 3.0) -> T.TaggerModel:
     lex = F.Lexicon("ar", {}, {}, {})
     return T.TaggerModel("ar", rows, weights, trans, start, end, 1.0, lex)
 
+def test_given_name_and_common_word_features():
+    # Invented lists: a given name (with and without a conjunction) and an ordinary word.
+    lex = F.Lexicon("ar", {}, {}, {}, names=frozenset({"كريم", "نادين"}), common=frozenset({"امل"}))
+    assert "gn" in F.word_features("كريم", lex)[0]
+    assert "gn" in F.word_features("وكريم", lex)[0]
+    assert "gn" in F.word_features("نادين", lex)[1]  # neighbours see it too
+    assert "gn" not in F.word_features("كريمات", lex)[0]
+    assert "cw" in F.word_features("امل", lex)[0]
+    assert "cw" not in F.word_features("كريم", lex)[0]
+
+
+def test_unknown_word_borrows_features_of_its_rest_after_a_proclitic():
+    import zlib
+
+    # بطرابلس keeps its ب (no article follows), so its stem is unknown; the rest طرابلس is a KB
+    # place with a word cluster: the tagger sees those features plus an "alt" flag.
+    clusters = {zlib.crc32("طرابلس".encode()): (3, 7)}
+    lex = F.Lexicon("ar", {}, {"طرابلس": {"LOC:B"}}, clusters)
+    f0 = F.word_features("بطرابلس", lex)[0]
+    assert {"alt", "ast=طرابلس", "gz=LOC:B", "c0=3", "c1=7"} <= set(f0)
+    assert "c=none" not in f0
+    # Two letters (و + ل) are tried as well; a known word is left as it is.
+    assert "gz=LOC:B" in F.word_features("ولطرابلس", lex)[0]
+    assert "alt" not in F.word_features("طرابلس", lex)[0]
+    # Nothing is borrowed when the rest is unknown too, or would be shorter than 3 letters.
+    assert "alt" not in F.word_features("بسمارك", lex)[0]
+    assert "alt" not in F.word_features("بكم", lex)[0]
+
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_pruned_batched_viterbi_equals_full_viterbi(seed):
@@ -170,3 +198,24 @@ def test_english_and_persian_models_load_and_tag():
 def test_tagging_is_repeatable_with_a_warm_cache():
     doc = make_doc("استقبل الملك عبدالله الثاني في عمان رئيس الحكومة العراقية.", "ar")
     assert T.tag_spans(doc) == T.tag_spans(doc)
+
+
+def test_training_with_dropout_and_seed_ensemble_is_deterministic_and_learns():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    import train_tagger as TT
+
+    # A tiny invented corpus: names after a title, a place after a preposition.
+    b_per, i_per, b_loc = (T.LABELS.index(x) for x in ("B-PERSON", "I-PERSON", "B-LOC"))
+    data = []
+    for first, last, place in [("سامي", "حداد", "حلب"), ("رنا", "خوري", "صور"), ("فادي", "نصار", "جبيل"),
+                               ("هالة", "عيسى", "زحلة")]:
+        words = ["قال", "الوزير", first, last, "في", place, "امس"]
+        data.append((words, [0, 0, b_per, i_per, 0, b_loc, 0]))
+    runs = [TT.ensemble("ar", data, None, epochs=4, seeds=2, dropout=0.3) for _ in range(2)]
+    w0, w1 = runs[0].averaged()[0], runs[1].averaged()[0]
+    assert np.array_equal(w0, w1)  # same seeds, same dropout draws: bit-identical weights
+    flat, starts = runs[0].featurize(data[0][0])
+    assert runs[0].decode(flat, starts, *runs[0].averaged()) == data[0][1]
