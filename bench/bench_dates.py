@@ -1,6 +1,6 @@
 """Benchmark the dates stage on real Arabic news, with dateparser's search_dates on the same texts.
 
-Data: <repo>/../shared/data/news/ar_saudinewsnet_dev.jsonl.gz (or $NEWS_ENRICHER_DATA_DIR/news/...);
+Data: <repo>/../shared/data/news/ar_saudinewsnet_dev.jsonl.gz (or $NEWS_ENRICHER_DEV_DATA/news/...);
 exits cleanly when absent.  Each article is decoded with `service.decode.article_from_mapping`
 and prepared exactly as `enrich()` prepares it (build_doc, language, source stage); only the
 dates stage is timed, one article at a time on one core.  dateparser runs on the first
@@ -33,7 +33,7 @@ from service.sources import extract_source  # noqa: E402
 
 
 def data_file() -> Path:
-    base = Path(os.environ.get("NEWS_ENRICHER_DATA_DIR") or ROOT.parent / "shared" / "data")
+    base = Path(os.environ.get("NEWS_ENRICHER_DEV_DATA") or ROOT.parent / "shared" / "data")
     return base / "news" / "ar_saudinewsnet_dev.jsonl.gz"
 
 
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
 
     path = data_file()
     if not path.exists():
-        print(f"bench_dates: data file not found: {path}\n(set NEWS_ENRICHER_DATA_DIR to the shared data dir)")
+        print(f"bench_dates: data file not found: {path}\n(set NEWS_ENRICHER_DEV_DATA to the shared data dir)")
         return 0
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]

@@ -1,6 +1,6 @@
 """Benchmark corpora: the shared 3,000-article Arabic news sample, any JSONL, or a generated one.
 
-The shared data lives outside the repository (`../shared/data`, or NEWS_ENRICHER_DATA_DIR);
+The shared data lives outside the repository (`../shared/data`, or NEWS_ENRICHER_DEV_DATA);
 when it is absent the benchmarks fall back to a generated corpus and say so in their results.
 """
 
@@ -18,7 +18,7 @@ DEFAULT_NEWS = "news/ar_saudinewsnet_dev.jsonl.gz"
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("NEWS_ENRICHER_DATA_DIR", ROOT.parent / "shared" / "data"))
+    return Path(os.environ.get("NEWS_ENRICHER_DEV_DATA", ROOT.parent / "shared" / "data"))
 
 
 def load_corpus(path: str | None = None, limit: int | None = None) -> tuple[list[bytes], str]:

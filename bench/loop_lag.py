@@ -12,7 +12,7 @@
    scraped from /metrics at the end: observations over 100 ms and the bucket holding p99.9.
 
 Data: <repo>/../shared/data/news/ar_saudinewsnet_dev.jsonl.gz (override the directory with
-NEWS_ENRICHER_BENCH_DATA, or NEWS_ENRICHER_DATA_DIR as the other benchmarks do).
+NEWS_ENRICHER_DEV_DATA, as the other benchmarks do).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ BOUND_S = 0.100
 
 
 def data_file() -> Path:
-    base = os.environ.get("NEWS_ENRICHER_BENCH_DATA") or os.environ.get("NEWS_ENRICHER_DATA_DIR")
+    base = os.environ.get("NEWS_ENRICHER_DEV_DATA")
     return Path(base or ROOT.parent / "shared" / "data") / NEWS
 
 
@@ -163,7 +163,7 @@ def main() -> int:
     articles = load(args.limit)
     if articles is None:
         print(f"loop_lag: the shared news corpus is not there ({data_file()}); nothing measured.\n"
-              "Set NEWS_ENRICHER_BENCH_DATA to the shared data directory.")
+              "Set NEWS_ENRICHER_DEV_DATA to the shared data directory.")
         return 0
     results = {"corpus": f"{data_file().name} ({len(articles)} articles)", "in_process": in_process(articles)}
     print("per-article blocking time (ArticleHandler.handle):",

@@ -1,7 +1,7 @@
 """Evaluate the dates stage (and dateparser's search_dates as a baseline, in the same run).
 
 Data: <repo>/../shared/data/temporal/recognizers_text_datetime.jsonl (Microsoft Recognizers-Text
-DateTime specs, Arabic and English), or $NEWS_ENRICHER_DATA_DIR/temporal/...  Exits cleanly when
+DateTime specs, Arabic and English), or $NEWS_ENRICHER_DEV_DATA/temporal/...  Exits cleanly when
 the file is absent.
 
 Scores, per language and per spec file:
@@ -49,7 +49,7 @@ RESOLVED_TYPES = {"date", "daterange", "datetime", "time", "timerange", "datetim
 
 
 def data_file() -> Path:
-    base = Path(os.environ.get("NEWS_ENRICHER_DATA_DIR") or ROOT.parent / "shared" / "data")
+    base = Path(os.environ.get("NEWS_ENRICHER_DEV_DATA") or ROOT.parent / "shared" / "data")
     return base / "temporal" / "recognizers_text_datetime.jsonl"
 
 
@@ -273,7 +273,7 @@ def main(argv=None) -> int:
 
     path = data_file()
     if not path.exists():
-        print(f"eval_dates: data file not found: {path}\n(set NEWS_ENRICHER_DATA_DIR to the shared data dir)")
+        print(f"eval_dates: data file not found: {path}\n(set NEWS_ENRICHER_DEV_DATA to the shared data dir)")
         return 0
     cases = [json.loads(line) for line in path.open(encoding="utf-8")]
     if args.limit:

@@ -4,7 +4,7 @@ the 20 most frequent unresolved agency-like strings (to grow the registry); time
 
     .venv/bin/python eval/eval_sources.py [--limit N] [--examples K]
 
-Data: <repo>/../shared/data/news/ar_saudinewsnet_dev.jsonl.gz, or $NEWS_ENRICHER_DATA_DIR/news/...
+Data: <repo>/../shared/data/news/ar_saudinewsnet_dev.jsonl.gz, or $NEWS_ENRICHER_DEV_DATA/news/...
 Measurement only: nothing from the data is written anywhere.
 """
 
@@ -44,7 +44,7 @@ _STOP_AFTER_OUTLET = {"الانباء", "انباء", "الانباء", "اخب�
 
 
 def data_dir() -> Path | None:
-    env = os.environ.get("NEWS_ENRICHER_DATA_DIR")
+    env = os.environ.get("NEWS_ENRICHER_DEV_DATA")
     path = Path(env) if env else REPO.parent / "shared" / "data"
     return path if (path / FILE).exists() else None
 
@@ -82,7 +82,7 @@ def main() -> int:
     args = ap.parse_args()
     base = data_dir()
     if base is None:
-        print(f"data not found: set NEWS_ENRICHER_DATA_DIR or place shared/data next to the repo ({FILE})")
+        print(f"data not found: set NEWS_ENRICHER_DEV_DATA or place shared/data next to the repo ({FILE})")
         return 0
     with gzip.open(base / FILE, "rb") as fh:
         lines = [line for line in fh if line.strip()]

@@ -5,7 +5,7 @@
     python tools/check_kb.py --corpus   # also review aliases against the development data (if present)
 
 --corpus (development aid, never part of the tests) looks up every alias in ANERcorp train and the
-SaudiNewsNet dev sample under <repo>/../shared/data (or $NEWS_ENRICHER_DATA_DIR), with Arabic
+SaudiNewsNet dev sample under <repo>/../shared/data (or $NEWS_ENRICHER_DEV_DATA), with Arabic
 proclitics stripped from the first word, and prints (a) aliases whose ANERcorp hits are mostly
 untagged tokens (likely ordinary words), (b) the most frequent aliases in the news sample, and
 (c) how many ANERcorp PERS/ORG spans are exactly an alias. It prints counts only, never text.
@@ -246,7 +246,7 @@ def corpus_report() -> int:
     import gzip
     import os
 
-    data = Path(os.environ.get("NEWS_ENRICHER_DATA_DIR") or ROOT.parent / "shared" / "data")
+    data = Path(os.environ.get("NEWS_ENRICHER_DEV_DATA") or ROOT.parent / "shared" / "data")
     aner = data / "ner" / "ar_anercorp_train.jsonl"
     news = data / "news" / "ar_saudinewsnet_dev.jsonl.gz"
     if not aner.exists() and not news.exists():

@@ -204,18 +204,9 @@ ADVERSARIAL = {
 # Measured quadratic in another helper's stage and reported to the lead (see docs/reliability.md);
 # not run, because at this size each would stall the suite for minutes.  Remove an entry when
 # its stage is fixed.
-KNOWN_SLOW = {
-    "newlines": "entities: tagger.tokenize `\\s*(?:TOKEN)` findall rescans whitespace runs (O(n^2))",
-    "zero_width": "entities: tagger.tokenize findall, O(n^2) on runs of non-token characters",
-    "agency_names": "entities: _combine compares every tagger span with every mention (O(n^2))",
-    "dateline_like": "entities: _combine compares every tagger span with every mention (O(n^2))",
-}
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(run=False, reason=KNOWN_SLOW[n])) if n in KNOWN_SLOW else n
-    for n in sorted(ADVERSARIAL)
-])
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_adversarial_text_has_bounded_work(handler, name, enriched_validator, dead_letter_validator):
     value = ("Title\n" + ADVERSARIAL[name] + "\n").encode()
     headers = [("content-type", b"text/plain")]
