@@ -423,7 +423,7 @@ def main(argv=None) -> int:
     manifest["feature_files"] = {
         str(p.relative_to(REPO)): sha256(p)
         for p in sorted(list(F.MODELS_DIR.glob("*.json")) + list(F.MODELS_DIR.glob("clusters_*.npz"))
-                        + (sorted(list(F.KB_DIR.glob("*.json*")) + list(F.KB_DIR.glob("*.tsv"))) if F.KB_DIR.is_dir() else []))
+                        + (sorted(list(F.KB_DIR.glob("*.json*")) + list(F.KB_DIR.glob("*.tsv")) + list(F.KB_DIR.glob("*.txt"))) if F.KB_DIR.is_dir() else []))
         if p.name != "tagger_manifest.json"
     }
     for lang in [x for x in args.clusters.split(",") if x]:
