@@ -10,7 +10,7 @@ Three systems from one run: the tagger alone (`tag_spans`), the gazetteer and pa
 (`gazetteer_entities`, when present) and the combination (`enrich(...)["entities"]`).
 Micro-F1 is over PERSON/LOC/ORG; MISC is reported separately.
 
-Data: <repo>/../shared/data (or $NEWS_ENRICHER_DATA_DIR); exits cleanly when it is absent.
+Data: <repo>/../shared/data (or $NEWS_ENRICHER_DEV_DATA); exits cleanly when it is absent.
 Dev slices are the ones tools/train_tagger.py holds out (same split code).
 """
 
@@ -188,7 +188,7 @@ def run_set(name: str, lang: str, rel: str, part: str, root: Path, gazetteer_fn,
 
 
 def data_dir() -> Path:
-    env = os.environ.get("NEWS_ENRICHER_DATA_DIR")
+    env = os.environ.get("NEWS_ENRICHER_DEV_DATA")
     return Path(env) if env else REPO.parent / "shared" / "data"
 
 
@@ -200,7 +200,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     root = data_dir()
     if not (root / "ner").is_dir():
-        print(f"evaluation data not found under {root}/ner (set NEWS_ENRICHER_DATA_DIR); nothing to do")
+        print(f"evaluation data not found under {root}/ner (set NEWS_ENRICHER_DEV_DATA); nothing to do")
         return 0
     from service import entities
     from service.entities.tagger import tag_spans

@@ -3,7 +3,7 @@
     .venv/bin/python tools/train_tagger.py --clusters ar [--langs ar,fa,en] [--epochs 20] [--seeds 3]
         [--dropout 0.3] [--extra-ar aqmar,wojood]
 
-Reads the development corpora from <repo>/../shared/data/ner (or $NEWS_ENRICHER_DATA_DIR/ner),
+Reads the development corpora from <repo>/../shared/data/ner (or $NEWS_ENRICHER_DEV_DATA/ner),
 writes service/data/models/tagger_<lang>.npz and service/data/models/tagger_manifest.json
 (command, sha256 of every training file and KB/feature file, dev scores). Deterministic: fixed
 seed, fixed data order, crc32 feature hashing.
@@ -47,7 +47,7 @@ TYPE_MAP = {
 
 
 def data_dir() -> Path:
-    env = os.environ.get("NEWS_ENRICHER_DATA_DIR")
+    env = os.environ.get("NEWS_ENRICHER_DEV_DATA")
     return Path(env) if env else REPO.parent / "shared" / "data"
 
 
@@ -412,7 +412,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     root = data_dir()
     if not (root / "ner").is_dir():
-        print(f"training data not found under {root}/ner (set NEWS_ENRICHER_DATA_DIR); nothing done")
+        print(f"training data not found under {root}/ner (set NEWS_ENRICHER_DEV_DATA); nothing done")
         return 2
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
