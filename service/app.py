@@ -59,6 +59,29 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             return False  # not enriched here: leave the gap, the message is read again
         return super().ack(message)
 
+    def _new_offset(self, tp):
+        # faust lets a commit pass a one-message hole right after the committed offset (its check
+        # is `min(acked) - committed > 1`, but `committed` is already the next offset to read).
+        # A message faust skipped while pausing for a stop makes exactly such a hole: 3 of 2,000
+        # articles were lost across a SIGTERM that way.  Holes that are offset gaps the fetcher
+        # saw (transaction markers, compaction) stay committable.
+        acked = self._acked[tp]
+        committed = self._committed_offset[tp]
+        if acked and committed is not None:
+            first = min(acked)
+            if first > committed and not self._gap_covers(tp, committed, first):
+                return None
+        return super()._new_offset(tp)
+
+    def _gap_covers(self, tp, start: int, end: int) -> bool:
+        """True if every offset in [start, end) is a known gap in the partition's offsets."""
+        position = start
+        for interval in sorted(self._gap[tp].overlap(start, end), key=lambda i: i.begin):
+            if interval.begin > position:
+                return False
+            position = max(position, interval.end)
+        return position >= end
+
 
 class Transport(faust_aiokafka.Transport):
     Producer = IdempotentProducer

@@ -157,3 +157,36 @@ async def test_only_messages_settled_here_count_as_acked():
     assert seen == [True]
     assert not window.take_settled(Message(5)), "a message never settled here is not acked"
     assert not window.settled
+
+
+def _consumer_with(acked: list[int], committed: int | None, gaps=()):
+    """A GuardedConsumer with just the offset bookkeeping faust's _new_offset reads."""
+    from collections import defaultdict
+
+    from intervaltree import IntervalTree
+
+    from service.app import GuardedConsumer
+
+    consumer = GuardedConsumer.__new__(GuardedConsumer)
+    tp = ("articles.raw", 0)
+    consumer._acked = defaultdict(list, {tp: list(acked)})
+    consumer._acked_index = defaultdict(set, {tp: set(acked)})
+    consumer._committed_offset = defaultdict(lambda: None, {tp: committed})
+    consumer._gap = defaultdict(IntervalTree)
+    for begin, end in gaps:
+        consumer._gap[tp].addi(begin, end)
+    return consumer, tp
+
+
+def test_commit_never_passes_a_one_message_hole_after_the_committed_offset():
+    # 455 was skipped (never enriched): faust alone would commit 460 here.
+    consumer, tp = _consumer_with([456, 457, 458, 459], committed=455)
+    assert consumer._new_offset(tp) is None
+
+
+def test_commit_advances_over_contiguous_acks_and_over_known_offset_gaps():
+    consumer, tp = _consumer_with([455, 456, 457], committed=455)
+    assert consumer._new_offset(tp) == 458
+    # 455-456 are a gap the fetcher saw (e.g. a transaction marker): not a lost message
+    consumer, tp = _consumer_with([457, 458], committed=455, gaps=[(455, 457)])
+    assert consumer._new_offset(tp) == 459
