@@ -36,6 +36,9 @@ log = logging.getLogger("news_enricher")
 # allows about the session timeout); what is not settled by then is not acked, so it is read
 # again after the restart: duplicates, never loss.
 DRAIN_TIMEOUT_S = 20.0
+# A partition re-read from a skipped message is not re-read again for the same hole sooner than
+# this: the fetch after a seek needs a moment, and the hole is only closed once it is processed.
+REWIND_RETRY_S = 10.0
 
 
 class IdempotentProducer(faust_aiokafka.Producer):
@@ -70,8 +73,34 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         if acked and committed is not None:
             first = min(acked)
             if first > committed and not self._gap_covers(tp, committed, first):
+                # Acks are in input order, so the hole is a message the agent never saw: read
+                # the partition again from there (the messages after it come out twice).
+                self.holes[tp] = committed
                 return None
         return super()._new_offset(tp)
+
+    @property
+    def holes(self) -> dict:
+        try:
+            return self._holes
+        except AttributeError:
+            self._holes: dict = {}
+            self._rewound: dict = {}
+            return self._holes
+
+    async def rewind_holes(self, now: float) -> None:
+        """Seek each partition with a skipped message back to it, at most once per hole per
+        REWIND_RETRY_S (the re-read takes a moment to arrive)."""
+        while self.holes:
+            tp, offset = self.holes.popitem()
+            if tp not in self.assignment():
+                continue
+            last = self._rewound.get(tp)
+            if last is not None and last[0] == offset and now - last[1] < REWIND_RETRY_S:
+                continue
+            self._rewound[tp] = (offset, now)
+            log.warning("re-reading %s from offset %d: a message there was skipped during a pause", tp, offset)
+            await self.seek(tp, offset)
 
     def _gap_covers(self, tp, start: int, end: int) -> bool:
         """True if every offset in [start, end) is a known gap in the partition's offsets."""
@@ -232,6 +261,9 @@ def create_app(settings: Settings | None = None) -> faust.App:
     async def settle_deliveries():
         # Acks finished deliveries while the input is idle, so their offsets get committed.
         await window.settle_ready()
+        consumer = app.consumer
+        if isinstance(consumer, GuardedConsumer) and consumer.holes:
+            await consumer.rewind_holes(asyncio.get_running_loop().time())
 
     async def drain_and_commit(why: str) -> None:
         started = asyncio.get_running_loop().time()
