@@ -45,6 +45,20 @@ def with_ids(articles: list[bytes], prefix: str) -> list[tuple[bytes, bytes]]:
     return out
 
 
+def enrichable(articles: list[bytes]) -> list[bytes]:
+    """Drop articles the decoder rejects (e.g. an empty body): they go to the dead-letter topic."""
+    from service.decode import DecodeError, decode
+
+    kept = []
+    for value in articles:
+        try:
+            decode(value)
+        except DecodeError:
+            continue
+        kept.append(value)
+    return kept
+
+
 def topic_names() -> dict:
     run = f"bench-{uuid.uuid4().hex[:8]}"
     return {"run": run, **{n: f"{run}.{n}" for n in ("raw", "enriched", "dlq", "mentions", "trending")}}
@@ -213,6 +227,7 @@ def main() -> int:
     parser.add_argument("--json")
     args = parser.parse_args()
     articles, corpus = load_corpus(args.corpus, args.limit)
+    articles = enrichable(articles)  # each input must yield one enriched event to count
     log_dir = Path(os.environ.get("TMPDIR", "/tmp")) / "news-enricher-bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     result = {"benchmark": "e2e", "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
