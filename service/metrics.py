@@ -13,7 +13,7 @@ import asyncio
 import collections
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 from faust.sensors.base import Sensor
 from prometheus_client import REGISTRY, Counter, Histogram, Info
@@ -130,10 +130,6 @@ def observe_enriched(event: dict, received_at: datetime) -> None:
 def observe_dead_letter(stage: str, reason: str) -> None:
     """A message failed; its dead-letter record is counted when the broker acknowledges it."""
     ARTICLES_FAILED.labels(stage, reason).inc()
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # --- the running worker ----------------------------------------------------------------------
