@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
-from service.app import DeliveryWindow
+from service.delivery import DeliveryWindow
 from service.dlq import headers_as_dict
 from service.settings import Settings
 from service.worker import ArticleHandler, Outcome, OutRecord
@@ -165,7 +165,7 @@ def _consumer_with(acked: list[int], committed: int | None, gaps=()):
 
     from intervaltree import IntervalTree
 
-    from service.app import GuardedConsumer
+    from service.delivery import GuardedConsumer
 
     consumer = GuardedConsumer.__new__(GuardedConsumer)
     tp = ("articles.raw", 0)
