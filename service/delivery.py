@@ -14,6 +14,7 @@ from collections import deque
 import faust
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.transport.producer import ProducerBuffer
 
 from .model import InputPosition
 
@@ -26,11 +27,52 @@ DRAIN_TIMEOUT_S = 20.0
 # A partition re-read from a skipped message is not re-read again for the same hole sooner than
 # this: the fetch after a seek needs a moment, and the hole is only closed once it is processed.
 REWIND_RETRY_S = 10.0
+# Backoff for buffered (changelog) sends while the broker is away.
+BUFFER_RETRY_FIRST_S = 0.5
+BUFFER_RETRY_MAX_S = 5.0
+
+
+class RetryingProducerBuffer(ProducerBuffer):
+    """faust's buffer for records sent without awaiting (table changelogs, `send_soon`).
+
+    faust's version sends them from one background task that dies on the first send error, after
+    which the buffer only grows ("producer buffer full") and every commit, which flushes the
+    producer first, waits forever: seen after a broker restart.  Here a send that fails for a
+    broker or network condition is retried with backoff, and any other failure is reported on
+    the record's own future; the task keeps going."""
+
+    @ProducerBuffer.task  # replaces the base class's task of the same name
+    async def _handle_pending(self) -> None:
+        get_pending = self.pending.get
+        while not self.should_stop:
+            fut = await get_pending()
+            delay = BUFFER_RETRY_FIRST_S
+            while not self.should_stop:
+                try:
+                    await self._send_pending(fut)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if not _transient(exc.__cause__ or exc) and not _transient(exc):
+                        log.error("dropping a buffered record for %s: %r", fut.message.channel, exc)
+                        if not fut.done():
+                            fut.set_exception(exc)
+                        break
+                    log.warning("buffered send failed (%r); retrying in %.1f s", exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, BUFFER_RETRY_MAX_S)
+            self.message_sent.set()
 
 
 class IdempotentProducer(faust_aiokafka.Producer):
     """faust enables idempotence only for exactly-once; we want it for at-least-once too, so
-    broker-side retries never write a record twice."""
+    broker-side retries never write a record twice.  Its buffer retries (RetryingProducerBuffer)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.buffer = RetryingProducerBuffer(loop=self.loop, beacon=self.beacon)
+        self.buffer.app = self.app
 
     def _settings_extra(self):
         return {"acks": "all", "enable_idempotence": True}
@@ -65,6 +107,27 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                 self.holes[tp] = committed
                 return None
         return super()._new_offset(tp)
+
+    async def perform_seek(self) -> None:
+        """After each rebalance faust seeks to the committed offsets, but a partition of the
+        input topic with no committed offset yet is left where the fetcher happened to be, and
+        faust records no committed position for it, so no hole check applies: a message skipped
+        during the first rebalance was lost that way (3 of 2,000 when a member left).  Such
+        partitions are sought to their first offset and that becomes their committed position."""
+        await super().perform_seek()
+        window = getattr(self.app, "delivery_window", None)
+        if window is None or self.app.conf.consumer_auto_offset_reset != "earliest":
+            return
+        fresh = [tp for tp in self.assignment()
+                 if tp.topic == window.topic and self._committed_offset.get(tp) is None]
+        if not fresh:
+            return
+        earliest = await self.earliest_offsets(*fresh)
+        for tp in fresh:
+            offset = earliest.get(tp)
+            if offset is not None:
+                await self.seek(tp, offset)
+                self._committed_offset[tp] = offset
 
     @property
     def holes(self) -> dict:

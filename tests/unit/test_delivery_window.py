@@ -190,3 +190,87 @@ def test_commit_advances_over_contiguous_acks_and_over_known_offset_gaps():
     # 455-456 are a gap the fetcher saw (e.g. a transaction marker): not a lost message
     consumer, tp = _consumer_with([457, 458], committed=455, gaps=[(455, 457)])
     assert consumer._new_offset(tp) == 459
+
+
+async def test_input_partitions_without_a_committed_offset_start_from_their_first_offset():
+    """After a rebalance faust seeks only partitions that have a committed offset; one without
+    is sought to its first offset here, which also becomes its committed position so that a
+    message skipped before the first commit is a hole, not a loss."""
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from faust.types import TP
+    from intervaltree import IntervalTree
+
+    from service.delivery import GuardedConsumer
+
+    committed_tp, fresh_tp, other_topic_tp = TP("articles.raw", 0), TP("articles.raw", 1), TP("entities.mentions", 0)
+    consumer = GuardedConsumer.__new__(GuardedConsumer)
+    consumer.app = SimpleNamespace(delivery_window=DeliveryWindow(5, topic="articles.raw"),
+                                   conf=SimpleNamespace(consumer_auto_offset_reset="earliest"))
+    consumer._read_offset = defaultdict(lambda: None)
+    consumer._committed_offset = defaultdict(lambda: None)
+    consumer.assignment = lambda: {committed_tp, fresh_tp, other_topic_tp}
+    sought: dict = {}
+
+    async def seek_to_committed():
+        return {committed_tp: 120, fresh_tp: None, other_topic_tp: None}
+
+    async def earliest_offsets(*tps):
+        return {tp: 7 for tp in tps}
+
+    async def seek(tp, offset):
+        sought[tp] = offset
+
+    consumer.seek_to_committed, consumer.earliest_offsets, consumer.seek = seek_to_committed, earliest_offsets, seek
+    await consumer.perform_seek()
+    assert sought == {fresh_tp: 7}
+    assert consumer._committed_offset[committed_tp] == 120
+    assert consumer._committed_offset[fresh_tp] == 7
+    assert consumer._committed_offset[other_topic_tp] is None  # not ours to guard
+    # a skipped first message (7) now holds the commit back
+    consumer._acked = defaultdict(list, {fresh_tp: [8, 9]})
+    consumer._acked_index = defaultdict(set, {fresh_tp: {8, 9}})
+    consumer._gap = defaultdict(IntervalTree)
+    assert consumer._new_offset(fresh_tp) is None
+    assert consumer.holes == {fresh_tp: 7}
+
+
+async def test_buffered_sends_are_retried_while_the_broker_is_away(monkeypatch):
+    """faust's producer buffer (table changelogs) lost its sending task on the first error and
+    then grew forever; ours retries broker errors and keeps the task alive."""
+    from types import SimpleNamespace
+
+    from faust.exceptions import ProducerSendError
+
+    from service import delivery
+
+    monkeypatch.setattr(delivery, "BUFFER_RETRY_FIRST_S", 0.01)
+    attempts: list[int] = []
+
+    async def publish_message(fut, wait=False):
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ProducerSendError("broker away") from KafkaTimeoutError()
+
+    buffer = delivery.RetryingProducerBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    fut = SimpleNamespace(message=SimpleNamespace(channel=SimpleNamespace(publish_message=publish_message)),
+                          done=lambda: False)
+    buffer.pending.put_nowait(fut)
+    task = asyncio.ensure_future(delivery.RetryingProducerBuffer._handle_pending.fun(buffer))
+    await asyncio.wait_for(buffer.message_sent.wait(), 5)
+    assert len(attempts) == 3 and buffer.size == 0
+    # a non-broker error fails that record's future and the task goes on with the next one
+    failed = asyncio.get_running_loop().create_future()
+
+    async def refuse(fut, wait=False):
+        raise ValueError("not serializable")
+
+    failed.message = SimpleNamespace(channel=SimpleNamespace(publish_message=refuse))
+    buffer.message_sent.clear()
+    buffer.pending.put_nowait(failed)
+    await asyncio.wait_for(buffer.message_sent.wait(), 5)
+    assert isinstance(failed.exception(), ValueError)
+    assert not task.done(), "the sending task must survive a failed record"
+    task.cancel()
