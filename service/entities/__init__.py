@@ -14,7 +14,7 @@ import bisect
 import hashlib
 
 from ..document import Doc
-from .gazetteer import Gazetteer, Hit, default_gazetteer
+from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
 from .kb import TIER_CITY, Entry, build_kb, match_key
 from .patterns import _match_phrase, default_triggers, find_patterns, words_at
 
@@ -128,7 +128,9 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
                     t = _Mention(s, e, typ, "tagger", conf=float(score))
                     t.key_text = doc.norm_folded[s:e]
                     tagged.append(t)
-    _combine(doc, gaz.kb, mentions, patterns, tagged, occupied)
+    context = {m.entry.country for m in mentions if m.entry is not None and m.entry.type == "LOC"
+               and m.entry.tier < TIER_CITY and m.entry.country}
+    _combine(doc, gaz.kb, mentions, patterns, tagged, occupied, padded, context)
 
     if roles:  # a title right before a known name: that person's role in this article
         by_start = {m.start: m for m in mentions if m.type == "PERSON"}
@@ -174,29 +176,43 @@ def _plausible(doc: Doc, t: _Mention) -> bool:
     return "\u064b" not in doc.original[s:e + 1]
 
 
-def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupied) -> None:
+def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupied, padded: str,
+             context: set) -> None:
     """Merge pattern and tagger mentions into the gazetteer's, deterministically.
 
-    The tagger reads context, the gazetteer knows ids, patterns know titles; measured on the
-    ANERcorp dev slice, patterns were the least precise and the tagger beat bare place names
-    (a city is a football club in the sports pages). So, per tagger span:
+    The tagger reads context, the gazetteer knows ids, patterns know titles. Each rule below was
+    chosen by measuring, on the ANERcorp dev slice, which source was right where they disagree
+    (docs/entities.md has the counts). Per tagger span:
       - no overlap: taken;
-      - the same span as a gazetteer mention: same type keeps the gazetteer mention (with its
-        id); another type replaces a place (LOC) reading, never a curated person/organization;
-      - a longer span over places only (`دينامو كييف` ORG over the city `كييف`): replaces them;
-      - the same type with other boundaries: the tagger's span (keeping a contained id);
-      - otherwise the gazetteer mention stays.
-    Patterns then fill what is still free, and pattern PERSONs also give way to a tagger
-    PERSON with other boundaries (the tagger's span is taken instead).
+      - the same span, same type: the gazetteer mention stays (it has the id);
+      - the same span, another type: the tagger's type wins unless the gazetteer entry is a
+        curated person/organization with a QID (a city is a football club in the sports pages);
+      - the same type, other boundaries: for people the longer name wins (`بان كي مون` over
+        `كي مون`, `حمدان بن محمد بن راشد` over `محمد بن راشد`); for places and organizations the
+        shorter (`مكة` in `مكة المكرمة`, `حزب الله` in `حزب الله اللبناني`: the descriptor is
+        outside the name);
+      - another type, other boundaries: a tagger ORG/PERSON over places only replaces them
+        (`دينامو كييف`); a gazetteer mention without a QID or GeoNames id gives way to the
+        tagger's span (`الإمارات` in `لطيران الإمارات`); otherwise the gazetteer stays.
+    A chosen tagger span gets an id only by its own text (a KB name of the same type): an id is
+    never carried over from a mention with other boundaries (the son is not the father).
+    Multi-word gazetteer names the tagger does not see at all are dropped when the tagger ran:
+    on the dev slice they were descriptions (`الجيش اللبناني`, `قوات الاحتلال`), 1 right in 20.
+    Patterns then fill what is still free; a pattern PERSON that overlaps a tagger PERSON gives
+    it its title as the role.
     """
-    pattern_persons = {(m.start, m.end): m for m in patterns if m.type == "PERSON"}
-    # Overlap lookups through a start-sorted index of the gazetteer's mentions, so the work is
-    # linear in the article (tagger spans never overlap each other, so the ones appended below
-    # never need to be found again).
     index = sorted((m for m in mentions if m.type != "DEMONYM"), key=lambda m: m.start)
     starts = [m.start for m in index]
     longest = max((m.end - m.start for m in index), default=0)
-    removed: set[int] = set()
+    removed: set[int] = set()  # ids of gazetteer mentions that gave way
+    seen: set[int] = set()  # ids of gazetteer mentions some tagger span overlapped
+
+    def drop(ms):
+        for m in ms:
+            mentions.remove(m)
+            removed.add(id(m))
+            occupied.free(m.start, m.end)
+
     for t in tagged:
         if t.type == "PERSON":
             _trim_tagger_title(doc, t)
@@ -205,49 +221,51 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
         lo = bisect.bisect_left(starts, t.start - longest)
         hi = bisect.bisect_left(starts, t.end)
         inside = [m for m in index[lo:hi] if m.end > t.start and id(m) not in removed]
+        seen.update(id(m) for m in inside)
         if not inside:
             if not occupied.free_span(t.start, t.end):
                 continue
         elif len(inside) == 1 and (inside[0].start, inside[0].end) == (t.start, t.end):
             m = inside[0]
-            if m.type == t.type or m.entry is None or m.entry.type != "LOC":
+            if m.type == t.type or (m.entry is not None and m.entry.qid and m.entry.type in ("PERSON", "ORG")):
                 continue
-            mentions.remove(m)
-            removed.add(id(m))
-            occupied.free(m.start, m.end)
-        elif all(m.start >= t.start and m.end <= t.end and m.entry is not None and m.entry.type == "LOC"
-                 for m in inside) and t.type != "LOC":
-            for m in inside:
-                mentions.remove(m)
-                removed.add(id(m))
-                occupied.free(m.start, m.end)
+            drop(inside)
         elif all(m.type == t.type for m in inside):
-            # Same type, other boundaries (`الجيش اللبناني` vs `الجيش`, `مكة المكرمة` vs `مكة`):
-            # on the dev slice the tagger's boundaries were right more often. The id stays when
-            # one known entity lies inside the tagger's span.
-            for m in inside:
-                mentions.remove(m)
-                removed.add(id(m))
-                occupied.free(m.start, m.end)
-            known = [m for m in inside if m.entry is not None and m.start >= t.start and m.end <= t.end]
-            if len(known) == 1:
-                t.entry = known[0].entry
+            if t.type == "PERSON":
+                take = all(m.start >= t.start and m.end <= t.end for m in inside)  # the tagger's is longer
+            else:
+                take = all(m.start <= t.start and m.end >= t.end for m in inside)  # the tagger's is shorter
+            if not take:
+                continue
+            drop(inside)
+        elif t.type != "LOC" and all(m.start >= t.start and m.end <= t.end and m.entry is not None
+                                     and m.entry.type == "LOC" for m in inside):
+            drop(inside)
+        elif not any(_has_id(m) for m in inside):
+            drop(inside)
         else:
             continue
-        if t.entry is None:
-            entry = _lookup(kb, t.key_text) if t.key_text else None
-            t.entry = entry if entry is not None and entry.type == t.type else None
+        t.entry = _lookup(kb, t, padded, context)
         occupied.take(t.start, t.end)
         mentions.append(t)
+    if tagged:
+        unseen = [m for m in index if id(m) not in seen and id(m) not in removed and m.method == "gazetteer"
+                  and " " in doc.norm_folded[m.start:m.end].strip()]
+        drop(unseen)
     for p in patterns:
         if occupied.free_span(p.start, p.end):
             occupied.take(p.start, p.end)
             mentions.append(p)
-        elif p.role and (p.start, p.end) in pattern_persons:
+        elif p.role and p.type == "PERSON":
             # the tagger took this name with other boundaries: keep the title as its role
             for m in mentions:
                 if m.method == "tagger" and m.type == "PERSON" and m.start < p.end and m.end > p.start:
                     m.role, m.role_span = p.role, p.role_span
+
+
+def _has_id(m: _Mention) -> bool:
+    """A QID or a GeoNames id (what the linked-precision figure counts)."""
+    return m.entry is not None and bool(m.entry.qid or m.entry.geonames_id)
 
 
 def _ends_in_tanween(doc: Doc, end: int) -> bool:
@@ -349,11 +367,21 @@ def _strip_clitics(key: str) -> list[str]:
     return out
 
 
-def _lookup(kb, text: str) -> Entry | None:
-    for key in _strip_clitics(match_key(text)):
-        best = kb.best(key)
+def _lookup(kb, t: _Mention, padded: str, context: set) -> Entry | None:
+    """The KB entry a tagger span names by its own text (proclitics stripped), of the tagger's
+    type; a place only where the gazetteer's own guards would accept it (`بريمن` with no cue is
+    a football club more often than the city)."""
+    if not t.key_text:
+        return None
+    for i, key in enumerate(_strip_clitics(match_key(t.key_text))):
+        best = kb.best(key, context)
         if best is not None and best[1] == "name":
-            return best[0]
+            entry = best[0]
+            if entry.type != t.type:
+                return None
+            if entry.type == "LOC" and not place_ok(entry, kb.keys[key], key, i > 0, padded, t.start + 1, context):
+                return None
+            return entry
     return None
 
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 import ahocorasick
 
 from .kb import FOREIGN_ONE_WORD_MIN_POP, REGION, TIER_CITY, Entry, KnowledgeBase, default_kb
+from .patterns import default_triggers
 
 _NONWORD_CHAR = re.compile(r"[^\w ]")  # spaces need no replacing (much faster)
 
@@ -120,18 +121,34 @@ class Gazetteer:
                 if best is None:
                     continue
                 entry, kind = best
-            if entry.tier == TIER_CITY:
-                foreign = entry.country not in REGION
-                # A proclitic before a city (بجدة) is trusted for cities of the region or large
-                # ones, and never for short keys: بلاتر is Blatter, not ب + Latur.
-                if clitic and (len(key) < 4 or (foreign and entry.population < FOREIGN_ONE_WORD_MIN_POP)):
-                    continue
-                if info.needs_cue and _previous_word(text, s + 1) not in _CITY_CUES:
-                    # the article naming the city's country is cue enough, in the region only
-                    if foreign or entry.country not in context:
-                        continue
+            if entry.type == "LOC" and kind == "name" and not place_ok(entry, info, key, clitic, text, s + 1, context):
+                continue
             hits.append(Hit(s, e, key, entry, kind, entry.tier))
         return _longest(hits)
+
+    def place_context(self, entries) -> set[str]:
+        """Countries the article names (from its countries, regions and their demonyms)."""
+        return {e.country for e in entries if e.tier < TIER_CITY and e.country and e.type == "LOC"}
+
+
+def place_ok(entry: Entry, info, key: str, clitic: bool, text: str, pos: int, context: set) -> bool:
+    """Whether a place alias at `pos` of the padded text may name `entry` there (the same guards
+    for gazetteer hits and for linking a tagger's span to the KB)."""
+    guard = default_triggers().not_place_after.get(key)
+    if guard and _previous_word(text, pos) in guard:
+        return False  # صلاة المغرب: the sunset prayer
+    if entry.tier != TIER_CITY:
+        return True
+    foreign = entry.country not in REGION
+    # A proclitic before a city (بجدة) is trusted for cities of the region or large ones, and
+    # never for short keys: بلاتر is Blatter, not ب + Latur.
+    if clitic and (len(key) < 4 or (foreign and entry.population < FOREIGN_ONE_WORD_MIN_POP)):
+        return False
+    if info.needs_cue and _previous_word(text, pos) not in _CITY_CUES:
+        # the article naming the city's country is cue enough, in the region only
+        if foreign or entry.country not in context:
+            return False
+    return True
 
 
 def _previous_word(text: str, pos: int) -> str:

@@ -60,6 +60,11 @@ class Triggers:
         self.titles = by_first(keys("person_titles"))
         self.org_heads = by_first(keys("org_heads"))
         self.org_cues = by_first(keys("org_cues"))
+        self.club = keys("club_prefixes")
+        # alias -> words right before it that mean it is not the place (صلاة المغرب)
+        self.not_place_after = {
+            match_key(alias): {match_key(w) for w in words}
+            for per_lang in data.get("not_a_place_after", {}).values() for alias, words in per_lang.items()}
         self.direct = keys("direct_titles")
         self.modifiers = keys("modifiers")
         self.stop = keys("stop_words")
@@ -69,7 +74,7 @@ class Triggers:
         # One Aho-Corasick pass finds every place a pattern can start: a trigger's first word,
         # alone or after و/ف, as a whole word (keys are padded with the spaces that the
         # gazetteer's padded text has around every word). Patterns are tried only there.
-        firsts = set(self.titles) | set(self.org_heads) | set(self.org_cues)
+        firsts = set(self.titles) | set(self.org_heads) | set(self.org_cues) | self.club
         auto = ahocorasick.Automaton()
         for w in firsts:
             for pre in ("", "و", "ف") if not w.isascii() else ("",):
@@ -161,6 +166,10 @@ def _at(trig, doc, toks, covered) -> tuple[PatternHit | None, int]:
     if span_n:
         hit, nxt = _person_after(trig, doc, toks, covered, 0, span_n)
         return hit, toks[min(max(nxt, span_n), n) - 1][1]
+    if (word in trig.club or raw in trig.club) and 0 not in covered:
+        hit = _club_after(trig, doc, toks, covered)
+        if hit:
+            return hit, hit.end
     span_n = _match_phrase(trig.org_heads, toks, 0, word) or _match_phrase(trig.org_heads, toks, 0, raw)
     if span_n and 0 not in covered:
         hit = _org_after(trig, doc, toks, covered, 0, span_n)
@@ -312,3 +321,17 @@ def _org_after(trig, doc, toks, covered, i, span_n):
     name_start = toks[i][0] + (1 if _strip_clitic(toks[i][2]) != toks[i][2] and
                                _match_phrase(trig.org_heads, toks, i, _strip_clitic(toks[i][2])) else 0)
     return PatternHit(toks[i][0], toks[last][1], "ORG", name_start=name_start)
+
+
+def _club_after(trig, doc, toks, covered):
+    """`دينامو كييف`, `سسكا موسكو`: a club prefix and the next word are one ORG (a known place
+    there is part of the club's name, and a longer known name is taken whole)."""
+    if len(toks) < 2 or not _adjacent(doc.norm, toks, 0, 1):
+        return None
+    w = toks[1][2]
+    if w in trig.stop or any(c.isdigit() for c in w) or _tanween(doc, toks[1]):
+        return None
+    if not _ARABIC.match(w) and not doc.norm[toks[1][0]].isupper():
+        return None
+    last = covered[1][2] if 1 in covered and covered[1][1] != "DEMONYM" else 1
+    return PatternHit(toks[0][0], toks[last][1], "ORG")
