@@ -692,8 +692,17 @@ def _clock(m: re.Match, ctx: _Ctx, b: str, i: str) -> tuple[int, int, int, bool]
         minute = int(mins) if mins.isdigit() else lx.minute_numbers.get(key(mins), 99)
         if minute > 59:
             return None
+    minus = _g(m, b, "minus" + i) if f"{b}_minus{i}" in m.re.groupindex else None
+    if minus:  # "الخامسة والنصف إلا ثلاث دقائق" = 5:27
+        back = int(minus) if minus.isdigit() else lx.minute_numbers.get(key(minus), 99)
+        if back > 59:
+            return None
+        total = (hour * 60 + minute - back) % (24 * 60)
+        hour, minute = divmod(total, 60)
     am, pm = _g(m, b, "am" + i), _g(m, b, "pm" + i)
-    if pm and hour < 12:
+    if pm and hour == 12 and key(pm) in lx.night_pm:  # "12 في الليل" is midnight
+        hour = 0
+    elif pm and hour < 12:
         hour += 12
     if am and hour == 12:
         hour = 0
@@ -723,7 +732,13 @@ def _time(m, ctx):
         if hour is None:
             return None
         return _M(s, e, "time", None, None, _timex_clock((hour, 0, 0)), conf=0.75, clock=(hour, 0, 0), kind="time")
-    if _g(m, "time", "hc") is not None:
+    if _g(m, "time", "hh5") is not None:  # "340 مساء": hour and minutes written together
+        hour, pm = int(_g(m, "time", "hh5")), _g(m, "time", "pm5")
+        if len(key(pm or _g(m, "time", "am5"))) == 1:
+            return None
+        hour = (hour % 12) + (12 if pm else 0)
+        c = (hour, int(_g(m, "time", "mm5")), 0, True, None)
+    elif _g(m, "time", "hc") is not None:
         c = _clock(m, ctx, "time", "c")
     elif _g(m, "time", "hw4") is not None:
         c = _clock(m, ctx, "time", "4")
@@ -746,11 +761,13 @@ def _time(m, ctx):
 
 
 def _trange(m, ctx):
+    gd = m.groupdict()
+    marked = (gd["trange_tw1"] or gd["trange_tw2"] or gd["trange_am1"] or gd["trange_pm1"] or gd["trange_am2"]
+              or gd["trange_pm2"] or ":" in m.group())
+    if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time
+        return None
     c1, c2 = _clock(m, ctx, "trange", "1"), _clock(m, ctx, "trange", "2")
     if c1 is None or c2 is None:
-        return None
-    marked = _g(m, "trange", "tw1") or _g(m, "trange", "tw2") or c1[3] or c2[3] or ":" in m.group()
-    if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time
         return None
     if c2[3] and not c1[3] and c2[0] >= 12 and c1[0] + 12 <= c2[0]:
         c1 = (c1[0] + 12, c1[1], c1[2], True, c1[4])  # "من 5 إلى 6 مساء": the pm covers both ends
@@ -763,6 +780,69 @@ def _trange(m, ctx):
     out.value = f"{_timex_clock(c1, offset)}/{_timex_clock(c2, offset)}"
     out.offset = offset
     out.clock2 = c2[:3]
+    return out
+
+
+# Recognizers-Text clock ranges of the parts of day, and their early/late halves (a convention:
+# "في وقت متأخر من المساء" = 18:00-20:00).  Only used where the text narrows a part or names no day.
+_PART_RANGES = {"MO": ((8, 0, 0), (12, 0, 0)), "AF": ((12, 0, 0), (16, 0, 0)), "EV": ((16, 0, 0), (20, 0, 0)),
+                "NI": ((20, 0, 0), (23, 59, 59))}
+
+
+def _part_clocks(part: str, mod: str | None) -> tuple[tuple, tuple] | None:
+    rng = _PART_RANGES.get(part)
+    if rng is None:
+        return None
+    a, b = rng
+    if mod in ("early", "late"):
+        mid = (a[0] + 2, 0, 0)
+        a, b = (a, mid) if mod == "early" else (mid, b)
+    return a, b
+
+
+def _dpart(m, ctx):
+    """A part of day with no day ("في الصباح", "في وقت متأخر من الليل"): a clock range; or a helper
+    that waits for a day: the modifier of "في وقت متأخر من مساء الثلاثاء", the adverb of "5 فبراير صباحا"."""
+    lx = ctx.lx
+    s, e = m.span()
+    mod_raw = _g(m, "dpart", "mod") or _g(m, "dpart", "mod2")
+    bare, moda, adv = _g(m, "dpart", "bare"), _g(m, "dpart", "moda"), _g(m, "dpart", "adv")
+    mod = lx.part_mods_before.get(key(mod_raw)) if mod_raw else (lx.part_mods_after.get(key(moda)) if moda else None)
+    if adv:
+        if mod_raw:
+            return None
+        out = _M(s, e, "dpart", None, None, "", part=lx.part_adverbs.get(key(adv)), kind="padv")
+        return out
+    if not bare:
+        if not mod:
+            return None
+        out = _M(s, e, "dpart", None, None, "", kind="pmod")  # joined with "مساء الثلاثاء" (see _pair)
+        out.clock = (mod,)
+        return out
+    # A bare part needs a preposition or a modifier: "الصباح" alone is also a newspaper, a family name.
+    prep = lx.bare_part_prep is not None and lx.bare_part_prep.search(ctx.text, max(0, s - 8), s) is not None
+    if not (prep or mod):
+        return None
+    part = lx.bare_parts.get(key(bare))
+    clocks = _part_clocks(part, mod)
+    if clocks is None:
+        return None
+    out = _M(s, e, "interval", None, None, f"T{part}", conf=0.6, part=part, kind="dpart",
+             flags=[f"mod_{mod}"] if mod else [])
+    out.clock, out.clock2 = clocks
+    out.value = f"{_timex_clock(clocks[0])}/{_timex_clock(clocks[1])}"
+    return out
+
+
+def _btime(m, ctx):
+    """A bare hour ("في السابعة", "7"): a helper, kept only when joined with a day (see _pair)."""
+    s, e = m.span()
+    hw = _g(m, "btime", "hw")
+    hour = ctx.lx.hour_words.get(key(hw)) if hw else int(_g(m, "btime", "h"))
+    if not hour or hour > 12:
+        return None
+    out = _M(s, e, "btime", None, None, "", kind="btime")
+    out.clock = (hour, int(_g(m, "btime", "mi") or 0), 0)
     return out
 
 
@@ -1019,7 +1099,7 @@ _HANDLERS = {
     "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
-    "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday,
+    "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime,
 }
 
 
@@ -1048,7 +1128,7 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
                 continue
         if a.gran == "quarter" and a.start is None:  # "الربع الثالث" alone: this year's or last year's
             a = _quarter(a, None, ctx)
-        if a is not None and a.gran not in ("pp", "nweek", "nwday"):
+        if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime"):
             out.append(a)
         i += 1
     return out
@@ -1066,6 +1146,28 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
     # "مطلع الشهر المقبل", "أواخر 2015", "early next week"
     if a.gran == "pp" and b.gran in ("month", "year", "week") and _NARROW_GAP.match(gap):
         return _narrow(a, b)
+    # "نهاية اليوم", "نهاية يوم الأحد": the end of that day, 23:59
+    if (a.gran == "pp" and b.gran == "day" and not b.part and b.value is None and _NARROW_GAP.match(gap)
+            and key(text[a.s:a.e]) in lx.end_of_day_words):
+        return _end_of_day(a, b, ctx)
+    # Parts of day and days: "في وقت متأخر من مساء الثلاثاء", "يوم الثلاثاء في الصباح الباكر",
+    # "في الصباح الباكر يوم الثلاثاء", "5 فبراير صباحا"
+    if a.kind == "pmod" and b.gran == "day" and b.part and b.value is None and b.s - a.e <= 1 \
+            and text[b.s:b.e].split(" ", 1)[0] not in lx.part_no_halves:
+        return _day_part(b, b.part, a.clock[0], a.s, b.e, ctx)
+    if a.gran == "day" and not a.part and a.value is None and b.kind in ("dpart", "padv") and b.s - a.e <= 8 \
+            and (lx.joiner.match(gap) if b.kind == "dpart" else _TIGHT_GAP.fullmatch(gap)):
+        return _day_part(a, b.part, _mod_of(b), a.s, b.e, ctx)
+    if a.kind == "dpart" and b.gran == "day" and not b.part and b.value is None and b.s - a.e <= 8 \
+            and lx.joiner.match(gap):
+        return _day_part(b, a.part, _mod_of(a), a.s, b.e, ctx)
+    # A bare hour next to a day: "الليلة في 7", "23 أكتوبر في السابعة", "8 هذا الصباح", "10 ، الليلة"
+    if b.kind == "btime" and a.gran == "day" and a.value is None and _BTIME_PREP_GAP.fullmatch(gap) \
+            and _BTIME_AFTER.match(text, b.e):
+        return _datetime(a, _as_time(b), ctx)
+    if a.kind == "btime" and b.gran == "day" and b.part and b.value is None and _TIGHT_GAP.fullmatch(gap) \
+            and ("," in gap or "،" in gap or not text[a.s].isdigit()):
+        return _datetime(b, _as_time(a), ctx)
     # "الأسبوع الثالث من نوفمبر", "the last week of 2015"
     if a.gran == "nweek" and (b.gran == "month" or (b.gran == "year" and b.calendar == C.GREGORIAN)) \
             and _NARROW_GAP.match(gap):
@@ -1115,6 +1217,51 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
                     start = a.s - len(head) + lead
                 return _interval(a, b, start)
     return None
+
+
+_TIGHT_GAP = re.compile(r"[ ,،]{1,4}")
+_BTIME_PREP_GAP = re.compile(r"[ ,،]{0,3}(?:في|عند|at) {1,3}")  # "الليلة في 7": the hour needs its preposition
+_BTIME_AFTER = re.compile(r" {0,3}(?:[^\w ]|\Z)")  # ... and ends the clause ("في 7 مدن" is a count)
+
+
+def _mod_of(mm: _M) -> str | None:
+    return next((f[4:] for f in mm.flags if f.startswith("mod_")), None)
+
+
+def _as_time(bt: _M) -> _M:
+    return _M(bt.s, bt.e, "time", None, None, _timex_clock(bt.clock), conf=0.65, clock=bt.clock, kind="time")
+
+
+def _day_part(day: _M, part: str, mod: str | None, s: int, e: int, ctx: _Ctx) -> _M:
+    """The day with its part of day; narrowed by early/late ("في وقت متأخر من مساء الثلاثاء") it
+    becomes that half of the part as a datetime range (the specs' halves: evening 16-18 / 18-20)."""
+    base = day.timex.split("T")[0] if day.timex and not day.timex.startswith("(") else _iso(day.start)
+    clocks = _part_clocks(part, mod) if mod else None
+    if clocks is None:
+        return _M(s, e, "day", day.start, day.end, f"{base}T{part}", calendar=day.calendar, cal_value=day.cal_value,
+                  relative=day.relative, anchored=day.anchored, conf=day.conf, flags=list(day.flags), part=part,
+                  kind=day.kind)
+    tz = ctx.anchor.tzinfo if ctx.anchor else None
+    d = day.start
+    t1, t2 = (datetime(d.year, d.month, d.day, *c, tzinfo=tz) for c in clocks)
+    out = _M(s, e, "interval", d, d, f"({base}{_timex_clock(clocks[0])},{base}{_timex_clock(clocks[1])})",
+             calendar=day.calendar, cal_value=day.cal_value, relative=day.relative, anchored=day.anchored,
+             conf=day.conf - 0.1, flags=list(day.flags) + [f"mod_{mod}"] + (["timezone_assumed"] if tz else []),
+             part=part, kind="datetime")
+    out.value = f"{t1.isoformat(timespec='seconds')}/{t2.isoformat(timespec='seconds')}"
+    return out
+
+
+def _end_of_day(pp: _M, day: _M, ctx: _Ctx) -> _M:
+    tz = ctx.anchor.tzinfo if ctx.anchor else None
+    d = day.start
+    t = datetime(d.year, d.month, d.day, 23, 59, tzinfo=tz)
+    base = day.timex.split("T")[0] if day.timex and not day.timex.startswith("(") else _iso(d)
+    out = _M(pp.s, day.e, "datetime", d, d, f"{base}T23:59", calendar=day.calendar, cal_value=day.cal_value,
+             relative=day.relative, anchored=day.anchored, conf=day.conf - 0.1,
+             flags=list(day.flags) + ["mod_late"] + (["timezone_assumed"] if tz else []), kind="datetime")
+    out.value = t.isoformat(timespec="seconds")
+    return out
 
 
 def _narrow(pp: _M, b: _M) -> _M:

@@ -102,6 +102,17 @@ class Lexicon:
     ordinals_nth_weekday: dict = field(default_factory=dict)
     equivalence: re.Pattern | None = None  # "الموافق" between a Hijri and a Gregorian date
     holidays: dict = field(default_factory=dict)
+    # Parts of day without a day ("في الصباح", "في وقت متأخر من المساء", "الصباح الباكر") and the
+    # early/late modifiers that narrow them; adverbs ("صباحا") only ever join a day.
+    bare_parts: dict = field(default_factory=dict)
+    part_adverbs: dict = field(default_factory=dict)
+    part_mods_before: dict = field(default_factory=dict)
+    part_mods_after: dict = field(default_factory=dict)
+    hour_words: dict = field(default_factory=dict)  # "السابعة" -> 7: a bare hour, only next to a day
+    night_pm: set = field(default_factory=set)  # "12 في الليل" is midnight
+    end_of_day_words: set = field(default_factory=set)  # "نهاية اليوم": 23:59 of that day
+    part_no_halves: set = field(default_factory=set)  # "فجر" is MO but not 08-10: never split into halves
+    bare_part_prep: re.Pattern | None = None
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
     order: dict = field(default_factory=dict)  # branch name -> priority (lower wins)
     automaton: object = None  # first words -> (length, is_digit, branches they open)
@@ -143,17 +154,19 @@ def _build(language: str) -> Lexicon:
                  "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
                  "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
-                 "time_zones", "minute_numbers", "ordinals_week", "ordinals_nth_weekday"):
+                 "time_zones", "minute_numbers", "ordinals_week", "ordinals_nth_weekday", "bare_parts",
+                 "part_adverbs", "part_mods_before", "part_mods_after", "hour_words"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
-                 "year_blockers", "point_modifiers", "year_words", "vague_plural_units"):
+                 "year_blockers", "point_modifiers", "year_words", "vague_plural_units", "night_pm",
+                 "end_of_day_words", "part_no_halves"):
         setattr(lx, name, {normalize_key(w) for w in data.get(name, [])})
 
     A = {name: _alt(data.get(name, [])) for name in (
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
-        "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of")}
+        "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -231,6 +244,8 @@ def _build(language: str) -> Lexicon:
         return (rf"(?:ال{S0})?(?:{g(b, 'h' + i, hour)}(?:[:.]{g(b, 'mi' + i, MINUTE)}(?::{g(b, 's' + i, MINUTE)})?)?(?!\d|[.,]\d)"
                 + (")" if latin else rf"|{g(b, 'hw' + i, ordinal)})")  # "at first" is not 1 o'clock
                 + rf"(?:{S0}{g(b, 'frac' + i, fracs)}|{S0}و{S0}{g(b, 'mins' + i, mins)}{S}{A['minute_words']})?"
+                # "الخامسة والنصف إلا ثلاث دقائق": minutes before the hour
+                rf"(?:{S0}{A['minus_words']}{S0}{g(b, 'minus' + i, mins)}{S}{A['minute_words']})?"
                 rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?"
                 rf"(?:{S0}\(?{g(b, 'tz' + i, zones)}\)?(?![^\W\d_]))?")  # "بتوقيت مكة المكرمة", "GMT"
     hour = r"(?:[01]?\d|2[0-3])"
@@ -336,16 +351,28 @@ def _build(language: str) -> Lexicon:
                  rf"|{g('time', 'hc', hour)}:{g('time', 'mic', MINUTE)}(?::{g('time', 'sc', MINUTE)})?(?![\d:])"
                  rf"(?:{S0}(?:{g('time', 'amc', A['am'])}|{g('time', 'pmc', A['pm'])})(?![^\W\d_]))?"
                  rf"(?:{S0}\(?{g('time', 'tzc', zones)}\)?(?![^\W\d_]))?"
+                 rf"|{g('time', 'hh5', '(?:1[0-2]|[1-9])')}{g('time', 'mm5', MINUTE)}(?!\d){S0}"
+                 rf"(?:{g('time', 'am5', A['am'])}|{g('time', 'pm5', A['pm'])})(?![^\W\d_])"
                  rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
                  rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_])"
                  rf"(?:{S0}\(?{g('time', 'tz3', zones)}\)?(?![^\W\d_]))?"
                  # "الثامنة والنصف", "السابعة إلا ربع": an hour word with a fraction is a clock time
-                 + (rf"|{g('time', 'hw4', ordinal)}{S0}{g('time', 'frac4', fracs)}"
+                 + (rf"|{g('time', 'hw4', ordinal)}{S0}(?:{g('time', 'frac4', fracs)}"
+                    rf"|و{S0}{g('time', 'mins4', mins)}(?:{S}{A['minute_words']}|(?={S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))))"
                     rf"(?:{S0}(?:{g('time', 'am4', A['am'])}|{g('time', 'pm4', A['pm'])})(?![^\W\d_]))?" if not latin else "")
                  + "))"),
         # "الربع الثالث", "the third quarter", "Q3"
         "qtr": (rf"{A['quarter_words']}{S}{g('qtr', 'ord', qords)}"
                 + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter|q{g('qtr', 'qn', '[1-4]')}" if latin else "")),
+        # "في الصباح", "في وقت متأخر من المساء", "الصباح الباكر", and "في وقت متأخر من" before
+        # "مساء الثلاثاء" (a helper joined with that day); "صباحا" after a date (joined only)
+        "dpart": (rf"{g('dpart', 'mod', _alt(lx.part_mods_before))}(?={S}{_alt(lx.parts_of_day)}{S})"
+                  rf"|(?:{g('dpart', 'mod2', _alt(lx.part_mods_before))}{S})?{g('dpart', 'bare', _alt(lx.bare_parts))}"
+                  rf"(?:{S}{g('dpart', 'moda', _alt(lx.part_mods_after))})?"
+                  rf"|{g('dpart', 'adv', _alt(lx.part_adverbs))}"),
+        # "في السابعة", "في 7": a bare hour, kept only when it sits next to a day ("الليلة في 7")
+        "btime": (rf"(?:{g('btime', 'hw', _alt(lx.hour_words))}|{g('btime', 'h', '(?:1[0-2]|0?[1-9])')}"
+                  rf"(?::{g('btime', 'mi', MINUTE)})?(?![\d/:-]|[.,]\d))" if lx.hour_words else "(?!)"),
         # "مطلع", "أواخر", "early", "mid-": joined with the month/year/week that follows
         "pp": rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])",
     }
@@ -382,6 +409,8 @@ def _build(language: str) -> Lexicon:
         "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"],
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
         "pp": ["@period_parts"],
+        "dpart": ["@part_mods_before", "@bare_parts", "@part_adverbs"],
+        "btime": ["@hour_words", DIGIT] if lx.hour_words else [],
         "rest": ["rest_words"],
         "nwday": (["#the", "@ordinals_nth_weekday"] if latin else ["weekday_prefixes", "@weekdays"]),
         "nweek": (["#the", "@ordinals_week"] if latin else ["week_ordinal_words"]),
@@ -428,6 +457,8 @@ def _build(language: str) -> Lexicon:
     vague = [normalize_key(w) for w in data.get("vague_counts", [])] + [normalize_key(w) for w in data.get("cardinals", {})]
     lx.count_before = re.compile(rf"(?:\d|(?<![^\W\d_]){_alt(vague)}){S}(?:of{S})?\Z") if vague else None
     lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
+    if data.get("bare_part_preps"):
+        lx.bare_part_prep = re.compile(rf"(?<![^\W\d_]){_alt(data['bare_part_preps'])}{S}\Z")
     lx.range_from = re.compile(rf"(?:^|[\s(]){A['range_from']}{S}\Z")
     # What may sit between a date and a time (or a time and a date) that belong together.
     lx.joiner = re.compile(rf"[ ,،]{{0,3}}(?:(?:{A['weekday_prefixes']}|{A['day_of']}|{A['time_words']}|في|at|on|در){S})?"

@@ -1,0 +1,80 @@
+"""Dates stage, round 3: clock times in words, parts of day with and without a day, early/late
+halves, bare hours next to a day, end of day.  Fixture sentences are our own."""
+
+from __future__ import annotations
+
+from tests.unit.test_dates import by_text, one, run  # same fixtures: published Tue 28 Nov 2023 21:30 +03:30
+
+
+def test_late_part_of_a_weekday_is_the_second_half_of_that_part():
+    m = one("ووصل الوفد في وقت متأخر من مساء الثلاثاء إلى العاصمة.")
+    assert m["text"] == "في وقت متأخر من مساء الثلاثاء"
+    assert m["granularity"] == "interval" and m["part_of_day"] == "EV"
+    assert m["value"] == "2023-11-28T18:00:00+03:30/2023-11-28T20:00:00+03:30"
+    assert "mod_late" in m["flags"] and "timezone_assumed" in m["flags"]
+
+
+def test_day_then_part_of_day_with_early_modifier():
+    m = one("تبدأ الجولة يوم الخميس في الصباح الباكر بحسب المنظمين.")
+    assert m["text"] == "يوم الخميس في الصباح الباكر"
+    assert m["value"] == "2023-11-23T08:00:00+03:30/2023-11-23T10:00:00+03:30"
+
+
+def test_day_then_plain_part_of_day_stays_a_day():
+    m = one("عقد الاجتماع يوم الأحد، في المساء، بمقر الوزارة.")
+    assert m["granularity"] == "day" and m["value"] == "2023-11-26"
+    assert m["part_of_day"] == "EV" and m["timex"] == "2023-11-26TEV"
+
+
+def test_date_with_adverb_part_of_day():
+    m = one("افتتح المعرض 5 فبراير صباحا في الرياض.")
+    assert m["value"] == "2023-02-05" and m["part_of_day"] == "MO" and m["text"] == "5 فبراير صباحا"
+
+
+def test_part_of_day_without_a_day_is_a_clock_range():
+    m = one("واعتقلت الشرطة ثلاثة مشتبه بهم خلال الليل في حي الملز.")
+    assert m["text"] == "الليل" and m["granularity"] == "interval"
+    assert m["value"] == "T20:00/T23:59:59" and m["timex"] == "TNI"
+    assert m["start"] is None and m["anchor"] is None
+    early = one("غادرت الحافلات في الصباح الباكر.")
+    assert early["value"] == "T08:00/T10:00" and "mod_early" in early["flags"]
+
+
+def test_bare_part_of_day_needs_a_preposition_or_modifier():
+    # a newspaper and a family name, not the morning
+    assert run("ذكرت صحيفة الصباح أن الشيخ ناصر الصباح زار المعرض.") == []
+    assert run("كانت الأمسية الثالثة مخصصة للشعر.") == []
+
+
+def test_bare_hour_joins_a_day_only_with_its_preposition():
+    m = one("سيعقد المؤتمر الصحفي الليلة في 7.")
+    assert m["granularity"] == "datetime" and m["value"] == "2023-11-28T19:00:00+03:30"
+    m = one("وصل الوزير 23 أكتوبر في السابعة.")
+    assert m["value"] == "2023-10-23T07:00:00+03:30"
+    # a count after the day, not a clock
+    found = by_text(run("انتشرت الاحتجاجات الليلة في 7 مدن."))
+    assert list(found) == ["الليلة"] and found["الليلة"]["granularity"] == "day"
+    assert by_text(run("قتل أمس 7 أشخاص.")).keys() == {"أمس"}
+
+
+def test_clock_words_with_minutes_and_minus():
+    assert one("يبدأ البث الساعة السابعة وخمسة وثلاثين دقيقة مساء")["value"] == "T19:35"
+    assert one("يبدأ البث السابعة وخمس وثلاثين مساء")["value"] == "T19:35"
+    assert one("موعد الإقلاع الساعة الخامسة والنصف إلا ثلاث دقائق")["value"] == "T05:27"
+    assert one("فتحت الأبواب 340 مساء")["value"] == "T15:40"
+    assert one("انطلقت الرحلة الساعة 12 في الليل")["value"] == "T00:00"
+    assert one("انتهى الاجتماع في منتصف-الليل")["value"] == "T00:00"
+    # "340 م" is metres
+    assert run("يبلغ طول الجسر 340 م") == []
+
+
+def test_end_of_day():
+    m = one("تنتهي المهلة نهاية يوم الجمعة.")
+    assert m["granularity"] == "datetime" and m["value"] == "2023-11-24T23:59:00+03:30"
+
+
+def test_dawn_and_first_hours_are_not_split_into_the_morning_halves():
+    # "فجر" is before 08:00 and "الساعات الأولى من الصباح" is after midnight: no 08-10 range for them
+    m = one("توفي المصاب في وقت مبكر فجر اليوم متأثرا بجروحه.")
+    assert m["text"] == "فجر اليوم" and m["granularity"] == "day" and m["part_of_day"] == "MO"
+    assert run("تستمر السهرات حتى الساعات الأولى من الصباح.") == []
