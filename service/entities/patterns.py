@@ -37,6 +37,7 @@ class PatternHit:
     role: str | None = None  # normalized title words that introduced the name
     role_span: tuple | None = None  # (start, end) of the title in norm
     name_start: int | None = None  # where the name proper starts (after a و/ف proclitic)
+    club: bool = False  # a club-prefix ORG (دينامو كييف): wins over the tagger inside its span
 
 
 class Triggers:
@@ -334,4 +335,4 @@ def _club_after(trig, doc, toks, covered):
     if not _ARABIC.match(w) and not doc.norm[toks[1][0]].isupper():
         return None
     last = covered[1][2] if 1 in covered and covered[1][1] != "DEMONYM" else 1
-    return PatternHit(toks[0][0], toks[last][1], "ORG")
+    return PatternHit(toks[0][0], toks[last][1], "ORG", club=True)
