@@ -135,7 +135,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             return self._holes
         except AttributeError:
             self._holes: dict = {}
-            self._rewound: dict = {}
+            self._rewound: dict = {}  # tp -> (hole offset, loop time of the last seek to it)
+            self._rewinding: dict = {}  # tp -> (hole offset, loop time until which to wait for it)
             return self._holes
 
     async def rewind_holes(self, now: float) -> None:
@@ -149,8 +150,28 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             if last is not None and last[0] == offset and now - last[1] < REWIND_RETRY_S:
                 continue
             self._rewound[tp] = (offset, now)
+            self._rewinding[tp] = (offset, now + REWIND_RETRY_S)
             log.warning("re-reading %s from offset %d: a message there was skipped during a pause", tp, offset)
             await self.seek(tp, offset)
+
+    async def getmany(self, timeout: float):
+        """faust's fetch loop, made to honour our seeks back to a hole.
+
+        Records fetched before the seek are still being handed out after it, and each one moves
+        faust's read offset past the hole again, so faust then drops the re-read hole as already
+        seen (the re-read failed most of the time).  Until the hole's own record arrives, later
+        records of that partition are passed over (they come again right after it)."""
+        _ = self.holes  # creates the rewind bookkeeping on first use
+        rewinding = self._rewinding
+        async for tp, message in super().getmany(timeout):
+            pending = rewinding.get(tp)
+            if pending is not None:
+                hole, wait_until = pending
+                if message.offset != hole and asyncio.get_running_loop().time() < wait_until:
+                    continue
+                del rewinding[tp]
+                self._read_offset[tp] = message.offset  # accept the re-read
+            yield tp, message
 
     def _gap_covers(self, tp, start: int, end: int) -> bool:
         """True if every offset in [start, end) is a known gap in the partition's offsets."""

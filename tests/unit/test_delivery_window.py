@@ -274,3 +274,39 @@ async def test_buffered_sends_are_retried_while_the_broker_is_away(monkeypatch):
     assert isinstance(failed.exception(), ValueError)
     assert not task.done(), "the sending task must survive a failed record"
     task.cancel()
+
+
+async def test_a_rewind_to_a_hole_is_not_undone_by_records_fetched_before_it(monkeypatch):
+    """After the seek back to a skipped message, records fetched before the seek are still handed
+    out; they must not reach faust (each would move its read offset past the hole again, and
+    faust would then drop the re-read hole as already seen)."""
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    from service.delivery import GuardedConsumer, faust_aiokafka
+
+    tp = TP("articles.raw", 2)
+    fetched = [400, 401, 130, 131, 132]
+
+    async def fake_getmany(self, timeout):
+        for offset in fetched:
+            yield tp, SimpleNamespace(offset=offset)
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "getmany", fake_getmany)
+    consumer = GuardedConsumer.__new__(GuardedConsumer)
+    consumer._read_offset = defaultdict(lambda: None, {tp: 401})
+    consumer.assignment = lambda: {tp}
+    sought = []
+
+    async def seek(tp_, offset):
+        sought.append(offset)
+
+    consumer.seek = seek
+    consumer.holes[tp] = 130
+    await consumer.rewind_holes(asyncio.get_running_loop().time())
+    assert sought == [130]
+    handed_out = [message.offset async for _, message in consumer.getmany(1.0)]
+    assert handed_out == [130, 131, 132]
+    assert consumer._read_offset[tp] == 130  # faust accepts offsets from the hole on
