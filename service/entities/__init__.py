@@ -225,7 +225,8 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
             _trim_tagger_title(doc, t)
         if not _plausible(doc, t):
             continue
-        if clubs and any(s <= t.start and t.end <= e for s, e in clubs):
+        if clubs and any(s <= t.start and t.end <= e and (t.type != "ORG" or (s, e) != (t.start, t.end))
+                         for s, e in clubs):
             continue  # دينامو كييف: the tagger's `كييف` (LOC) or whole-span PERSON was wrong on the dev slice
         lo = bisect.bisect_left(starts, t.start - longest)
         hi = bisect.bisect_left(starts, t.end)
