@@ -60,6 +60,8 @@ def gold_mentions(case: dict) -> list[dict]:
     text = case["input"]
     out = []
     for r in case.get("results") or []:
+        if not (r.get("Text") or "").strip():
+            continue  # an empty reference (one Arabic case: Start 56, End 55) has no span to compare
         s = r.get("Start", -1)
         if "End" in r:
             e = r["End"] + 1
@@ -177,6 +179,7 @@ _PART_CLOCKS = {("08:00:00", "12:00:00"): "MO", ("12:00:00", "16:00:00"): "AF",
                 ("16:00:00", "20:00:00"): "EV", ("20:00:00", "23:59:59"): "NI"}
 _PART_TIMEX = re.compile(r"\d{4}-\d{2}-\d{2}T(?:MO|MI|AF|EV|NI)")
 _DAY_RANGE_TIMEX = re.compile(r",P\d+D\)")
+_YEAR_RANGE_TIMEX = re.compile(r"\(\d{4}(?:-01-01)?,\d{4}(?:-01-01)?,P\d+Y\)")
 
 
 def correct_ours(pred: dict, cand: dict) -> bool:
@@ -194,7 +197,11 @@ def correct_ours(pred: dict, cand: dict) -> bool:
             return False
         # Our `end` is inclusive; the reference end of a period is exclusive (September = 09-01/10-01).
         # A range between two named days ("from 4 to 22", timex "(..,..,P18D)") ends on the named day.
-        return _plus1(end) == cand["end"][:10] or (end == cand["end"][:10] and bool(_DAY_RANGE_TIMEX.search(tx)))
+        # So does a range between two named years ("من 2014 إلى 2018", timex "(2014-01-01,2018-01-01,P4Y)"):
+        # our last year equal to its end year counts (we read the named end year as included).
+        return (_plus1(end) == cand["end"][:10] or (end == cand["end"][:10] and bool(_DAY_RANGE_TIMEX.search(tx)))
+                or (end == cand["end"][:4] + "-12-31" and cand["end"][4:10] == "-01-01"
+                    and bool(_YEAR_RANGE_TIMEX.fullmatch(tx))))
     if t == "datetime":
         return kind == "datetime" and value[:19].replace("T", " ") == cand["datetime"]
     if t == "time":

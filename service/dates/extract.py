@@ -520,11 +520,18 @@ def _rest(m, ctx):
     lx = ctx.lx
     if ctx.ref is None:
         return None
-    unit = lx.unit_nouns.get(key(_g(m, "rest", "noun")))
+    unit = lx.unit_nouns.get(key(_g(m, "rest", "noun") or ""))
     moda = _g(m, "rest", "moda")
     if moda and lx.modifiers_after.get(key(moda)) != 0:
         return None  # "بقية الأسبوع المقبل" is not the rest of this one
     ref = ctx.ref
+    s, e = m.span()
+    if _g(m, "rest", "day") and ctx.anchor is not None:  # "بقية اليوم": from publication time to 23:59:59
+        a = ctx.anchor
+        out = _M(s, e, "interval", ref, ref, f"({a.strftime('%Y-%m-%dT%H:%M')},{_iso(ref)}T23:59:59)", relative=True,
+                 anchored=True, conf=0.75, kind="rest")
+        out.value = f"{a.isoformat(timespec='seconds')}/{a.replace(hour=23, minute=59, second=59).isoformat(timespec='seconds')}"
+        return out
     if unit == "week":
         end = _week_range(ref)[1]
     elif unit == "month":
@@ -593,7 +600,8 @@ def _wday(m, ctx):
         key(_g(m, "wday", "parta") or ""))
     if wd is None:
         return None
-    if raw in lx.ambiguous_weekdays and not (modb or moda or night or pre or part):
+    if raw in lx.ambiguous_weekdays and not (modb or moda or night or pre or part) and not (
+            lx.week_before is not None and lx.week_before.search(ctx.text, max(0, m.start() - 30), m.start())):
         return None
     if raw in lx.ambiguous_weekdays and not _capitalized(ctx, m.start("wday_wd")):
         return None  # "sun", "sat", "wed" are words first
@@ -764,8 +772,18 @@ def _trange(m, ctx):
     gd = m.groupdict()
     marked = (gd["trange_tw1"] or gd["trange_tw2"] or gd["trange_am1"] or gd["trange_pm1"] or gd["trange_am2"]
               or gd["trange_pm2"] or ":" in m.group())
-    if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time
-        return None
+    if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time ...
+        lx = ctx.lx
+        hws = [key(w) for w in (_g(m, "trange", "hw1"), _g(m, "trange", "hw2")) if w]
+        if (lx.hour_range_to is None or not lx.hour_range_to.search(m.group()) or not m.group().startswith(("من", "بين"))
+                or any(w not in lx.hour_words for w in hws) or not _BTRANGE_AFTER.match(ctx.text, m.end())):
+            return None
+        c1, c2 = _clock(m, ctx, "trange", "1"), _clock(m, ctx, "trange", "2")
+        if c1 is None or c2 is None or c1[0] > 12 or c2[0] > 12:
+            return None
+        # ... but next to a day it is one ("اليوم من الخامسة إلى السابعة", "من 5 إلى 6 في 1 يناير"): a helper
+        out = _M(m.start(), m.end(), "btime", None, None, "", kind="btrange", clock=c1[:3], clock2=c2[:3])
+        return out
     c1, c2 = _clock(m, ctx, "trange", "1"), _clock(m, ctx, "trange", "2")
     if c1 is None or c2 is None:
         return None
@@ -1165,6 +1183,11 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
     if b.kind == "btime" and a.gran == "day" and a.value is None and _BTIME_PREP_GAP.fullmatch(gap) \
             and _BTIME_AFTER.match(text, b.e):
         return _datetime(a, _as_time(b), ctx)
+    if a.kind == "btrange" and b.gran == "day" and b.value is None and lx.joiner.match(gap) and b.s - a.e <= 6:
+        return _datetime(b, _as_trange(a), ctx)
+    if b.kind == "btrange" and a.gran == "day" and a.value is None and re.fullmatch(r"[ ,،]{1,3}", gap) \
+            and _BTIME_AFTER.match(text, b.e):
+        return _datetime(a, _as_trange(b), ctx)
     if a.kind == "btime" and b.gran == "day" and b.part and b.value is None and _TIGHT_GAP.fullmatch(gap) \
             and ("," in gap or "،" in gap or not text[a.s].isdigit()):
         return _datetime(b, _as_time(a), ctx)
@@ -1186,7 +1209,7 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         return _M(a.s, b.e, "day", d, d, _iso(d), relative=True, anchored=True, conf=0.8,
                   flags=[f for f in wday.flags if f != "future_by_tense"], part=wday.part, kind="wday")
     # A date and a clock time next to each other are one datetime (or datetime range).
-    joinable = lx.joiner.match(gap) or re.fullmatch(r"[ ,]{0,3}", gap)
+    joinable = lx.joiner.match(gap) or re.fullmatch(r"[ ,]{0,3}|[ ,]{0,2}-[ ]{0,2}", gap)
     if joinable and b.s - a.e <= 25:
         if a.gran == "day" and b.kind in ("time", "trange"):
             return _datetime(a, b, ctx)
@@ -1220,6 +1243,7 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
 
 
 _TIGHT_GAP = re.compile(r"[ ,،]{1,4}")
+_BTRANGE_AFTER = re.compile(r" {0,3}(?:[.,،;:!?؟)]|\Z|(?:من|في) {1,3}[\w])")
 _BTIME_PREP_GAP = re.compile(r"[ ,،]{0,3}(?:في|عند|at) {1,3}")  # "الليلة في 7": the hour needs its preposition
 _BTIME_AFTER = re.compile(r" {0,3}(?:[^\w ]|\Z)")  # ... and ends the clause ("في 7 مدن" is a count)
 
@@ -1230,6 +1254,10 @@ def _mod_of(mm: _M) -> str | None:
 
 def _as_time(bt: _M) -> _M:
     return _M(bt.s, bt.e, "time", None, None, _timex_clock(bt.clock), conf=0.65, clock=bt.clock, kind="time")
+
+
+def _as_trange(bt: _M) -> _M:
+    return _M(bt.s, bt.e, "interval", None, None, "", conf=0.65, clock=bt.clock, clock2=bt.clock2, kind="trange")
 
 
 def _day_part(day: _M, part: str, mod: str | None, s: int, e: int, ctx: _Ctx) -> _M:

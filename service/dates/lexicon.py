@@ -113,6 +113,8 @@ class Lexicon:
     end_of_day_words: set = field(default_factory=set)  # "نهاية اليوم": 23:59 of that day
     part_no_halves: set = field(default_factory=set)  # "فجر" is MO but not 08-10: never split into halves
     bare_part_prep: re.Pattern | None = None
+    hour_range_to: re.Pattern | None = None  # "إلى", not "و"/"-": an unmarked hour range needs a real "to"
+    week_before: re.Pattern | None = None  # "الأسبوع المقبل الاثنين": a week right before an ambiguous weekday
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
     order: dict = field(default_factory=dict)  # branch name -> priority (lower wins)
     automaton: object = None  # first words -> (length, is_digit, branches they open)
@@ -166,7 +168,8 @@ def _build(language: str) -> Lexicon:
         "weekday_prefixes", "night_of", "day_of", "year_words", "year_of", "month_words", "ago_before",
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
-        "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words")}
+        "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
+        "rest_day_nouns")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     ordinal = _alt(lx.ordinals)
@@ -319,7 +322,8 @@ def _build(language: str) -> Lexicon:
         "nweek": (rf"(?:the{S})?{g('nweek', 'ord', _alt(lx.ordinals_week))}{S}{A['week_ordinal_words']}(?={S}of{S})"
                   if latin else rf"{A['week_ordinal_words']}{S}{g('nweek', 'ord', _alt(lx.ordinals_week))}"),
         # "بقية العام", "باقي هذا الأسبوع", "the rest of the month": from publication to the end of it
-        "rest": (rf"{A['rest_words']}{S}(?:(?:the|{mod_before}){S})?{g('rest', 'noun', unit_nouns)}"
+        "rest": (rf"{A['rest_words']}{S}(?:(?:the|{mod_before}){S})?(?:{g('rest', 'noun', unit_nouns)}"
+                 rf"|{g('rest', 'day', A['rest_day_nouns'])})"
                  rf"(?:{S}{g('rest', 'moda', mod_after)})?"),
         # "الأسبوع الماضي", "هذا العام", "last week", "هفته گذشته" (a modifier is required)
         "unit": (rf"{g('unit', 'modb', mod_before)}{S}{g('unit', 'noun', unit_nouns)}(?:{S}{g('unit', 'moda', mod_after)})?"
@@ -359,6 +363,7 @@ def _build(language: str) -> Lexicon:
                  # "الثامنة والنصف", "السابعة إلا ربع": an hour word with a fraction is a clock time
                  + (rf"|{g('time', 'hw4', ordinal)}{S0}(?:{g('time', 'frac4', fracs)}"
                     rf"|و{S0}{g('time', 'mins4', mins)}(?:{S}{A['minute_words']}|(?={S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))))"
+                    rf"(?:{S0}{A['minus_words']}{S0}{g('time', 'minus4', mins)}{S}{A['minute_words']})?"
                     rf"(?:{S0}(?:{g('time', 'am4', A['am'])}|{g('time', 'pm4', A['pm'])})(?![^\W\d_]))?" if not latin else "")
                  + "))"),
         # "الربع الثالث", "the third quarter", "Q3"
@@ -457,6 +462,10 @@ def _build(language: str) -> Lexicon:
     vague = [normalize_key(w) for w in data.get("vague_counts", [])] + [normalize_key(w) for w in data.get("cardinals", {})]
     lx.count_before = re.compile(rf"(?:\d|(?<![^\W\d_]){_alt(vague)}){S}(?:of{S})?\Z") if vague else None
     lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
+    week_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "week"])
+    lx.week_before = re.compile(rf"(?:{week_nouns}{S}{mod_after}|{mod_before}{S}{week_nouns})[ ,،]{{1,3}}\Z")
+    if data.get("hour_range_to"):
+        lx.hour_range_to = re.compile(rf"(?<![^\W\d_]){_alt(data['hour_range_to'])}(?![^\W\d_])")
     if data.get("bare_part_preps"):
         lx.bare_part_prep = re.compile(rf"(?<![^\W\d_]){_alt(data['bare_part_preps'])}{S}\Z")
     lx.range_from = re.compile(rf"(?:^|[\s(]){A['range_from']}{S}\Z")

@@ -78,3 +78,30 @@ def test_dawn_and_first_hours_are_not_split_into_the_morning_halves():
     m = one("توفي المصاب في وقت مبكر فجر اليوم متأثرا بجروحه.")
     assert m["text"] == "فجر اليوم" and m["granularity"] == "day" and m["part_of_day"] == "MO"
     assert run("تستمر السهرات حتى الساعات الأولى من الصباح.") == []
+
+
+def test_rest_of_the_day_runs_from_publication_time():
+    m = one("تستمر الأمطار بقية اليوم في المنطقة الشرقية.")
+    assert m["granularity"] == "interval"
+    assert m["value"] == "2023-11-28T21:30:00+03:30/2023-11-28T23:59:59+03:30"
+
+
+def test_unmarked_hour_range_only_next_to_a_day():
+    m = one("تفتح اللجان أبوابها اليوم من الخامسة إلى السابعة.")
+    assert m["value"] == "2023-11-28T05:00:00+03:30/2023-11-28T07:00:00+03:30"  # no pm word: as written
+    m = one("يفتح المعرض من 5 إلى 6 في 1 يناير")
+    assert m["granularity"] == "interval" and m["value"].startswith("2023-01-01T05:00:00")
+    # without a day it stays a count
+    assert run("ارتفع العدد من 5 إلى 6.") == []
+    assert [x["text"] for x in run("ارتفع العدد اليوم من 5 إلى 6 ملايين.")] == ["اليوم"]
+
+
+def test_week_then_ambiguous_weekday():
+    m = one("يعقد المجلس جلسته الأسبوع المقبل الاثنين")
+    assert m["value"] == "2023-12-04" and m["granularity"] == "day"
+    # "الاثنين" alone is "the two": still not a weekday
+    assert run("وصل الاثنين إلى المطار") == []
+
+
+def test_minutes_before_an_hour_with_a_fraction():
+    assert one("تبدأ الجلسة الخامسة والنصف إلا ثلاث دقائق مساء")["value"] == "T17:27"
