@@ -195,12 +195,11 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
         shorter (`مكة` in `مكة المكرمة`, `حزب الله` in `حزب الله اللبناني`: the descriptor is
         outside the name);
       - another type, other boundaries: a tagger ORG/PERSON over places only replaces them
-        (`دينامو كييف`); a gazetteer mention without a QID or GeoNames id gives way to the
-        tagger's span (`الإمارات` in `لطيران الإمارات`); otherwise the gazetteer stays.
+        (`دينامو كييف`); otherwise the gazetteer stays (`فارس` as PERSON inside `وكالة فارس`).
     A chosen tagger span gets an id only by its own text (a KB name of the same type): an id is
     never carried over from a mention with other boundaries (the son is not the father).
-    Multi-word gazetteer names ending in a nationality adjective that the tagger does not see at
-    all are dropped when the tagger ran: they are descriptions (`الجيش اللبناني`, `قوات الاحتلال
+    Multi-word organization names ending in a nationality adjective that the tagger does not see
+    at all are dropped when the tagger ran (countries are kept: `النظام الصهيوني`): they are descriptions (`الجيش اللبناني`, `قوات الاحتلال
     الإسرائيلي`, `الخارجية الأميركية`), which news annotation leaves untagged (ANERcorp train:
     `الجيش الإسرائيلي` 0 of 55; dev slice: 0 right of 10 such unseen names).
     Club-prefix ORG patterns (`دينامو كييف`) take precedence over tagger spans inside them.
@@ -251,8 +250,6 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
         elif t.type != "LOC" and all(m.start >= t.start and m.end <= t.end and m.entry is not None
                                      and m.entry.type == "LOC" for m in inside):
             drop(inside)
-        elif not any(_has_id(m) for m in inside):
-            drop(inside)
         else:
             continue
         t.entry = _lookup(kb, t, padded, context)
@@ -260,7 +257,8 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
         mentions.append(t)
     if tagged:
         unseen = [m for m in index if id(m) not in seen and id(m) not in removed and m.method == "gazetteer"
-                  and " " in doc.norm_folded[m.start:m.end].strip() and _ends_with_demonym(kb, doc, m)]
+                  and m.type == "ORG" and " " in doc.norm_folded[m.start:m.end].strip()
+                  and _ends_with_demonym(kb, doc, m)]
         drop(unseen)
     for p in patterns:
         if occupied.free_span(p.start, p.end):

@@ -140,9 +140,10 @@ def place_ok(entry: Entry, info, key: str, clitic: bool, text: str, pos: int, co
     if entry.tier != TIER_CITY:
         return True
     foreign = entry.country not in REGION
-    # A proclitic before a city (بجدة) is trusted for cities of the region or large ones, and
-    # never for short keys: بلاتر is Blatter, not ب + Latur.
-    if clitic and (len(key) < 4 or (foreign and entry.population < FOREIGN_ONE_WORD_MIN_POP)):
+    # A proclitic before a city (بجدة) is trusted for cities of the region, large ones and the
+    # well-known ones city_aliases.tsv lists (وجنيف), never for short keys: بلاتر is Blatter,
+    # not ب + Latur.
+    if clitic and (len(key) < 4 or (foreign and entry.population < FOREIGN_ONE_WORD_MIN_POP and not info.well_known)):
         return False
     if info.needs_cue and _previous_word(text, pos) not in _CITY_CUES:
         # the article naming the city's country is cue enough, in the region only

@@ -71,6 +71,7 @@ class KeyInfo:
     entries: list  # [(entry index, kind)] kind: "name" | "demonym"
     latin_case: str | None = None  # "upper" (acronym: exact case) | "title" (capitalized) | None
     needs_cue: bool = False  # a small-city one-word alias: only with a cue word before it
+    well_known: bool = False  # listed with cue=no in city_aliases.tsv (a proclitic is fine: وجنيف)
     natural: str = ""
 
 
@@ -272,6 +273,7 @@ def _load_city_aliases(kb: KnowledgeBase) -> None:
                 info = kb.keys.get(key)
                 if info is not None and any(i == idx for i, _ in info.entries):
                     info.needs_cue = False
+                    info.well_known = True
 
 
 def _load_common_words(kb: KnowledgeBase) -> None:
