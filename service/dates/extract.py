@@ -1083,13 +1083,14 @@ def _span(m, ctx):
         unit, n = lx.span_dual_units.get(key(_g(m, "span", "duals"))), 2
         shift = lx.modifiers_after.get(key(_g(m, "span", "moda2")))
     else:
-        raw_n = _g(m, "span", "num") or _g(m, "span", "num4")
-        unit = lx.units.get(key(_g(m, "span", "unit") or _g(m, "span", "unit4")))
+        raw_n = _g(m, "span", "num") or _g(m, "span", "num4") or _g(m, "span", "num5")
+        unit = lx.units.get(key(_g(m, "span", "unit") or _g(m, "span", "unit4") or _g(m, "span", "unit5")))
         n = int(raw_n) if raw_n.isdigit() else lx.cardinals.get(key(raw_n))
         moda, modb = _g(m, "span", "moda3"), _g(m, "span", "modb")
         if moda and (key(moda) in lx.ago_after or key(moda) in lx.later_after or key(moda) in lx.point_modifiers):
             return None  # "دو روز پیش" is a point ("two days ago"), the ago branch takes it
-        shift = lx.modifiers_after.get(key(moda)) if moda else lx.modifiers_before.get(key(modb))
+        shift = lx.modifiers_after.get(key(moda)) if moda else (
+            lx.modifiers_before.get(key(modb)) if modb else lx.span_before.get(key(_g(m, "span", "lastb") or "")))
     if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year", "decade"):
         return None
     ref = ctx.ref

@@ -108,6 +108,7 @@ class Lexicon:
     part_adverbs: dict = field(default_factory=dict)
     part_mods_before: dict = field(default_factory=dict)
     part_mods_after: dict = field(default_factory=dict)
+    span_before: dict = field(default_factory=dict)  # "آخر 3 سنوات": -1
     hour_words: dict = field(default_factory=dict)  # "السابعة" -> 7: a bare hour, only next to a day
     night_pm: set = field(default_factory=set)  # "12 في الليل" is midnight
     end_of_day_words: set = field(default_factory=set)  # "نهاية اليوم": 23:59 of that day
@@ -157,7 +158,7 @@ def _build(language: str) -> Lexicon:
                  "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
                  "time_zones", "minute_numbers", "ordinals_week", "ordinals_nth_weekday", "bare_parts",
-                 "part_adverbs", "part_mods_before", "part_mods_after", "hour_words"):
+                 "part_adverbs", "part_mods_before", "part_mods_after", "hour_words", "span_before"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words", "vague_plural_units", "night_pm",
@@ -275,7 +276,7 @@ def _build(language: str) -> Lexicon:
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
         "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
-                + (EN_SUFFIX if latin else "") + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and ))"),
+                + (EN_SUFFIX if latin else "") + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday}))"),
         # "عيد الفطر", "يوم عرفة", "Christmas 2015", "نوروز"
         "hol": rf"(?:{A['weekday_prefixes']}{S})?{g('hol', 'name', holidays)}{yearpart('hol')}",
         # "2023-11-28", "2023/11/28", "1445/05/14 هـ"
@@ -305,7 +306,10 @@ def _build(language: str) -> Lexicon:
                  rf"|{g('span', 'duals', span_duals)}{S}{g('span', 'moda2', mod_after)}"
                  rf"|{g('span', 'num', num)}{S}{g('span', 'unit', units)}{S}{g('span', 'moda3', mod_after)}"
                  + (rf"|(?:the{S})?{g('span', 'modb', mod_before)}{S}{g('span', 'num4', num)}{S}{g('span', 'unit4', units)}"
-                    if latin else "")),
+                    if latin else
+                    # "آخر 3 سنوات" (not "آخر 3 أيام من رمضان": the last days of something else)
+                    rf"|{g('span', 'lastb', _alt(lx.span_before))}{S}{g('span', 'num5', num)}{S}{g('span', 'unit5', units)}"
+                    rf"(?!{S}(?:{A['day_of']})(?![^\W\d_]))")),
         # "منذ يومين", "قبل ثلاثة أيام", "بعد أسبوع", "two days ago", "in 3 weeks", "دو روز پیش"
         # (a count without "ago"/"in" is a duration, not a date: one of the two is required)
         "ago": (rf"{g('ago', 'pre', A['ago_before'] + '|' + A['later_before'])}{S}"
@@ -401,7 +405,7 @@ def _build(language: str) -> Lexicon:
         "dmyn": wd_starts + [DIGIT],
         "dmn": ["weekday_prefixes", "date_words"],
         "ymn": [DIGIT],
-        "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else []),
+        "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else ["@span_before"]),
         "my": ["month_words", "@months"],
         "mon": ["@modifiers_before", "month_words", "@months"],
         "ago": ["ago_before", "later_before", "@cardinals", DIGIT, "@units", "@dual_units"],

@@ -105,3 +105,17 @@ def test_week_then_ambiguous_weekday():
 
 def test_minutes_before_an_hour_with_a_fraction():
     assert one("تبدأ الجلسة الخامسة والنصف إلا ثلاث دقائق مساء")["value"] == "T17:27"
+
+
+def test_later_this_year_and_last_n_years():
+    m = one("ستطرح الشركة المنتج في وقت لاحق من هذا العام.")
+    assert m["text"] == "في وقت لاحق من هذا العام" and m["value"] == "2023-07-01/2023-12-31"
+    m = one("تضاعفت الأسعار خلال آخر 3 سنوات.")
+    assert m["value"] == "2020-11-28/2023-11-27"
+    # the last days of something else are not counted back from publication
+    assert not any(x["text"].startswith("آخر") for x in run("تكثر الزيارات في آخر 3 أيام من شهر رمضان"))
+
+
+def test_weekday_day_range():
+    m = one("يغلق المعبر من الجمعة 10 حتى الثلاثاء 14")
+    assert m["granularity"] == "interval" and m["value"] == "2023-11-10/2023-11-14"
