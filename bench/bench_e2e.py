@@ -33,6 +33,17 @@ from bench.bench_enrich import percentile, run_pipeline
 from bench.corpus import ROOT, load_corpus
 
 BOOTSTRAP = os.environ.get("NEWS_ENRICHER_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+
+
+def _broker_pid() -> int | None:
+    """The local broker's pid (deploy/local/kafka.sh), to count its CPU time; None elsewhere."""
+    try:
+        return int((ROOT / "deploy" / "local" / ".kafka" / "broker.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+BROKER_PID = _broker_pid()
 PARTITIONS = 4
 
 
@@ -73,7 +84,8 @@ async def create_topics(topics: dict) -> None:
         await admin.close()
 
 
-def start_workers(topics: dict, count: int, module: str, log_dir: Path) -> list[subprocess.Popen]:
+def start_workers(topics: dict, count: int, module: str, log_dir: Path, extra_env: dict | None = None,
+                  command: str = "worker") -> list[subprocess.Popen]:
     env = dict(os.environ)
     env.update({
         "NEWS_ENRICHER_BOOTSTRAP_SERVERS": BOOTSTRAP,
@@ -83,11 +95,13 @@ def start_workers(topics: dict, count: int, module: str, log_dir: Path) -> list[
         "NEWS_ENRICHER_TOPIC_PARTITIONS": str(PARTITIONS), "NEWS_ENRICHER_LOG_LEVEL": "warning",
         "NEWS_ENRICHER_HTTP_PORT": "0",
     })
+    env.update(extra_env or {})
     procs = []
     for i in range(count):
-        env_i = dict(env, NEWS_ENRICHER_DATA_DIR=str(log_dir / f"{topics['run']}-{i}"))
-        log = open(log_dir / f"{topics['run']}-{i}.log", "wb")
-        cmd = [sys.executable, "-m", module] + (["worker"] if module == "service.cli" else [])
+        name = f"{topics['run']}-{command}-{i}"
+        env_i = dict(env, NEWS_ENRICHER_DATA_DIR=str(log_dir / name))
+        log = open(log_dir / f"{name}.log", "wb")
+        cmd = [sys.executable, "-m", module] + ([command] if module == "service.cli" else [])
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env_i, stdout=log, stderr=subprocess.STDOUT))
     return procs
 
@@ -140,19 +154,53 @@ async def wait_outputs(topic: str, want: int, timeout: float) -> list:
     return list(seen.values())
 
 
-def capacity_run(articles, workers: int, module: str, log_dir: Path, timeout: float) -> dict:
+# Worker configurations: environment for the workers, and whether a separate
+# `news-enricher trending` process runs beside them (on the same cores: its cost is counted).
+CONFIGS = {
+    "trending_in_worker": ({"NEWS_ENRICHER_TRENDING_IN_WORKER": "true"}, False),
+    "trending_separate": ({"NEWS_ENRICHER_TRENDING_IN_WORKER": "false"}, True),
+}
+
+
+def start_config(topics: dict, workers: int, module: str, log_dir: Path, config: str | None) -> list:
+    env, separate = CONFIGS[config] if config else ({}, False)
+    procs = start_workers(topics, workers, module, log_dir, env)
+    if separate:
+        procs += start_workers(topics, 1, "service.cli", log_dir, env, command="trending")
+    return procs
+
+
+def cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def capacity_run(articles, workers: int, module: str, log_dir: Path, timeout: float,
+                 config: str | None = None) -> dict:
     topics = topic_names()
     asyncio.run(create_topics(topics))
     records = with_ids(articles, topics["run"])
     asyncio.run(produce_all(topics["raw"], records))
     started = time.monotonic()
-    procs = start_workers(topics, workers, module, log_dir)
+    procs = start_config(topics, workers, module, log_dir, config)
     peak_rss = []
+    pids = {f"{i}:{p.args[-1]}": p.pid for i, p in enumerate(procs)} | ({"broker": BROKER_PID} if BROKER_PID else {})
     try:
+        # CPU seconds of every process from the first enriched record to the last: with the
+        # machine shared, CPU per article says what each part costs, wall time says how busy
+        # the machine was.
+        asyncio.run(wait_outputs(topics["enriched"], 1, timeout))
+        cpu_start = {name: cpu_seconds(pid) for name, pid in pids.items()}
         outputs = asyncio.run(wait_outputs(topics["enriched"], len(records), timeout))
+        cpu_end = {name: cpu_seconds(pid) for name, pid in pids.items()}
         peak_rss = [rss_mb(p.pid) for p in procs]
     finally:
         stop_workers(procs)
+    cpu_ms = {name: round(1000 * (cpu_end[name] - cpu_start[name]) / max(len(outputs) - 1, 1), 2)
+              for name in pids if cpu_start.get(name) is not None and cpu_end.get(name) is not None}
     wall = time.monotonic() - started
     stamps = sorted(r.timestamp for r in outputs)
     span_s = max((stamps[-1] - stamps[0]) / 1000, 1e-3) if len(stamps) > 1 else float("nan")
@@ -160,6 +208,7 @@ def capacity_run(articles, workers: int, module: str, log_dir: Path, timeout: fl
         "workers": workers, "module": module, "articles": len(records), "outputs": len(outputs),
         "articles_per_s": round((len(outputs) - 1) / span_s, 1) if len(outputs) > 1 else 0.0,
         "wall_s_including_startup": round(wall, 2), "worker_rss_mb": peak_rss,
+        "config": config, "cpu_ms_per_article": cpu_ms,
     }
 
 
@@ -200,11 +249,11 @@ async def offered_load(topic_in: str, topic_out: str, records, rate: float, dura
     return latencies
 
 
-def latency_run(articles, rate: float, duration: float, log_dir: Path) -> dict:
+def latency_run(articles, rate: float, duration: float, log_dir: Path, config: str | None = None) -> dict:
     topics = topic_names()
     asyncio.run(create_topics(topics))
     records = with_ids(articles, topics["run"])
-    procs = start_workers(topics, 1, "service.cli", log_dir)
+    procs = start_config(topics, 1, "service.cli", log_dir, config)
     try:
         # Wait until the worker is consuming: one warm-up article must come out.
         asyncio.run(produce_all(topics["raw"], records[:1]))
@@ -216,7 +265,7 @@ def latency_run(articles, rate: float, duration: float, log_dir: Path) -> dict:
     return {"offered_per_s": round(rate, 1), "measured": len(lat),
             "latency_ms": {"p50": round(percentile(lat, 50), 2), "p95": round(percentile(lat, 95), 2),
                            "p99": round(percentile(lat, 99), 2), "max": round(max(lat), 2) if lat else None},
-            "worker_rss_mb": rss}
+            "worker_rss_mb": rss, "config": config}
 
 
 def main() -> int:
@@ -225,6 +274,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=3000)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of offered load per rate")
     parser.add_argument("--json")
+    parser.add_argument("--only", help="comma-separated configurations to run besides passthrough_1 "
+                                       "(enrich_1, enrich_1_trending_separate, enrich_2)")
     args = parser.parse_args()
     articles, corpus = load_corpus(args.corpus, args.limit)
     articles = enrichable(articles)  # each input must yield one enriched event to count
@@ -233,24 +284,46 @@ def main() -> int:
     result = {"benchmark": "e2e", "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
               "corpus": corpus, "partitions": PARTITIONS, "capacity": {}}
-    runs = [("passthrough_1", 1, "bench.passthrough"), ("enrich_1", 1, "service.cli"), ("enrich_2", 2, "service.cli")]
-    for name, workers, module in runs:
-        result["capacity"][name] = capacity_run(articles, workers, module, log_dir, timeout=600)
+    runs = [("passthrough_1", 1, "bench.passthrough", None),
+            ("enrich_1", 1, "service.cli", "trending_in_worker"),
+            ("enrich_1_trending_separate", 1, "service.cli", "trending_separate"),
+            ("enrich_2", 2, "service.cli", "trending_in_worker")]
+    for name, workers, module, config in runs:
+        if args.only and name not in args.only.split(",") and name != "passthrough_1":
+            continue
+        result["capacity"][name] = capacity_run(articles, workers, module, log_dir, timeout=600, config=config)
         print(name, result["capacity"][name], flush=True)
-    capacity = result["capacity"]["enrich_1"]["articles_per_s"]
-    result["latency"] = {}
-    for share in (0.5, 0.9):
-        result["latency"][f"{int(share * 100)}pct"] = latency_run(articles, capacity * share, args.duration, log_dir)
-        print(share, result["latency"][f"{int(share * 100)}pct"], flush=True)
     cap = result["capacity"]
+    result["latency"] = {}
+    for name, config in (("enrich_1", "trending_in_worker"), ("enrich_1_trending_separate", "trending_separate")):
+        if name not in cap:
+            continue
+        for share in (0.5, 0.9):
+            key = f"{name}_{int(share * 100)}pct"
+            result["latency"][key] = latency_run(articles, cap[name]["articles_per_s"] * share, args.duration,
+                                                 log_dir, config)
+            print(key, result["latency"][key], flush=True)
+    cpu_before = time.process_time()
     alone = run_pipeline(articles)["articles_per_s"]  # enrichment alone, same run, same articles
+    # run_pipeline enriches 50 warm-up articles first, then every article once.
+    alone_cpu_ms = 1000 * (time.process_time() - cpu_before) / (len(articles) + min(50, len(articles)))
     result["enrichment_alone_per_s"] = alone
-    result["ratios"] = {
-        "enrich_1_vs_enrichment_alone": round(capacity / alone, 3),
-        "enrich_1_vs_passthrough_1": round(cap["enrich_1"]["articles_per_s"] / max(cap["passthrough_1"]["articles_per_s"], 1e-9), 3),
-        "enrich_2_vs_enrich_1": round(cap["enrich_2"]["articles_per_s"] / max(capacity, 1e-9), 3),
-    }
+    result["enrichment_alone_cpu_ms_per_article"] = round(alone_cpu_ms, 2)
+    # The same comparison in CPU time, which the other load on a shared machine disturbs less:
+    # what one worker would reach on a core of its own, relative to enrichment alone.
+    result["cpu_ratios"] = {f"{name}_vs_enrichment_alone": round(alone_cpu_ms / run["cpu_ms_per_article"][worker], 3)
+                            for name, run in cap.items() if name != "passthrough_1" and run["workers"] == 1
+                            for worker in [next(iter(run["cpu_ms_per_article"]))]}
+    passthrough = max(cap["passthrough_1"]["articles_per_s"], 1e-9)
+    result["ratios"] = {f"{name}_vs_enrichment_alone": round(cap[name]["articles_per_s"] / alone, 3)
+                        for name in cap if name != "passthrough_1"}
+    result["ratios"].update({f"{name}_vs_passthrough_1": round(cap[name]["articles_per_s"] / passthrough, 3)
+                             for name in cap if name != "passthrough_1"})
+    if "enrich_2" in cap and "enrich_1" in cap:
+        result["ratios"]["enrich_2_vs_enrich_1"] = round(
+            cap["enrich_2"]["articles_per_s"] / max(cap["enrich_1"]["articles_per_s"], 1e-9), 3)
     print(orjson.dumps(result["ratios"]).decode())
+    print(orjson.dumps(result["cpu_ratios"]).decode())
     if args.json:
         Path(args.json).write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     return 0

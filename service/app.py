@@ -95,11 +95,9 @@ def redact_secrets_in_logs(settings: Settings) -> None:
     logging.setLogRecordFactory(_RedactSecrets(secrets, current))
 
 
-def create_app(settings: Settings | None = None) -> faust.App:
-    settings = settings or Settings.from_env()
-    redact_secrets_in_logs(settings)
-    app = EnricherApp(
-        settings.consumer_group,
+def faust_options(settings: Settings) -> dict:
+    """faust App settings shared by the enrichment worker and the trending process."""
+    return dict(
         broker=[f"kafka://{server.strip()}" for server in settings.bootstrap_servers.split(",")],
         broker_credentials=broker_credentials(settings),
         broker_client_id=settings.client_id,
@@ -110,11 +108,21 @@ def create_app(settings: Settings | None = None) -> faust.App:
         topic_disable_leader=True,
         producer_max_request_size=settings.max_output_bytes,
         producer_acks=-1,
+        producer_linger=settings.producer_linger_ms / 1000.0,
         consumer_max_fetch_size=max(settings.max_message_bytes, 1024 * 1024),
         web_enabled=False,
-        stream_wait_empty=False,  # we drain our own DeliveryWindow instead (module docstring)
         datadir=settings.data_dir,
         logging_config=None,
+    )
+
+
+def create_app(settings: Settings | None = None) -> faust.App:
+    settings = settings or Settings.from_env()
+    redact_secrets_in_logs(settings)
+    app = EnricherApp(
+        settings.consumer_group,
+        stream_wait_empty=False,  # we drain our own DeliveryWindow instead (module docstring)
+        **faust_options(settings),
     )
     app.enricher_settings = settings
     raw_topic = app.topic(
@@ -200,6 +208,24 @@ def create_app(settings: Settings | None = None) -> faust.App:
         # Runs after faust paused fetching and before it stops the consumer and producer.
         await drain_and_commit("shutdown")
 
-    install_trending(app, settings, mentions_topic)
+    if settings.trending_in_worker:
+        install_trending(app, settings, mentions_topic)
     install_http(app, settings)
+    return app
+
+
+def create_trending_app(settings: Settings | None = None) -> faust.App:
+    """entities.mentions -> entities.trending alone, in its own consumer group
+    (`<consumer group>-trending`), for `news-enricher trending` next to workers that run with
+    NEWS_ENRICHER_TRENDING_IN_WORKER=false.  Its table and changelog are its own."""
+    settings = settings or Settings.from_env()
+    redact_secrets_in_logs(settings)
+    app = faust.App(f"{settings.consumer_group}-trending", **faust_options(settings))
+    app.enricher_settings = settings
+    mentions_topic = app.topic(
+        settings.mentions_topic,
+        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
+    install_trending(app, settings, mentions_topic)
     return app

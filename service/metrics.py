@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gc
 import logging
 import time
 from datetime import datetime
@@ -91,6 +92,12 @@ PRODUCER_SEND_ERRORS = Counter(
 EVENT_LOOP_LAG = Histogram(
     "news_enricher_event_loop_lag_seconds",
     "How late a timer callback runs: time the event loop was blocked (CPU-bound work).",
+    buckets=_LOOP_BUCKETS,
+)
+GC_PAUSE_SECONDS = Histogram(
+    "news_enricher_gc_pause_seconds",
+    "Time the Python garbage collector stopped the process, by generation collected.",
+    ["generation"],
     buckets=_LOOP_BUCKETS,
 )
 BUILD_INFO = Info("news_enricher_build", "Version of the running service.")
@@ -249,10 +256,30 @@ LOOP_PROBE_INTERVAL_S = 1.0
 LOOP_PROBE_SLEEP_S = 0.05
 
 
+_GC_CHILD = {generation: GC_PAUSE_SECONDS.labels(str(generation)) for generation in (0, 1, 2)}
+_gc_started = [0.0]
+
+
+def _observe_gc(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        _GC_CHILD[info["generation"]].observe(time.perf_counter() - _gc_started[0])
+
+
+def install_gc_metrics() -> None:
+    """Time every garbage collection (a full one over the loaded models used to take 100-400 ms;
+    cli.py freezes them out of the collector after warm-up)."""
+    if _observe_gc not in gc.callbacks:
+        gc.callbacks.append(_observe_gc)
+
+
 def install_metrics(app, settings) -> None:
-    """Attach the publish sensor, the scrape-time collector and the event-loop probe to `app`."""
+    """Attach the publish sensor, the scrape-time collector, the event-loop probe and the
+    garbage-collection timer to `app`."""
     _COLLECTOR.app = app  # one worker app per process; a newer app replaces an older one
     app.sensors.add(PublishSensor(settings))
+    install_gc_metrics()
 
     @app.timer(interval=LOOP_PROBE_INTERVAL_S)
     async def probe_event_loop() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import subprocess
 import sys
+import tempfile
 
 import orjson
 
@@ -35,6 +38,27 @@ def test_enrich_stdin_answers_every_line_and_reports_failure_in_exit_status():
 
 
 def test_every_command_has_help():
-    for command in ("worker", "enrich", "produce", "tail", "settings"):
+    for command in ("worker", "trending", "enrich", "produce", "tail", "settings"):
         proc = run_cli(command, "--help")
         assert proc.returncode == 0 and b"usage: news-enricher " + command.encode() in proc.stdout
+
+
+def test_faust_worker_keeps_the_configured_log_level():
+    # faust's terminal spinner set the root logger to DEBUG, so every debug call in faust and
+    # aiokafka built a log record (about 6 % of the worker's CPU).
+    code = (
+        "import logging, os\n"
+        "from service.app import create_app\n"
+        "from service.cli import make_faust_worker\n"
+        "from service.settings import Settings\n"
+        "s = Settings.from_env()\n"
+        "w = make_faust_worker(create_app(s), s)\n"
+        "w._setup_logging()\n"
+        "level = logging.getLogger().getEffectiveLevel()\n"
+        "debug = logging.getLogger('faust.topics').isEnabledFor(logging.DEBUG)\n"
+        "os.write(1, f'{level} {debug}'.encode())\n"  # mode redirects sys.stdout to the log
+    )
+    env = {**os.environ, "NEWS_ENRICHER_LOG_LEVEL": "warning", "NEWS_ENRICHER_DATA_DIR": tempfile.mkdtemp()}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120, env=env, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[-2:] == [str(logging.WARNING), "False"]

@@ -179,9 +179,11 @@ def test_metric_names_follow_conventions():
         "news_enricher_records_published", "news_enricher_producer_send_errors",
         "news_enricher_event_loop_lag_seconds", "news_enricher_build_info", "news_enricher_consumer_lag_records",
         "news_enricher_assigned_partitions", "news_enricher_in_flight_articles",
+        "news_enricher_gc_pause_seconds",
     }
     assert expected <= set(families), expected - set(families)
-    bounded_labels = {"stage", "reason", "language", "type", "calendar", "output", "topic", "partition", "version"}
+    bounded_labels = {"stage", "reason", "language", "type", "calendar", "output", "topic", "partition", "version",
+                      "generation"}
     for name, family in families.items():
         assert re.fullmatch(r"news_enricher_[a-z_]+", name), name
         if family.type == "histogram":
@@ -239,3 +241,19 @@ def test_readiness_rules():
 
 def test_warm_up_enriches_every_language():
     warm_up()  # raises if any language fails
+
+
+def test_garbage_collections_are_timed_by_generation():
+    import gc
+
+    from service.metrics import install_gc_metrics
+
+    install_gc_metrics()
+    install_gc_metrics()  # idempotent: one callback, not two
+    from service.metrics import _observe_gc
+
+    assert gc.callbacks.count(_observe_gc) == 1
+    before = value("news_enricher_gc_pause_seconds_count", {"generation": "2"})
+    gc.collect()
+    assert value("news_enricher_gc_pause_seconds_count", {"generation": "2"}) == before + 1
+    assert value("news_enricher_gc_pause_seconds_sum", {"generation": "2"}) > 0

@@ -77,3 +77,44 @@ def test_settings_never_print_the_password(monkeypatch):
     settings = Settings.from_env()
     assert "s3cret-value" not in repr(settings)
     assert "s3cret-value" not in str(settings.masked())
+
+
+def _agent_names(app) -> set[str]:
+    return {agent.name.rsplit(".", 1)[-1] for agent in app.agents.values()}
+
+
+def test_trending_runs_in_the_worker_or_in_its_own_process(monkeypatch, tmp_path):
+    from service.app import create_app, create_trending_app
+
+    monkeypatch.setenv("NEWS_ENRICHER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NEWS_ENRICHER_CONSUMER_GROUP", "u-group")
+    in_worker = create_app(Settings.from_env())
+    assert {"enrich-articles", "count-entity-mentions"} <= _agent_names(in_worker)
+
+    monkeypatch.setenv("NEWS_ENRICHER_TRENDING_IN_WORKER", "false")
+    settings = Settings.from_env()
+    assert settings.trending_in_worker is False
+    worker_only = create_app(settings)
+    assert "count-entity-mentions" not in _agent_names(worker_only)
+    assert "enrich-articles" in _agent_names(worker_only)
+    trending = create_trending_app(settings)
+    assert _agent_names(trending) == {"count-entity-mentions"}
+    # Its own consumer group, so it never joins the enrichment workers' group.
+    assert trending.conf.id == "u-group-trending" and worker_only.conf.id == "u-group"
+    assert trending.conf.producer_linger == worker_only.conf.producer_linger == settings.producer_linger_ms / 1000
+
+
+@pytest.mark.parametrize("raw, expected", [("false", False), ("0", False), ("TRUE", True), ("yes", True)])
+def test_boolean_settings(monkeypatch, raw, expected):
+    monkeypatch.setenv("NEWS_ENRICHER_TRENDING_IN_WORKER", raw)
+    assert Settings.from_env().trending_in_worker is expected
+
+
+def test_bad_boolean_and_linger_settings_are_refused(monkeypatch):
+    monkeypatch.setenv("NEWS_ENRICHER_TRENDING_IN_WORKER", "maybe")
+    with pytest.raises(SystemExit, match="TRENDING_IN_WORKER"):
+        Settings.from_env()
+    monkeypatch.delenv("NEWS_ENRICHER_TRENDING_IN_WORKER")
+    monkeypatch.setenv("NEWS_ENRICHER_PRODUCER_LINGER_MS", "soon")
+    with pytest.raises(SystemExit, match="PRODUCER_LINGER_MS"):
+        Settings.from_env()
