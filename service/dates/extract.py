@@ -1229,6 +1229,14 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
                 b = _M(b.s, b.e, b.gran, moved, moved, b.timex, calendar=b.calendar, anchored=True,
                        conf=b.conf, flags=list(b.flags), kind=b.kind)
                 break
+    # "في المساء في 7": a bare hour made pm by the part of day before it
+    if a.kind == "dpart" and a.part and b.kind == "btime" and _BTIME_PREP_GAP.fullmatch(gap) and _BTIME_AFTER.match(text, b.e):
+        h, mi, sec = b.clock
+        if a.part in ("AF", "EV", "NI") and h < 12:
+            h += 12
+        out = _M(a.s, b.e, "time", None, None, _timex_clock((h, mi, sec)), conf=0.6, clock=(h, mi, sec), kind="time")
+        out.value = out.timex
+        return out
     if a.gran == b.gran and a.gran in _RANGE_KINDS and a.start and b.start and a.start < b.start and a.kind != "pp":
         to = lx.range_to.match(gap)
         if to and to.end() == len(gap):
@@ -1290,6 +1298,30 @@ def _end_of_day(pp: _M, day: _M, ctx: _Ctx) -> _M:
              relative=day.relative, anchored=day.anchored, conf=day.conf - 0.1,
              flags=list(day.flags) + ["mod_late"] + (["timezone_assumed"] if tz else []), kind="datetime")
     out.value = t.isoformat(timespec="seconds")
+    return out
+
+
+def _datetime_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
+    """"من الساعة 4 مساء اليوم حتى 5 مساء غدا": two datetimes (each joined in the first pass) and a range word."""
+    lx, text = ctx.lx, ctx.text
+    out: list[_M] = []
+    for b in items:
+        a = out[-1] if out else None
+        if (a is not None and a.gran == b.gran == "datetime" and a.kind == b.kind == "datetime" and a.value and b.value
+                and a.value < b.value and a.value[19:] == b.value[19:] and b.s - a.e <= 12):
+            gap = text[a.e:b.s]
+            to = lx.range_to.match(gap)
+            head = text[max(0, a.s - 12):a.s]
+            frm = lx.range_from.search(head)
+            if to and to.end() == len(gap) and (frm or gap.strip() not in ("و", "and", "&")):
+                start = a.s - len(head) + frm.start() + (1 if head[frm.start()] in " (\t\n" else 0) if frm else a.s
+                m = _M(start, b.e, "interval", a.start, b.end, f"({a.timex},{b.timex})", calendar=a.calendar,
+                       relative=a.relative or b.relative, anchored=a.anchored or b.anchored,
+                       conf=min(a.conf, b.conf), flags=list(dict.fromkeys(a.flags + b.flags)), kind="interval")
+                m.value = f"{a.value}/{b.value}"
+                out[-1] = m
+                continue
+        out.append(b)
     return out
 
 
@@ -1444,7 +1476,7 @@ def extract(doc: Doc) -> list[dict]:
                 found.append(item)
                 last_end = m.end()
                 break
-    return [_emit(mm, ctx) for mm in _join(found, ctx)]
+    return [_emit(mm, ctx) for mm in _datetime_ranges(_join(found, ctx), ctx)]
 
 
 def _candidates(text: str, lx: Lexicon) -> list[tuple[int, tuple]]:

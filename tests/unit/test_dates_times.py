@@ -119,3 +119,14 @@ def test_later_this_year_and_last_n_years():
 def test_weekday_day_range():
     m = one("يغلق المعبر من الجمعة 10 حتى الثلاثاء 14")
     assert m["granularity"] == "interval" and m["value"] == "2023-11-10/2023-11-14"
+
+
+def test_range_between_two_datetimes():
+    m = one("يغلق الطريق من الساعة 4 مساء اليوم حتى 5 مساء غدا")
+    assert m["granularity"] == "interval" and m["text"].startswith("من الساعة 4")
+    assert m["value"] == "2023-11-28T16:00:00+03:30/2023-11-29T17:00:00+03:30"
+
+
+def test_part_of_day_then_bare_hour():
+    m = one("يصل الوفد في المساء في 7.")
+    assert m["granularity"] == "time" and m["value"] == "T19:00"
