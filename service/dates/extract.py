@@ -852,6 +852,25 @@ def _dpart(m, ctx):
     return out
 
 
+def _tcard(m, ctx):
+    lx = ctx.lx
+    am, pm = _g(m, "tcard", "am"), _g(m, "tcard", "pm")
+    if len(key(am or pm)) == 1:  # "م" is a metre, "ص" a page
+        return None
+    hour, minute = lx.minute_numbers.get(key(_g(m, "tcard", "h"))), _g(m, "tcard", "mi")
+    minute = int(minute) if minute.isdigit() else lx.minute_numbers.get(key(minute))
+    if hour is None or minute is None or hour > 23 or minute > 59:
+        return None
+    if pm and hour < 12:
+        hour += 12
+    elif am and hour == 12:
+        hour = 0
+    s, e = m.span()
+    out = _M(s, e, "time", None, None, _timex_clock((hour, minute, 0)), conf=0.65, clock=(hour, minute, 0), kind="time")
+    out.value = out.timex
+    return out
+
+
 def _btime(m, ctx):
     """A bare hour ("في السابعة", "7"): a helper, kept only when joined with a day (see _pair)."""
     s, e = m.span()
@@ -1118,7 +1137,7 @@ _HANDLERS = {
     "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
-    "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime,
+    "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,
 }
 
 

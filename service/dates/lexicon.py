@@ -382,6 +382,12 @@ def _build(language: str) -> Lexicon:
         # "في السابعة", "في 7": a bare hour, kept only when it sits next to a day ("الليلة في 7")
         "btime": (rf"(?:{g('btime', 'hw', _alt(lx.hour_words))}|{g('btime', 'h', '(?:1[0-2]|0?[1-9])')}"
                   rf"(?::{g('btime', 'mi', MINUTE)})?(?![\d/:-]|[.,]\d))" if lx.hour_words else "(?!)"),
+        # "ثمانية وأربعين مساء", "خمسة عشر وثلاثين مساء": a clock in cardinal words needs am/pm, and
+        # not a day after it ("خمسة وعشرون مساء أمس" is a count of people, then "مساء أمس")
+        "tcard": ((rf"{g('tcard', 'h', _alt([k for k, v in lx.minute_numbers.items() if v <= 23]))}"
+                   rf"(?:{S0}و{S0}|{S}){g('tcard', 'mi', mins)}{S0}"
+                   rf"(?:{g('tcard', 'am', A['am'])}|{g('tcard', 'pm', A['pm'])})(?![^\W\d_])"
+                   rf"(?!{S}(?:{reldays}|{weekday}|{A['weekday_prefixes']}|{tonight}))") if not latin else "(?!)"),
         # "مطلع", "أواخر", "early", "mid-": joined with the month/year/week that follows
         "pp": rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])",
     }
@@ -419,6 +425,7 @@ def _build(language: str) -> Lexicon:
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
         "pp": ["@period_parts"],
         "dpart": ["@part_mods_before", "@bare_parts", "@part_adverbs"],
+        "tcard": [] if latin else ["@minute_numbers"],
         "btime": ["@hour_words", DIGIT] if lx.hour_words else [],
         "rest": ["rest_words"],
         "nwday": (["#the", "@ordinals_nth_weekday"] if latin else ["weekday_prefixes", "@weekdays"]),

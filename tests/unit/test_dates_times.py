@@ -130,3 +130,12 @@ def test_range_between_two_datetimes():
 def test_part_of_day_then_bare_hour():
     m = one("يصل الوفد في المساء في 7.")
     assert m["granularity"] == "time" and m["value"] == "T19:00"
+
+
+def test_clock_in_cardinal_words_needs_am_pm_and_no_day_after():
+    assert one("ضبطت المنبه على ثمانية وأربعين مساء")["value"] == "T20:40"
+    assert one("يبدأ العرض خمسة عشر وثلاثين مساء")["value"] == "T15:30"
+    assert run("وصل ثمانية وأربعين إلى المطار") == []
+    # a count of people before "مساء أمس": the day, not a clock
+    found = run("وصل ثلاثة وعشرين مساء أمس إلى المطار")
+    assert [m["text"] for m in found] == ["مساء أمس"] and found[0]["part_of_day"] == "EV"
