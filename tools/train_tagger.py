@@ -293,6 +293,88 @@ def ensemble(lang: str, train, dev, epochs: int, seeds: int, gazetteer: bool = T
     return trainer
 
 
+def crf_train(lang: str, train, dev, c1: float, c2: float, iterations: int, gazetteer: bool = True,
+              log=print, workdir: Path | None = None) -> Trainer:
+    """A linear-chain CRF (python-crfsuite, L-BFGS with L1 `c1` and L2 `c2`) over exactly the
+    hashed features the run-time tagger computes. Attributes are the hashed ids themselves, so the
+    learned state weights drop straight into the same (bucket x label) matrix and the run-time
+    decoder (cached per-word-type emissions, Viterbi) is unchanged. crfsuite is needed only here,
+    not at run time. Sentences of another corpus (domain > 0) also get corpus-private copies of
+    their features, as with the perceptron; crfsuite has no instance weights, so they count fully.
+    Deterministic: L-BFGS over a fixed data order."""
+    import tempfile
+
+    import pycrfsuite
+
+    base = Trainer(lang, gazetteer=gazetteer)
+    crf = pycrfsuite.Trainer(verbose=False)
+    for d in train:
+        words, labels = d[0], d[1]
+        domain = d[2] if len(d) > 2 else 0
+        flat, starts = base.featurize(words)
+        toks = np.split(flat, starts[1:])
+        if domain:
+            xseq = [[str(i) for i in t] + [f"d{domain}:{i}" for i in t] for t in toks]
+        else:
+            xseq = [[str(i) for i in t] for t in toks]
+        crf.append(xseq, [T.LABELS[x] for x in labels])
+    crf.set_params({"c1": c1, "c2": c2, "max_iterations": iterations,
+                    "feature.possible_transitions": True})
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        path = str(Path(tmp) / "crf.model")
+        crf.train(path)
+        last = crf.logparser.last_iteration or {}
+        tagger = pycrfsuite.Tagger()
+        tagger.open(path)
+        info = tagger.info()
+        tagger.close()
+    log(f"[{lang} crf c1={c1} c2={c2}] {last.get('num', '?')} iterations, loss {last.get('loss', 0):.1f}, "
+        f"{info.header.get('num_features', '?')} features, {time.time() - t0:.1f}s")
+    lab = {name: k for k, name in enumerate(T.LABELS)}
+    w = np.zeros((F.N_BUCKETS, T.N_LABELS), np.float32)
+    for (attr, label), value in info.state_features.items():
+        if attr.isdigit():  # corpus-private copies ("d1:...") are never produced at run time
+            w[int(attr), lab[label]] = value
+    tr = np.zeros((T.N_LABELS, T.N_LABELS), np.float64)
+    for (a, b), value in info.transitions.items():
+        tr[lab[a], lab[b]] = value
+    # crfsuite has no start/end scores: the window features of <s> and </s> play that part.
+    zero = np.zeros(T.N_LABELS)
+    base.w = base.u = None  # the perceptron's running sums are not needed
+    base.fixed = (w, tr, zero, zero.copy())
+    if dev:
+        log(f"[{lang} crf] dev F1 (PER/LOC/ORG) {base.score(dev)['micro3']['f1']:.4f}")
+    return base
+
+
+def emission_scale(trainer: Trainer, sents) -> float:
+    """Spread of a model's emission scores (std around each token's mean over labels) on some
+    training sentences: puts a perceptron and a CRF on a common scale before mixing them."""
+    w = trainer.averaged()[0]
+    es = []
+    for d in sents:
+        flat, starts = trainer.featurize(d[0])
+        es.append(np.add.reduceat(w[flat], starts, axis=0))
+    e = np.vstack(es).astype(np.float64)
+    return float((e - e.mean(axis=1, keepdims=True)).std())
+
+
+def mix(models: list[Trainer], alphas: list[float], sents, log=print) -> Trainer:
+    """One linear model from several trained on the same hashed features: each model's weights
+    and transitions divided by its emission scale (on `sents`), then a weighted sum. The result
+    scores like the weighted mean of the models' (scaled) path scores, an ensemble that costs
+    nothing extra at run time: the shipped model has the same shape as either."""
+    scales = [emission_scale(m, sents) for m in models]
+    log(f"mix: scales {[round(x, 3) for x in scales]}, weights {alphas}")
+    parts = [m.averaged() for m in models]
+    out = [sum(a / s * np.asarray(p[k], np.float64 if k else np.float32) for a, s, p in zip(alphas, scales, parts))
+           for k in range(4)]
+    out[0] = out[0].astype(np.float32)
+    models[0].fixed = tuple(out)
+    return models[0]
+
+
 def save_npz(path: Path, **arrays) -> None:
     """Like numpy.savez_compressed, but with fixed zip timestamps so a rebuild is bit-identical."""
     import io
@@ -404,6 +486,14 @@ def main(argv=None) -> int:
     ap.add_argument("--extra-ar", default="aqmar", help="comma list of extra Arabic training corpora "
                     "(aqmar,wojood; '' for none), each with its own feature copies")
     ap.add_argument("--extra-weight", type=float, default=0.5, help="update weight of extra-corpus sentences")
+    ap.add_argument("--learner", choices=("mix", "crf", "perceptron"), default="mix",
+                    help="crf: linear-chain CRF with L-BFGS (python-crfsuite, training only); "
+                    "perceptron: the averaged perceptron of rounds 1-2 (--epochs/--seeds/--dropout); "
+                    "mix: both, shipped as one scaled weighted sum (--mix-crf)")
+    ap.add_argument("--mix-crf", type=float, default=0.5, help="weight of the CRF in --learner mix")
+    ap.add_argument("--c1", type=float, default=0.05, help="CRF L1 penalty")
+    ap.add_argument("--c2", type=float, default=0.01, help="CRF L2 penalty")
+    ap.add_argument("--iterations", type=int, default=200, help="CRF L-BFGS iterations (at most)")
     ap.add_argument("--out", default=str(F.MODELS_DIR))
     ap.add_argument("--no-gazetteer", action="store_true", help="no KB word-membership features")
     ap.add_argument("--clusters", default="", help="comma list of languages to (re)build word clusters "
@@ -460,8 +550,18 @@ def main(argv=None) -> int:
         dev = [retokenize(t, g) for t, g in dev_raw]
         dev = [(w, repair_bio(lab)) for w, lab in dev if w]
         t0 = time.time()
-        trainer = ensemble(lang, train, dev, args.epochs, args.seeds, gazetteer=not args.no_gazetteer,
-                           dropout=args.dropout)
+        gaz = not args.no_gazetteer
+        if args.learner == "crf":
+            trainer = crf_train(lang, train, dev, args.c1, args.c2, args.iterations, gazetteer=gaz)
+        elif args.learner == "perceptron":
+            trainer = ensemble(lang, train, dev, args.epochs, args.seeds, gazetteer=gaz, dropout=args.dropout)
+        else:
+            perc = ensemble(lang, train, dev, args.epochs, args.seeds, gazetteer=gaz, dropout=args.dropout)
+            crf = crf_train(lang, train, dev, args.c1, args.c2, args.iterations, gazetteer=gaz)
+            # Scales from the first 300 training sentences of the main corpus (not the dev slice).
+            trainer = mix([perc, crf], [1 - args.mix_crf, args.mix_crf], train[:300])
+            if dev:
+                print(f"[{lang}] mix: dev F1 (PER/LOC/ORG) {trainer.score(dev)['micro3']['f1']:.4f}")
         seconds = time.time() - t0
         path = out_dir / T.MODEL_FILE.format(lang=lang)
         temp = trainer.temperature(dev)
@@ -475,6 +575,10 @@ def main(argv=None) -> int:
             "training_files": files,
             "split": f"first {frac:.0%} of {rel} by file order = train ({sum(len(x) == 2 for x in train)} sentences), "
                      f"rest = dev ({len(dev)} sentences)",
+            "learner": args.learner,
+            "crf": {"c1": args.c1, "c2": args.c2, "max_iterations": args.iterations,
+                    "trainer": "python-crfsuite L-BFGS"} if args.learner != "perceptron" else None,
+            "mix_crf_weight": args.mix_crf if args.learner == "mix" else None,
             "epochs": args.epochs,
             "seeds": [SEED + k for k in range(args.seeds)],
             "feature_dropout": args.dropout,

@@ -219,3 +219,41 @@ def test_training_with_dropout_and_seed_ensemble_is_deterministic_and_learns():
     assert np.array_equal(w0, w1)  # same seeds, same dropout draws: bit-identical weights
     flat, starts = runs[0].featurize(data[0][0])
     assert runs[0].decode(flat, starts, *runs[0].averaged()) == data[0][1]
+
+
+def _tiny_corpus():
+    # Invented: names after a title, a place after a preposition.
+    b_per, i_per, b_loc = (T.LABELS.index(x) for x in ("B-PERSON", "I-PERSON", "B-LOC"))
+    data = []
+    for first, last, place in [("سامي", "حداد", "حلب"), ("رنا", "خوري", "صور"), ("فادي", "نصار", "جبيل"),
+                               ("هالة", "عيسى", "زحلة")]:
+        words = ["قال", "الوزير", first, last, "في", place, "امس"]
+        data.append((words, [0, 0, b_per, i_per, 0, b_loc, 0]))
+    return data
+
+
+def test_crf_learner_is_deterministic_learns_and_mixes_with_the_perceptron(tmp_path):
+    pytest.importorskip("pycrfsuite")  # training-only dependency (pyproject optional "dev")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    import train_tagger as TT
+
+    data = _tiny_corpus()
+    # A second corpus with private feature copies (domain 1), as AQMAR is trained.
+    extra = [(w, lab, 1, 0.5) for w, lab in data[:2]]
+    runs = [TT.crf_train("ar", data + extra, None, c1=0.0, c2=0.01, iterations=50, log=lambda _: None,
+                         workdir=tmp_path) for _ in range(2)]
+    w0, tr0 = runs[0].averaged()[:2]
+    assert np.array_equal(w0, runs[1].averaged()[0]) and np.array_equal(tr0, runs[1].averaged()[1])
+    assert np.count_nonzero(w0) > 0
+    flat, starts = runs[0].featurize(data[1][0])
+    assert runs[0].decode(flat, starts, *runs[0].averaged()) == data[1][1]
+    # The exported model is the run-time model: same labels through the cached decoder.
+    model = runs[0].export(tmp_path / "tagger_ar.npz")
+    assert model.decode(data[1][0])[0].tolist() == data[1][1]
+    # Mixing: a scaled weighted sum with the perceptron, still one linear model that tags right.
+    perc = TT.ensemble("ar", data, None, epochs=4, seeds=1)
+    mixed = TT.mix([perc, runs[0]], [0.5, 0.5], data, log=lambda _: None)
+    assert mixed.decode(flat, starts, *mixed.averaged()) == data[1][1]
