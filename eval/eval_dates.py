@@ -14,7 +14,9 @@ Scores, per language and per spec file:
   must equal the reference at the reference's granularity (a date equals the date, a range its
   first day and exclusive end, a time the clock, a time range its clocks).  Our `end` is
   inclusive; it may also equal the reference end when the reference is a range between two named
-  days (TIMEX "(..,..,PnD)": the specs end "from 4 to 22" on the 22nd).  A part of day spelled as
+  days (TIMEX "(..,..,PnD)": the specs end "from 4 to 22" on the 22nd); likewise our last year may
+  equal the end year of a range between two named years ("(2014-01-01,2018-01-01,P4Y)").  A reference
+  with empty text has no span and is skipped.  A part of day spelled as
   the specs' clock range (MO 08-12, AF 12-16, EV 16-20, NI 20-23:59:59) or as a TIMEX3 value
   ("2016-11-07TNI") equals our day with that `part_of_day`, unless the reference has a modifier.
   The reference gives a "future" and a "past" resolution for underspecified text ("15 أكتوبر");
