@@ -508,6 +508,8 @@ def _unit(m, ctx):
         y = ref.year + shift
         return _M(s, e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", relative=True, anchored=True,
                   conf=0.85, kind="unit")
+    if unit == "hour" and shift:  # "الساعة المقبلة", "the past hour"
+        return _clock_span(ctx, s, e, 1, "hour", shift)
     if unit == "decade" and shift:  # calendar decades; "العقد الحالي" is "the current contract" first
         y = ref.year // 10 * 10 + 10 * shift
         return _M(s, e, "decade", date(y, 1, 1), date(y + 9, 12, 31), f"{y // 10:03d}X", relative=True,
@@ -1096,7 +1098,9 @@ def _span(m, ctx):
     if ctx.ref is None:
         return None
     if _g(m, "span", "units"):
-        unit, n = lx.span_units.get(key(_g(m, "span", "units"))), lx.span_counts.get(key(_g(m, "span", "count")))
+        count = key(_g(m, "span", "count"))
+        unit = lx.span_units.get(key(_g(m, "span", "units")))
+        n = int(count.lstrip("ال ")) if count[-1:].isdigit() else lx.span_counts.get(count)
         shift = lx.modifiers_after.get(key(_g(m, "span", "moda")))
     elif _g(m, "span", "duals"):
         unit, n = lx.span_dual_units.get(key(_g(m, "span", "duals"))), 2
@@ -1110,10 +1114,12 @@ def _span(m, ctx):
             return None  # "دو روز پیش" is a point ("two days ago"), the ago branch takes it
         shift = lx.modifiers_after.get(key(moda)) if moda else (
             lx.modifiers_before.get(key(modb)) if modb else lx.span_before.get(key(_g(m, "span", "lastb") or "")))
-    if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year", "decade"):
+    if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year", "decade", "hour", "minute"):
         return None
     ref = ctx.ref
     s, e = m.span()
+    if unit in ("hour", "minute"):  # "الساعات الـ24 الماضية", "آخر 3 دقائق": up to (from) the publication time
+        return _clock_span(ctx, s, e, n, unit, shift)
     if unit == "decade":  # "العقدين الماضيين": whole calendar decades before (after) this one
         d0 = ref.year // 10 * 10
         y1, y2 = (d0 - 10 * n, d0 - 1) if shift < 0 else (d0 + 10, d0 + 10 * n + 9)
@@ -1131,6 +1137,18 @@ def _span(m, ctx):
     code = {"day": "D", "week": "W", "month": "M", "year": "Y"}[unit]
     return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{n}{code})", relative=True,
               anchored=True, conf=0.75, kind="span")
+
+
+def _clock_span(ctx: _Ctx, s: int, e: int, n: int, unit: str, shift: int) -> _M | None:
+    if ctx.anchor is None or n > 1000:
+        return None
+    delta = timedelta(hours=n) if unit == "hour" else timedelta(minutes=n)
+    a, b = (ctx.anchor - delta, ctx.anchor) if shift < 0 else (ctx.anchor, ctx.anchor + delta)
+    out = _M(s, e, "interval", a.date(), b.date(),
+             f"({a:%Y-%m-%dT%H:%M},{b:%Y-%m-%dT%H:%M},PT{n}{'H' if unit == 'hour' else 'M'})",
+             relative=True, anchored=True, conf=0.7, kind="span")
+    out.value = f"{a.isoformat(timespec='seconds')}/{b.isoformat(timespec='seconds')}"
+    return out
 
 
 _HANDLERS = {

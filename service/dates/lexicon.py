@@ -197,6 +197,7 @@ def _build(language: str) -> Lexicon:
     span_duals = _alt(lx.span_dual_units)
     span_counts = _alt(lx.span_counts)
     zones = _alt(lx.time_zones)
+    span_count_rx = rf"{span_counts}|(?:ال{S0})?\d{{1,3}}(?!\d)"  # "الساعات الثلاث", "الساعات الـ24"
     mins = rf"(?:{D12}|{_alt(lx.minute_numbers)})"
     holidays = _alt(lx.holidays)
     month_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "month"])
@@ -302,7 +303,7 @@ def _build(language: str) -> Lexicon:
                 rf"|{g('rel', 'tonight', tonight)}|{g('rel', 'now', A['now'])}"),
         # "الأيام القليلة الماضية", "الأشهر الثلاثة المقبلة", "اليومين الماضيين", "3 أيام القادمة",
         # "the last three weeks", "the next 5 days": a stretch of time ending/starting at publication
-        "span": (rf"{g('span', 'units', span_units)}{S}{g('span', 'count', span_counts)}{S}{g('span', 'moda', mod_after)}"
+        "span": (rf"{g('span', 'units', span_units)}{S}{g('span', 'count', span_count_rx)}{S}{g('span', 'moda', mod_after)}"
                  rf"|{g('span', 'duals', span_duals)}{S}{g('span', 'moda2', mod_after)}"
                  rf"|{g('span', 'num', num)}{S}{g('span', 'unit', units)}{S}{g('span', 'moda3', mod_after)}"
                  + (rf"|(?:the{S})?{g('span', 'modb', mod_before)}{S}{g('span', 'num4', num)}{S}{g('span', 'unit4', units)}"

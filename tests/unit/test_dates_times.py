@@ -139,3 +139,13 @@ def test_clock_in_cardinal_words_needs_am_pm_and_no_day_after():
     # a count of people before "مساء أمس": the day, not a clock
     found = run("وصل ثلاثة وعشرين مساء أمس إلى المطار")
     assert [m["text"] for m in found] == ["مساء أمس"] and found[0]["part_of_day"] == "EV"
+
+
+def test_stretches_of_hours_and_minutes_from_publication_time():
+    m = one("قتل 20 شخصا خلال الساعات الـ24 الماضية.")
+    assert m["text"] == "الساعات الـ24 الماضية"
+    assert m["value"] == "2023-11-27T21:30:00+03:30/2023-11-28T21:30:00+03:30"
+    assert one("يتوقع هطول الأمطار خلال 12 ساعة المقبلة")["value"] == \
+        "2023-11-28T21:30:00+03:30/2023-11-29T09:30:00+03:30"
+    assert one("تشتد الرياح في الساعة المقبلة")["value"] == "2023-11-28T21:30:00+03:30/2023-11-28T22:30:00+03:30"
+    assert one("تراجع المؤشر خلال الأيام الـ10 الماضية")["value"] == "2023-11-18/2023-11-27"
