@@ -877,12 +877,38 @@ def _btime(m, ctx):
     """A bare hour ("في السابعة", "7"): a helper, kept only when joined with a day (see _pair)."""
     s, e = m.span()
     hw = _g(m, "btime", "hw")
-    hour = ctx.lx.hour_words.get(key(hw)) if hw else int(_g(m, "btime", "h"))
-    if not hour or hour > 12:
+    n = ctx.lx.hour_words.get(key(hw)) if hw else int(_g(m, "btime", "h"))
+    mi = _g(m, "btime", "mi")
+    if not n or (mi and n > 12):
         return None
     out = _M(s, e, "btime", None, None, "", kind="btime")
-    out.clock = (hour, int(_g(m, "btime", "mi") or 0), 0)
+    out.clock = (n, int(mi or 0), 0) if n <= 12 else None  # an hour only up to 12
+    out.cal_value = None if hw or mi else str(n)  # a day number (1-31) when written in digits alone
     return out
+
+
+def _day_of_month(ctx: _Ctx, n: int, s: int, e: int) -> date | None:
+    """Day n of the publication month, or of the month before (after, in a future clause) when that
+    puts it on the right side of publication ("سأعود الساعة 8 مساء يوم 15")."""
+    ref = ctx.ref
+    if ref is None:
+        return None
+    first = ref.replace(day=1)
+    future = ctx.future(s, e)
+    base = first if (n >= ref.day) == future or n == ref.day else _add_months(first, 1 if future else -1)
+    if n > C.month_length(C.GREGORIAN, base.year, base.month):
+        return None
+    return base.replace(day=n)
+
+
+def _bday(bt: _M, tm: _M, ctx: _Ctx) -> _M | None:
+    """A clock and a day number next to it: one datetime on that day of this (or the next/last) month."""
+    d = _day_of_month(ctx, int(bt.cal_value), min(bt.s, tm.s), max(bt.e, tm.e))
+    if d is None:
+        return None
+    day = _M(bt.s, bt.e, "day", d, d, f"XXXX-XX-{d.day:02d}", anchored=True, conf=0.65, flags=["month_inferred"],
+             kind="bday")
+    return _datetime(day, tm, ctx)
 
 
 def _qtr(m, ctx):
@@ -1218,7 +1244,18 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
             and lx.joiner.match(gap):
         return _day_part(b, a.part, _mod_of(a), a.s, b.e, ctx)
     # A bare hour next to a day: "الليلة في 7", "23 أكتوبر في السابعة", "8 هذا الصباح", "10 ، الليلة"
-    if b.kind == "btime" and a.gran == "day" and a.value is None and _BTIME_PREP_GAP.fullmatch(gap) \
+    # "الساعة 8 مساء يوم 15", "يوم 15، 8 مساء", "في السابعة في 15": a day number next to a clock
+    if b.kind == "btime" and b.cal_value and a.kind in ("time", "btime") and _BDAY_GAP.fullmatch(gap) \
+            and _BTIME_AFTER.match(text, b.e) and (a.kind == "time" or a.clock is not None):
+        return _bday(b, a if a.kind == "time" else _as_time(a), ctx)
+    if a.kind == "btime" and a.cal_value and b.kind == "time" and _TIGHT_GAP.fullmatch(gap):
+        before = _BDAY_BEFORE.search(text, max(0, a.s - 8), a.s)
+        if before:
+            out = _bday(a, b, ctx)
+            if out is not None:
+                out.s = before.start()  # the mention starts at "يوم"
+            return out
+    if b.kind == "btime" and b.clock is not None and a.gran == "day" and a.value is None and _BTIME_PREP_GAP.fullmatch(gap) \
             and _BTIME_AFTER.match(text, b.e):
         return _datetime(a, _as_time(b), ctx)
     if a.kind == "btrange" and b.gran == "day" and b.value is None and lx.joiner.match(gap) and b.s - a.e <= 6:
@@ -1226,7 +1263,7 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
     if b.kind == "btrange" and a.gran == "day" and a.value is None and re.fullmatch(r"[ ,،]{1,3}", gap) \
             and _BTIME_AFTER.match(text, b.e):
         return _datetime(a, _as_trange(b), ctx)
-    if a.kind == "btime" and b.gran == "day" and b.part and b.value is None and _TIGHT_GAP.fullmatch(gap) \
+    if a.kind == "btime" and a.clock is not None and b.gran == "day" and b.part and b.value is None and _TIGHT_GAP.fullmatch(gap) \
             and ("," in gap or "،" in gap or not text[a.s].isdigit()):
         return _datetime(b, _as_time(a), ctx)
     # "الأسبوع الثالث من نوفمبر", "the last week of 2015"
@@ -1267,7 +1304,8 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
                        conf=b.conf, flags=list(b.flags), kind=b.kind)
                 break
     # "في المساء في 7": a bare hour made pm by the part of day before it
-    if a.kind == "dpart" and a.part and b.kind == "btime" and _BTIME_PREP_GAP.fullmatch(gap) and _BTIME_AFTER.match(text, b.e):
+    if a.kind == "dpart" and a.part and b.kind == "btime" and b.clock is not None and _BTIME_PREP_GAP.fullmatch(gap) \
+            and _BTIME_AFTER.match(text, b.e):
         h, mi, sec = b.clock
         if a.part in ("AF", "EV", "NI") and h < 12:
             h += 12
@@ -1289,6 +1327,8 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
 
 
 _TIGHT_GAP = re.compile(r"[ ,،]{1,4}")
+_BDAY_GAP = re.compile(r"[ ,،]{0,3}(?:يوم|في) {1,3}")  # "الساعة 8 مساء يوم 15"
+_BDAY_BEFORE = re.compile(r"(?<![^\W\d_])يوم {1,3}\Z")  # "يوم 15، 8 مساء"
 _BTRANGE_AFTER = re.compile(r" {0,3}(?:[.,،;:!?؟)]|\Z|(?:من|في) {1,3}[\w])")
 _BTIME_PREP_GAP = re.compile(r"[ ,،]{0,3}(?:في|عند|at) {1,3}")  # "الليلة في 7": the hour needs its preposition
 _BTIME_AFTER = re.compile(r" {0,3}(?:[^\w ]|\Z)")  # ... and ends the clause ("في 7 مدن" is a count)

@@ -380,8 +380,9 @@ def _build(language: str) -> Lexicon:
                   rf"|(?:{g('dpart', 'mod2', _alt(lx.part_mods_before))}{S})?{g('dpart', 'bare', _alt(lx.bare_parts))}"
                   rf"(?:{S}{g('dpart', 'moda', _alt(lx.part_mods_after))})?"
                   rf"|{g('dpart', 'adv', _alt(lx.part_adverbs))}"),
-        # "في السابعة", "في 7": a bare hour, kept only when it sits next to a day ("الليلة في 7")
-        "btime": (rf"(?:{g('btime', 'hw', _alt(lx.hour_words))}|{g('btime', 'h', '(?:1[0-2]|0?[1-9])')}"
+        # "في السابعة", "في 7": a bare hour, kept only when it sits next to a day ("الليلة في 7"); "يوم 15"
+        # next to a clock ("الساعة 8 مساء يوم 15") is a day of this month
+        "btime": (rf"(?:{g('btime', 'hw', _alt(lx.hour_words))}|{g('btime', 'h', '(?:3[01]|[12][0-9]|0?[1-9])')}"
                   rf"(?::{g('btime', 'mi', MINUTE)})?(?![\d/:-]|[.,]\d))" if lx.hour_words else "(?!)"),
         # "ثمانية وأربعين مساء", "خمسة عشر وثلاثين مساء": a clock in cardinal words needs am/pm, and
         # not a day after it ("خمسة وعشرون مساء أمس" is a count of people, then "مساء أمس")

@@ -149,3 +149,13 @@ def test_stretches_of_hours_and_minutes_from_publication_time():
         "2023-11-28T21:30:00+03:30/2023-11-29T09:30:00+03:30"
     assert one("تشتد الرياح في الساعة المقبلة")["value"] == "2023-11-28T21:30:00+03:30/2023-11-28T22:30:00+03:30"
     assert one("تراجع المؤشر خلال الأيام الـ10 الماضية")["value"] == "2023-11-18/2023-11-27"
+
+
+def test_day_number_next_to_a_clock():
+    m = one("سأعود الساعة 8 مساء يوم 15")  # future: the next 15th after 28 November
+    assert m["text"] == "الساعة 8 مساء يوم 15" and m["value"] == "2023-12-15T20:00:00+03:30"
+    assert "month_inferred" in m["flags"]
+    m = one("جرى الاجتماع يوم 25، 8 مساء")
+    assert m["text"] == "يوم 25، 8 مساء" and m["value"] == "2023-11-25T20:00:00+03:30"
+    # a count after the clock, not a day
+    assert [x["text"] for x in run("وصل الساعة 8 مساء في 15 ولاية")] == ["الساعة 8 مساء"]
