@@ -596,7 +596,7 @@ def _wday(m, ctx):
         return None
     raw = key(_g(m, "wday", "wd"))
     wd = lx.weekdays.get(raw)
-    modb, moda = _g(m, "wday", "modb"), _g(m, "wday", "moda")
+    modb, moda = _g(m, "wday", "modb") or _g(m, "wday", "modb2"), _g(m, "wday", "moda")  # "صباح هذا الثلاثاء"
     night, pre = _g(m, "wday", "night"), _g(m, "wday", "pre")
     part = lx.parts_of_day.get(key(_g(m, "wday", "part") or "")) or lx.parts_of_day_after.get(
         key(_g(m, "wday", "parta") or ""))

@@ -336,7 +336,7 @@ def _build(language: str) -> Lexicon:
         # "ليلة الجمعة", "يوم الأحد", "الخميس المقبل", "last Friday", "شب جمعه"
         # "صباح الأحد", "مساء يوم الثلاثاء", "الثلاثاء صباحا": the day with its part of day
         "wday": (rf"(?:{g('wday', 'modb', mod_before)}{S})?(?:(?:{g('wday', 'part', day_parts)}{S}"
-                 rf"(?:{A['weekday_prefixes']}{S})?|(?:{g('wday', 'night', A['night_of'])}|"
+                 rf"(?:{g('wday', 'modb2', mod_before)}{S})?(?:{A['weekday_prefixes']}{S})?|(?:{g('wday', 'night', A['night_of'])}|"
                  rf"{g('wday', 'pre', A['weekday_prefixes'])}){S}))?{g('wday', 'wd', weekday)}"
                  rf"(?:{S}{g('wday', 'moda', mod_after)})?"
                  rf"(?:{S}{g('wday', 'parta', parts_after)}(?![^\W\d_]))?"),

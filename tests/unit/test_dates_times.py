@@ -159,3 +159,8 @@ def test_day_number_next_to_a_clock():
     assert m["text"] == "يوم 25، 8 مساء" and m["value"] == "2023-11-25T20:00:00+03:30"
     # a count after the clock, not a day
     assert [x["text"] for x in run("وصل الساعة 8 مساء في 15 ولاية")] == ["الساعة 8 مساء"]
+
+
+def test_part_of_day_before_this_weekday():
+    m = one("يصل الوفد صباح هذا الخميس")
+    assert m["value"] == "2023-11-30" and m["timex"] == "2023-11-30TMO"
