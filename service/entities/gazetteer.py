@@ -49,10 +49,10 @@ class Gazetteer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         auto = ahocorasick.Automaton()
-        for key in kb.keys:
-            self._add(auto, key + " ", (key, _MODE_PLAIN))
+        for key, info in kb.keys.items():
+            self._add(auto, key + " ", ((key, _MODE_PLAIN, info),))
             if key.startswith("ال") and len(key) > 4:
-                self._add(auto, key[1:] + " ", (key, _MODE_LAM))
+                self._add(auto, key[1:] + " ", ((key, _MODE_LAM, info),))
         auto.make_automaton()
         self.auto = auto
 
@@ -72,30 +72,29 @@ class Gazetteer:
         kb = self.kb
         cands: list[tuple] = []
         for end_tb, value in self.auto.iter(text):
-            for i in range(0, len(value), 2):
-                key, mode = value[i], value[i + 1]
-                klen = len(key) - (1 if mode == _MODE_LAM else 0)
-                start_tb = end_tb - klen
+            for key, mode, info in value:
+                start_tb = end_tb - len(key) + (mode == _MODE_LAM)
+                # Letters before the key inside its word must be proclitics (checked first: most
+                # raw hits start inside a word and end here).
                 if text[start_tb - 1] == " ":
+                    if mode == _MODE_LAM:
+                        continue
                     prefix = ""
                     ws = start_tb
                 else:
                     ws = text.rfind(" ", 0, start_tb) + 1
                     prefix = text[ws:start_tb]
-                    if len(prefix) > 4:
-                        continue
-                info = kb.keys[key]
-                if mode == _MODE_LAM:
-                    if prefix not in _LAM_CLITICS:
-                        continue
-                elif prefix:
-                    if info.latin_case is not None:
-                        continue
-                    if prefix not in _CLITICS:
-                        # ال before a key is only right for an adjective: the demonym reading
-                        if prefix not in _DEF_CLITICS or not any(k == "demonym" for _, k in info.entries):
+                    if mode == _MODE_LAM:
+                        if prefix not in _LAM_CLITICS:
                             continue
-                        mode = _MODE_DEFINITE
+                    elif prefix in _CLITICS:
+                        if info.latin_case is not None:
+                            continue
+                    elif (prefix in _DEF_CLITICS and info.latin_case is None
+                          and any(k == "demonym" for _, k in info.entries)):
+                        mode = _MODE_DEFINITE  # ال before a key is only right for an adjective
+                    else:
+                        continue
                 s, e = start_tb - 1, end_tb - 1  # norm offsets of the key
                 if info.latin_case == "upper" and not norm[s:e].replace(" ", "").replace(".", "").isupper():
                     continue

@@ -45,8 +45,10 @@ REGION = frozenset(
 _NONWORD = re.compile(r"[^\w]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def match_key(text: str) -> str:
-    """The form keys take inside the matcher: normalized, folded, punctuation -> single space."""
+    """The form keys take inside the matcher: normalized, folded, punctuation -> single space.
+    (Memoized: the entity stage asks for the same names again and again, article after article.)"""
     return " ".join(_NONWORD.sub(" ", normalize_key(text)).split())
 
 
@@ -117,6 +119,9 @@ class KnowledgeBase:
         info = self.keys.get(key)
         if not info:
             return None
+        if len(info.entries) == 1:  # most keys name one thing: no ranking needed
+            idx, kind = info.entries[0]
+            return self.entries[idx], kind
         ctx = place_context or set()
 
         def rank(item):

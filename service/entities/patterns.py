@@ -12,6 +12,7 @@ All word lists live in service/data/kb/triggers.json.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 
@@ -89,15 +90,42 @@ def default_triggers() -> Triggers:
     return Triggers(json.loads((KB_DIR / "triggers.json").read_text(encoding="utf-8")))
 
 
+def doc_words(doc) -> tuple[list[int], list[int], list[str]]:
+    """Every word of doc.norm as parallel lists (starts, ends, folded text), made once per
+    document (kept in doc.notes) so that the many short windows below need no regex each."""
+    table = doc.notes.get("_entity_words")
+    if table is None:
+        folded = doc.norm_folded
+        spans = [m.span() for m in _WORD.finditer(doc.norm)]
+        table = ([s for s, _ in spans], [e for _, e in spans], [folded[s:e] for s, e in spans])
+        doc.notes["_entity_words"] = table
+    return table
+
+
+def _words(doc, pos: int, limit: int, count: int) -> list[tuple[int, int, str]]:
+    """What `_WORD.finditer(doc.norm, pos, limit)` yields, as (start, end, folded text), at most
+    `count` words: a word cut by `pos` or `limit` is cut the same way."""
+    starts, ends, words = doc_words(doc)
+    limit = min(limit, len(doc.norm_folded))
+    i = bisect.bisect_right(ends, pos)
+    out = []
+    n = len(starts)
+    while i < n and len(out) < count:
+        s, e = starts[i], ends[i]
+        if s >= limit:
+            break
+        if s < pos or e > limit:
+            s, e = max(s, pos), min(e, limit)
+            out.append((s, e, doc.norm_folded[s:e]))
+        else:
+            out.append((s, e, words[i]))
+        i += 1
+    return out
+
+
 def words_at(doc, pos: int, count: int = 4) -> list[tuple[int, int, str]]:
     """Up to `count` words of doc.norm from `pos` as (start, end, folded text)."""
-    folded = doc.norm_folded
-    out = []
-    for m in _WORD.finditer(doc.norm, pos, min(len(folded), pos + 20 * count)):
-        out.append((m.start(), m.end(), folded[m.start():m.end()]))
-        if len(out) == count:
-            break
-    return out
+    return _words(doc, pos, pos + 20 * count, count)
 
 
 def _strip_clitic(word: str) -> str:
@@ -120,15 +148,13 @@ def find_patterns(doc, padded: str, covered_pos: dict[int, tuple]) -> list[Patte
     to (kind, type, end). Only the places where a trigger word occurs are looked at, each
     through a short window of words."""
     trig = default_triggers()
-    folded = doc.norm_folded
     out: list[PatternHit] = []
     done = 0
     for end, length in trig.trigger_auto.iter(padded):
         start = end - length - 1  # norm offset of the word (padded offsets are norm + 1)
         if start < done:
             continue
-        toks = [(w.start(), w.end(), folded[w.start():w.end()])
-                for w in _WORD.finditer(doc.norm, start, min(len(folded), start + _WINDOW))]
+        toks = _words(doc, start, start + _WINDOW, _WINDOW)
         if not toks:
             continue
         covered = _local_cover(toks, covered_pos)
