@@ -323,20 +323,27 @@ def _dmyn(m, ctx):
     return _numeric(ctx, m, y, mo, d, _g(m, "dmyn", "cal"), flags)
 
 
-def _dmn(m, ctx):
-    a, b = int(_g(m, "dmn", "a")), int(_g(m, "dmn", "b"))
-    d, mo = (b, a) if ctx.lang == "en" else (a, b)
-    if mo > 12 and d <= 12:  # "22/04" in English text is still day/month
+def _dmn(m, ctx, b="dmn"):
+    a, b_ = int(_g(m, b, "a")), int(_g(m, b, "b"))
+    d, mo = (b_, a) if ctx.lang == "en" else (a, b_)
+    if mo > 12 and d <= 12:  # "22/04" in English text is still day/month, "4/22" in Arabic month/day
         d, mo = mo, d
     if not (1 <= mo <= 12 and 1 <= d <= 31):
         return None
     flags: list = []
     s, e = m.span()
+    if b == "dmnp":
+        s = m.start("dmnp_a")  # "في 22/4": the preposition is not part of the date
     res = _resolve_day(ctx, C.GREGORIAN, mo, d, None, s, e, flags)
     if res is None:
         return None
     g, _ = res
-    return _M(s, e, "day", g, g, f"XXXX-{mo:02d}-{d:02d}", anchored=True, conf=0.75, flags=flags, kind="dmn")
+    return _M(s, e, "day", g, g, f"XXXX-{mo:02d}-{d:02d}", anchored=True, conf=0.75 if b == "dmn" else 0.65,
+              flags=flags, kind=b)
+
+
+def _dmnp(m, ctx):
+    return _dmn(m, ctx, "dmnp")
 
 
 def _my(m, ctx):
@@ -941,7 +948,10 @@ def _nweek(m, ctx):
 
 def _nwday(m, ctx):
     lx = ctx.lx
-    n, wd = lx.ordinals_nth_weekday.get(key(_g(m, "nwday", "ord"))), _weekday_of(lx, _g(m, "nwday", "wd"))
+    if _g(m, "nwday", "ordb"):  # "أول يوم جمعة من"
+        n, wd = lx.nth_weekday_before.get(key(_g(m, "nwday", "ordb"))), _weekday_of(lx, "ال" + _g(m, "nwday", "wdb"))
+    else:
+        n, wd = lx.ordinals_nth_weekday.get(key(_g(m, "nwday", "ord"))), _weekday_of(lx, _g(m, "nwday", "wd"))
     if not n or wd is None:
         return None
     s, e = m.span()
@@ -1029,6 +1039,24 @@ def _yrange(m, ctx):
               cal_value=f"{y1:04d}/{y2:04d}" if cal != C.GREGORIAN else None, conf=0.85, kind="yrange")
 
 
+def _weekday_day(ctx: _Ctx, day: int, wd: int | None, s: int, e: int) -> date | None:
+    """Day `day` of this month or the last (the next in a future clause), preferring the month in
+    which the named weekday fits; else the first plausible one."""
+    first = ctx.ref.replace(day=1)
+    future = ctx.future(s, e)
+    candidates = [first, _add_months(first, 1 if future else -1)]
+    picked = None
+    for base in candidates:
+        if day > C.month_length(C.GREGORIAN, base.year, base.month):
+            continue
+        d = base.replace(day=day)
+        if picked is None and (d <= ctx.ref or future):
+            picked = d
+        if d.weekday() == wd and ((d <= ctx.ref) != future or d == ctx.ref):
+            return d
+    return picked
+
+
 def _wdd(m, ctx):
     """"يوم الجمعة 15": the day in this month, or the last month if that is after publication."""
     lx = ctx.lx
@@ -1038,26 +1066,42 @@ def _wdd(m, ctx):
     wd = _weekday_of(lx, _g(m, "wdd", "wd"))
     s, e = m.span()
     flags: list = ["month_inferred"]
-    first = ctx.ref.replace(day=1)
-    candidates = [first, _add_months(first, -1)]
-    if ctx.future(s, e):
-        candidates = [first, _add_months(first, 1)]
-    picked = None
-    for base in candidates:
-        if day > C.month_length(C.GREGORIAN, base.year, base.month):
-            continue
-        d = base.replace(day=day)
-        # Prefer the month in which the weekday fits; else the first plausible one.
-        if picked is None and ((d <= ctx.ref) or "future" in flags or ctx.future(s, e)):
-            picked = d
-        if d.weekday() == wd and ((d <= ctx.ref) != ctx.future(s, e) or d == ctx.ref):
-            picked = d
-            break
+    picked = _weekday_day(ctx, day, wd, s, e)
     if picked is None:
         return None
     _weekday_check(flags, picked, wd, bool(_g(m, "wdd", "night")))
     return _M(s, e, "day", picked, picked, f"XXXX-XX-{day:02d}", anchored=True, conf=0.7, flags=flags, kind="wdd",
               part=_part_of(m, lx, "wdd"))
+
+
+def _wdo(m, ctx):
+    """"يوم الأحد الثاني." with no month after it: a masculine ordinal 1-5 (or الأخير) is the nth
+    such weekday of the publication month, a larger ordinal is that day of the month ("الثلاثاء
+    الحادي والثلاثين", as for "يوم الجمعة 15"); a feminine 1-5 here is left alone."""
+    lx = ctx.lx
+    if ctx.ref is None:
+        return None
+    word = key(_g(m, "wdo", "ord"))
+    wd = _weekday_of(lx, _g(m, "wdo", "wd"))
+    if wd is None:
+        return None
+    s, e = m.span()
+    nth = lx.ordinals_weekday_end.get(word)
+    if nth is not None:
+        d = _nth_weekday(ctx.ref.year, ctx.ref.month, wd, nth)
+        if d is None:
+            return None
+        return _M(s, e, "day", d, d, _iso(d), anchored=True, conf=0.6, flags=["month_inferred"], kind="wdo")
+    day = lx.ordinals.get(word)
+    if not day or day <= 5:
+        return None
+    picked = _weekday_day(ctx, day, wd, s, e)
+    if picked is None:
+        return None
+    flags: list = ["month_inferred"]
+    _weekday_check(flags, picked, wd, bool(_g(m, "wdo", "night")))
+    return _M(s, e, "day", picked, picked, f"XXXX-XX-{day:02d}", anchored=True, conf=0.65, flags=flags, kind="wdo",
+              part=_part_of(m, lx, "wdo"))
 
 
 def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date | None:
@@ -1178,7 +1222,7 @@ def _clock_span(ctx: _Ctx, s: int, e: int, n: int, unit: str, shift: int) -> _M 
 
 
 _HANDLERS = {
-    "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn,
+    "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmnp": _dmnp, "wdo": _wdo,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
     "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,

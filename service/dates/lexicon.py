@@ -109,6 +109,9 @@ class Lexicon:
     part_mods_before: dict = field(default_factory=dict)
     part_mods_after: dict = field(default_factory=dict)
     span_before: dict = field(default_factory=dict)  # "آخر 3 سنوات": -1
+    # "سأعود يوم الأحد الثاني." (a masculine ordinal ending the clause: the nth weekday of the month)
+    ordinals_weekday_end: dict = field(default_factory=dict)
+    nth_weekday_before: dict = field(default_factory=dict)  # "أول يوم جمعة من يوليو" -> 1
     hour_words: dict = field(default_factory=dict)  # "السابعة" -> 7: a bare hour, only next to a day
     night_pm: set = field(default_factory=set)  # "12 في الليل" is midnight
     end_of_day_words: set = field(default_factory=set)  # "نهاية اليوم": 23:59 of that day
@@ -158,7 +161,8 @@ def _build(language: str) -> Lexicon:
                  "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
                  "time_zones", "minute_numbers", "ordinals_week", "ordinals_nth_weekday", "bare_parts",
-                 "part_adverbs", "part_mods_before", "part_mods_after", "hour_words", "span_before"):
+                 "part_adverbs", "part_mods_before", "part_mods_after", "hour_words", "span_before",
+                 "ordinals_weekday_end", "nth_weekday_before"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words", "vague_plural_units", "night_pm",
@@ -170,9 +174,11 @@ def _build(language: str) -> Lexicon:
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
+        "numeric_date_preps",
         "rest_day_nouns")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
+    weekday_bare = _alt([w[2:] for w in lx.weekdays if w.startswith("ال")])  # "أول يوم جمعة"
     ordinal = _alt(lx.ordinals)
     cardinal = _alt(lx.cardinals)
     units = _alt(lx.units)
@@ -267,7 +273,8 @@ def _build(language: str) -> Lexicon:
         # "الجمعة الأولى من رمضان", "the second Monday of next month": waits for the month (see _join)
         "nwday": ((rf"(?:the{S})?{g('nwday', 'ord', _alt(lx.ordinals_nth_weekday))}{S}{g('nwday', 'wd', weekday)}"
                    if latin else
-                   rf"(?:{A['weekday_prefixes']}{S})?{g('nwday', 'wd', weekday)}{S}{g('nwday', 'ord', _alt(lx.ordinals_nth_weekday))}")
+                   rf"(?:(?:{A['weekday_prefixes']}{S})?{g('nwday', 'wd', weekday)}{S}{g('nwday', 'ord', _alt(lx.ordinals_nth_weekday))}"
+                   rf"|{g('nwday', 'ordb', _alt(lx.nth_weekday_before))}{S}{A['weekday_prefixes']}{S}{g('nwday', 'wdb', weekday_bare)})")
                   + rf"(?={S}{A['nth_of']}{S})"),
         # "الأحد 28 نوفمبر 2023", "ليلة الجمعة 12 تشرين الثاني/نوفمبر", "الثاني عشر من نوفمبر", "12th of May"
         "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', day)}|{g('dmy', 'ord', ordinal)})"
@@ -278,6 +285,10 @@ def _build(language: str) -> Lexicon:
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
         "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
                 + (EN_SUFFIX if latin else "") + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday}))"),
+        # "يوم الأحد الثاني.", "الثلاثاء الحادي والثلاثين": a weekday and an ordinal ending the clause
+        # (no month follows): the nth weekday of the month (masculine 1-5) or a day of the month (see _wdo)
+        "wdo": (rf"{wdpart('wdo')}{g('wdo', 'ord', _alt(list(lx.ordinals) + list(lx.ordinals_weekday_end)))}"
+                rf"(?={S0}(?:[,،.;:!?؟)\n]|$))"),
         # "عيد الفطر", "يوم عرفة", "Christmas 2015", "نوروز"
         "hol": rf"(?:{A['weekday_prefixes']}{S})?{g('hol', 'name', holidays)}{yearpart('hol')}",
         # "2023-11-28", "2023/11/28", "1445/05/14 هـ"
@@ -289,6 +300,10 @@ def _build(language: str) -> Lexicon:
         # "يوم 22/04", "on 4/22": a day and month only after a date word
         "dmn": (rf"(?:{A['weekday_prefixes']}|{A['date_words']}){S}{g('dmn', 'a', D12)}/{g('dmn', 'b', D12)}"
                 r"(?![\d/])"),
+        # "سأعود في 22/4", "حتى 4-22": a day and month after a date preposition, ending the clause
+        # ("في 2-3 أيام" is a count, "في 4.22 مليار" a number)
+        "dmnp": (rf"{A['numeric_date_preps']}{S}{g('dmnp', 'a', D12)}[-/.]{g('dmnp', 'b', D12)}"
+                 rf"(?![-/.]?\d)(?={S0}(?:[,،.;:!?؟)\n]|$))"),
         # "3/2015", "2015-3": a month of a year in digits
         "ymn": (rf"{g('ymn', 'y', YEAR_NUM)}[-/.]{g('ymn', 'm', MONTH_NUM)}(?![-/.]?\d)"
                 rf"|(?<![\d/.\-]){g('ymn', 'm2', MONTH_NUM)}[-/]{g('ymn', 'y2', YEAR_NUM)}(?![-/.]?\d)"),
@@ -412,6 +427,8 @@ def _build(language: str) -> Lexicon:
         "ymd": wd_starts + [DIGIT],
         "dmyn": wd_starts + [DIGIT],
         "dmn": ["weekday_prefixes", "date_words"],
+        "dmnp": ["numeric_date_preps"],
+        "wdo": wd_starts if lx.ordinals_weekday_end else [],
         "ymn": [DIGIT],
         "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else ["@span_before"]),
         "my": ["month_words", "@months"],
@@ -430,7 +447,7 @@ def _build(language: str) -> Lexicon:
         "tcard": [] if latin else ["@minute_numbers"],
         "btime": ["@hour_words", DIGIT] if lx.hour_words else [],
         "rest": ["rest_words"],
-        "nwday": (["#the", "@ordinals_nth_weekday"] if latin else ["weekday_prefixes", "@weekdays"]),
+        "nwday": (["#the", "@ordinals_nth_weekday"] if latin else ["weekday_prefixes", "@weekdays", "@nth_weekday_before"]),
         "nweek": (["#the", "@ordinals_week"] if latin else ["week_ordinal_words"]),
     }
     order = {name: i for i, name in enumerate(lx.branches)}

@@ -1,0 +1,46 @@
+"""Dates stage, round 4: numeric day/month after a preposition, weekday + ordinal without a month,
+"أول يوم جمعة من". Fixture sentences are our own."""
+
+from __future__ import annotations
+
+from tests.unit.test_dates import one, run
+
+
+def test_numeric_day_month_after_a_preposition_ending_the_clause():
+    m = one("وصل الوفد في 3-11.")
+    assert (m["text"], m["value"], m["timex"]) == ("3-11", "2023-11-03", "XXXX-11-03")
+    assert "year_inferred" in m["flags"]
+    # a future verb moves it forward; day/month order unless the second number cannot be a month
+    assert one("سيعقد الاجتماع في 5/12.")["value"] == "2023-12-05"
+    assert one("تستمر الحملة حتى 4/22")["value"] == "2023-04-22"
+
+
+def test_numeric_pairs_that_are_not_dates():
+    for text in ("ارتفع المؤشر في 4.22 مليار ريال.", "ينتهي العمل في 2-3 أيام.", "فاز الفريق 2-1.",
+                 "بلغت النسبة في 12/30 من الحالات", "في 13/14."):
+        assert run(text) == [], text
+
+
+def test_weekday_and_masculine_ordinal_ending_the_clause():
+    # published Tuesday 28 November 2023: the second Sunday of November is the 12th
+    m = one("سيعود الوزير يوم الأحد الثاني.")
+    assert (m["value"], m["granularity"]) == ("2023-11-12", "day")
+    assert one("أقيم الحفل الخميس الأخير.")["value"] == "2023-11-30"
+    # an ordinal above five is the day of the month, checked against the weekday
+    m = one("اجتمعوا يوم الاثنين السابع والعشرين.")
+    assert m["value"] == "2023-11-27" and "weekday_mismatch" not in m["flags"]
+    # with a month after it, the ordinal is still the day ("Monday the 4th of Shawwal")
+    m = one("يبدأ الدوام يوم الاثنين الرابع من شوال")
+    assert m["text"] == "يوم الاثنين الرابع من شوال" and m["calendar"] == "hijri"
+
+
+def test_feminine_ordinal_without_month_is_a_count_not_a_date():
+    found = run("خرج المحتجون للجمعة الثانية على التوالي.")
+    assert not any("الثانية" in m["text"] for m in found), found
+    assert not any("الثانية" in m["text"] for m in run("خرج المحتجون في الجمعة الثانية."))
+
+
+def test_ordinal_before_day_and_weekday():
+    m = one("افتتح المعرض أول يوم جمعة من يوليو")
+    assert (m["text"], m["value"]) == ("أول يوم جمعة من يوليو", "2023-07-07")
+    assert one("يصل آخر يوم خميس من هذا الشهر")["value"] == "2023-11-30"
