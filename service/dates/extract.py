@@ -610,7 +610,8 @@ def _wday(m, ctx):
     if wd is None:
         return None
     if raw in lx.ambiguous_weekdays and not (modb or moda or night or pre or part) and not (
-            lx.week_before is not None and lx.week_before.search(ctx.text, max(0, m.start() - 30), m.start())):
+            lx.week_before is not None and lx.week_before.search(ctx.text, max(0, m.start() - 30), m.start())) \
+            and not lx.wd_range_before.search(ctx.text, max(0, m.start() - 20), m.start()):
         return None
     if raw in lx.ambiguous_weekdays and not _capitalized(ctx, m.start("wday_wd")):
         return None  # "sun", "sat", "wed" are words first
@@ -1322,7 +1323,8 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         return _quarter(a, b, ctx)
     # "الأسبوع المقبل يوم الجمعة", "الجمعة من الأسبوع المقبل": that weekday inside that week
     if {a.kind, b.kind} == {"unit", "wday"} and {a.gran, b.gran} == {"week", "day"} and b.s - a.e <= 12 \
-            and (_NARROW_GAP.match(gap) or lx.joiner.match(gap)):
+            and (_NARROW_GAP.match(gap) or lx.joiner.match(gap)) \
+            and not (a.gran == "week" and lx.wd_range_after.match(ctx.text, b.e)):  # "هذا الأسبوع من الثلاثاء إلى الخميس"
         week, wday = (a, b) if a.gran == "week" else (b, a)
         d = week.start + timedelta(days=wday.start.weekday())
         return _M(a.s, b.e, "day", d, d, _iso(d), relative=True, anchored=True, conf=0.8,
@@ -1356,6 +1358,11 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         out = _M(a.s, b.e, "time", None, None, _timex_clock((h, mi, sec)), conf=0.6, clock=(h, mi, sec), kind="time")
         out.value = out.timex
         return out
+    if a.kind == b.kind == "wday" and a.start and b.start and b.start <= a.start and lx.range_to.match(gap):
+        # "من الجمعة إلى الثلاثاء": the end is the next such weekday after the start
+        moved = a.start + timedelta(days=(b.start.weekday() - a.start.weekday()) % 7 or 7)
+        b = _M(b.s, b.e, "day", moved, moved, _iso(moved), relative=True, anchored=True, conf=b.conf,
+               flags=list(b.flags), part=b.part, kind="wday")
     if a.gran == b.gran and a.gran in _RANGE_KINDS and a.start and b.start and a.start < b.start and a.kind != "pp":
         to = lx.range_to.match(gap)
         if to and to.end() == len(gap):
@@ -1366,11 +1373,33 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
                 if frm:  # include the "من"/"between" that opens the range
                     lead = frm.start() + (1 if head[frm.start()] in " (\t\n" else 0)
                     start = a.s - len(head) + lead
-                return _interval(a, b, start)
+                out = _interval(a, b, start)
+                if a.kind == b.kind == "wday":
+                    out.kind = "wdrange"  # may still take a week before it (see _week_ranges)
+                return out
     return None
 
 
+def _week_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
+    """"الأسبوع المقبل بين الأربعاء والجمعة", "هذا الأسبوع من الثلاثاء إلى الخميس": a range of two
+    weekdays right after a week is that stretch inside that week (the end may wrap into the next)."""
+    out: list[_M] = []
+    for mm in items:
+        prev = out[-1] if out else None
+        if (mm.kind == "wdrange" and prev is not None and prev.kind == "unit" and prev.gran == "week"
+                and _WEEK_RANGE_GAP.fullmatch(ctx.text, prev.e, mm.s)):
+            first = prev.start + timedelta(days=mm.start.weekday())
+            last = first + timedelta(days=(mm.end.weekday() - mm.start.weekday()) % 7)
+            out[-1] = _M(prev.s, mm.e, "interval", first, last,
+                         f"({_iso(first)},{_iso(last)},P{(last - first).days}D)", relative=True, anchored=True,
+                         conf=0.75, flags=[], kind="interval")
+            continue
+        out.append(mm)
+    return out
+
+
 _TIGHT_GAP = re.compile(r"[ ,،]{1,4}")
+_WEEK_RANGE_GAP = re.compile(r"[ ,،]{0,3}")
 _BDAY_GAP = re.compile(r"[ ,،]{0,3}(?:يوم|في) {1,3}")  # "الساعة 8 مساء يوم 15"
 _BDAY_BEFORE = re.compile(r"(?<![^\W\d_])يوم {1,3}\Z")  # "يوم 15، 8 مساء"
 _BTRANGE_AFTER = re.compile(r" {0,3}(?:[.,،;:!?؟)]|\Z|(?:من|في) {1,3}[\w])")
@@ -1597,7 +1626,7 @@ def extract(doc: Doc) -> list[dict]:
                 found.append(item)
                 last_end = m.end()
                 break
-    return [_emit(mm, ctx) for mm in _datetime_ranges(_join(found, ctx), ctx)]
+    return [_emit(mm, ctx) for mm in _datetime_ranges(_week_ranges(_join(found, ctx), ctx), ctx)]
 
 
 def _candidates(text: str, lx: Lexicon) -> list[tuple[int, tuple]]:

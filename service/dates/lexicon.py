@@ -119,6 +119,8 @@ class Lexicon:
     bare_part_prep: re.Pattern | None = None
     hour_range_to: re.Pattern | None = None  # "إلى", not "و"/"-": an unmarked hour range needs a real "to"
     week_before: re.Pattern | None = None  # "الأسبوع المقبل الاثنين": a week right before an ambiguous weekday
+    wd_range_after: re.Pattern | None = None  # "... من الثلاثاء إلى الخميس": a weekday that opens a range
+    wd_range_before: re.Pattern | None = None  # "بين الجمعة والأحد": an ambiguous weekday ending a range
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
     order: dict = field(default_factory=dict)  # branch name -> priority (lower wins)
     automaton: object = None  # first words -> (length, is_digit, branches they open)
@@ -493,6 +495,9 @@ def _build(language: str) -> Lexicon:
     lx.count_before = re.compile(rf"(?:\d|(?<![^\W\d_]){_alt(vague)}){S}(?:of{S})?\Z") if vague else None
     lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
     week_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "week"])
+    lx.wd_range_after = re.compile(rf"{S0}{A['range_to']}{S0}(?:{A['weekday_prefixes']}{S})?{weekday}")
+    unamb_weekday = _alt([w for w in lx.weekdays if w not in lx.ambiguous_weekdays])
+    lx.wd_range_before = re.compile(rf"(?<![^\W\d_]){A['range_from']}{S}{unamb_weekday}{S0}{A['range_to']}{S0}\Z")
     lx.week_before = re.compile(rf"(?:{week_nouns}{S}{mod_after}|{mod_before}{S}{week_nouns})[ ,،]{{1,3}}\Z")
     if data.get("hour_range_to"):
         lx.hour_range_to = re.compile(rf"(?<![^\W\d_]){_alt(data['hour_range_to'])}(?![^\W\d_])")

@@ -44,3 +44,18 @@ def test_ordinal_before_day_and_weekday():
     m = one("افتتح المعرض أول يوم جمعة من يوليو")
     assert (m["text"], m["value"]) == ("أول يوم جمعة من يوليو", "2023-07-07")
     assert one("يصل آخر يوم خميس من هذا الشهر")["value"] == "2023-11-30"
+
+
+def test_weekday_range_inside_a_week():
+    # published Tuesday 28 November 2023 (ISO week 48: 27 Nov - 3 Dec)
+    m = one("نلتقي الأسبوع المقبل بين الأربعاء والجمعة.")
+    assert (m["text"], m["value"], m["granularity"]) == ("الأسبوع المقبل بين الأربعاء والجمعة",
+                                                         "2023-12-06/2023-12-08", "interval")
+    m = one("تعقد الجلسات هذا الأسبوع من الثلاثاء إلى الخميس")
+    assert (m["text"], m["value"]) == ("هذا الأسبوع من الثلاثاء إلى الخميس", "2023-11-28/2023-11-30")
+    # an ambiguous weekday ends a range only after "بين/من" + another weekday
+    assert one("أغلقت المدارس الأسبوع الماضي بين الجمعة والأحد.")["value"] == "2023-11-24/2023-11-26"
+    assert one("سافر من الخميس إلى الأحد")["value"] == "2023-11-23/2023-11-26"
+    # "الجمعة من الأسبوع المقبل" keeps its meaning (one day)
+    assert one("الجمعة من الأسبوع المقبل")["value"] == "2023-12-08"
+    assert run("فاز الأحد والاثنين") == []
