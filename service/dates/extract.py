@@ -484,12 +484,15 @@ def _unit(m, ctx):
     lx = ctx.lx
     if ctx.ref is None:
         return None
-    noun = _g(m, "unit", "noun") or _g(m, "unit", "noun2")
+    noun = _g(m, "unit", "noun") or _g(m, "unit", "noun2") or _g(m, "unit", "bare")
     modb, moda = _g(m, "unit", "modb"), _g(m, "unit", "moda") or _g(m, "unit", "moda2")
     unit = lx.unit_nouns.get(key(noun))
     shift = lx.modifiers_after.get(key(moda)) if moda else None
     if shift is None and modb:
         shift = lx.modifiers_before.get(key(modb))
+    if _g(m, "unit", "bare") and unit == "weekend":
+        # "عطلة نهاية الأسبوع" alone: the last weekend begun by publication, the coming one in a future clause
+        shift = 0 if ctx.ref.weekday() >= 5 or ctx.future(*m.span()) else -1
     if unit is None or shift is None:
         return None
     if lx.count_before is not None and lx.count_before.search(ctx.text, max(0, m.start() - 16), m.start()):

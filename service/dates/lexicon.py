@@ -176,7 +176,7 @@ def _build(language: str) -> Lexicon:
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
-        "numeric_date_preps",
+        "numeric_date_preps", "bare_unit_nouns",
         "rest_day_nouns")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
@@ -349,7 +349,9 @@ def _build(language: str) -> Lexicon:
                  rf"(?:{S}{g('rest', 'moda', mod_after)})?"),
         # "الأسبوع الماضي", "هذا العام", "last week", "هفته گذشته" (a modifier is required)
         "unit": (rf"{g('unit', 'modb', mod_before)}{S}{g('unit', 'noun', unit_nouns)}(?:{S}{g('unit', 'moda', mod_after)})?"
-                 rf"|{g('unit', 'noun2', unit_nouns)}{S}{g('unit', 'moda2', mod_after)}"),
+                 rf"|{g('unit', 'noun2', unit_nouns)}{S}{g('unit', 'moda2', mod_after)}"
+                 # "عطلة نهاية الأسبوع" alone: a noun that names a period without a modifier
+                 rf"|{g('unit', 'bare', A['bare_unit_nouns'])}"),
         # "ليلة الجمعة", "يوم الأحد", "الخميس المقبل", "last Friday", "شب جمعه"
         # "صباح الأحد", "مساء يوم الثلاثاء", "الثلاثاء صباحا": the day with its part of day
         "wday": (rf"(?:{g('wday', 'modb', mod_before)}{S})?(?:(?:{g('wday', 'part', day_parts)}{S}"

@@ -59,3 +59,12 @@ def test_weekday_range_inside_a_week():
     # "الجمعة من الأسبوع المقبل" keeps its meaning (one day)
     assert one("الجمعة من الأسبوع المقبل")["value"] == "2023-12-08"
     assert run("فاز الأحد والاثنين") == []
+
+
+def test_weekend_alone_and_with_a_modifier():
+    # published Tuesday 28 November 2023: the last weekend begun is 25-26 November
+    m = one("قضى الفريق عطلة نهاية الأسبوع في جدة.")
+    assert (m["text"], m["value"], m["timex"]) == ("عطلة نهاية الأسبوع", "2023-11-25/2023-11-26", "2023-W47-WE")
+    # a future verb: the coming one
+    assert one("ستصدر البيانات في عطلة نهاية الأسبوع")["value"] == "2023-12-02/2023-12-03"
+    assert one("عطلة نهاية الأسبوع المقبل")["value"] == "2023-12-09/2023-12-10"
