@@ -650,8 +650,9 @@ def _year(m, ctx):
     y, cal = _year_value(raw, lx)
     flags: list = []
     if cal is None:
-        if ctxw and key(ctxw) not in lx.year_words and not (1900 <= y <= 2099):
-            return None  # "في 1500" is a number, not a year
+        if ctxw and key(ctxw) not in lx.year_words and not (1900 <= y <= 2099) and not (
+                not raw[0].isdigit() and y >= 1000 and _CLAUSE_END.match(ctx.text, m.end())):
+            return None  # "في 1500" is a number, not a year; "في ألف وسبعمائة وتسعة وثمانين." is one
         cal = _default_calendar(y, ctx.lang)
         if cal != C.GREGORIAN:
             flags.append("calendar_inferred")
@@ -1030,8 +1031,8 @@ def _drange(m, ctx):
 
 def _yrange(m, ctx):
     lx = ctx.lx
-    y1, c1 = _year_value(_g(m, "yrange", "y1"), lx)
-    y2, c2 = _year_value(_g(m, "yrange", "y2"), lx)
+    y1, c1 = _year_value(_g(m, "yrange", "y1") or _g(m, "yrange", "y3"), lx)
+    y2, c2 = _year_value(_g(m, "yrange", "y2") or _g(m, "yrange", "y4"), lx)
     if y2 <= y1 or y2 - y1 > 200:
         return None
     cal = c2 or c1 or _default_calendar(y1, ctx.lang)
@@ -1397,12 +1398,21 @@ def _week_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
                          f"({_iso(first)},{_iso(last)},P{(last - first).days}D)", relative=True, anchored=True,
                          conf=0.75, flags=[], kind="interval")
             continue
+        if (mm.gran == "day" and mm.kind == "dmy" and ctx.lx.week_of is not None
+                and ctx.lx.week_of.search(ctx.text, max(0, mm.s - 12), mm.s)):
+            # "أسبوع 16 سبتمبر": the (ISO) week holding that day
+            first, last = _week_range(mm.start)
+            iso = first.isocalendar()
+            mm = _M(ctx.lx.week_of.search(ctx.text, max(0, mm.s - 12), mm.s).start(), mm.e, "week", first, last,
+                    f"{iso[0]:04d}-W{iso[1]:02d}", anchored=mm.anchored, conf=mm.conf - 0.1, flags=list(mm.flags),
+                    kind="weekof")
         out.append(mm)
     return out
 
 
 _TIGHT_GAP = re.compile(r"[ ,،]{1,4}")
 _WEEK_RANGE_GAP = re.compile(r"[ ,،]{0,3}")
+_CLAUSE_END = re.compile(r" {0,3}(?:[.,،;:!?؟)\n]|\Z)")
 _BDAY_GAP = re.compile(r"[ ,،]{0,3}(?:يوم|في) {1,3}")  # "الساعة 8 مساء يوم 15"
 _BDAY_BEFORE = re.compile(r"(?<![^\W\d_])يوم {1,3}\Z")  # "يوم 15، 8 مساء"
 _BTRANGE_AFTER = re.compile(r" {0,3}(?:[.,،;:!?؟)]|\Z|(?:من|في) {1,3}[\w])")

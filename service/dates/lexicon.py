@@ -119,6 +119,7 @@ class Lexicon:
     bare_part_prep: re.Pattern | None = None
     hour_range_to: re.Pattern | None = None  # "إلى", not "و"/"-": an unmarked hour range needs a real "to"
     week_before: re.Pattern | None = None  # "الأسبوع المقبل الاثنين": a week right before an ambiguous weekday
+    week_of: re.Pattern | None = None  # "أسبوع 16 سبتمبر": the week holding that day
     wd_range_after: re.Pattern | None = None  # "... من الثلاثاء إلى الخميس": a weekday that opens a range
     wd_range_before: re.Pattern | None = None  # "بين الجمعة والأحد": an ambiguous weekday ending a range
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
@@ -271,7 +272,9 @@ def _build(language: str) -> Lexicon:
                       rf"{yearpart('drange2')}" if latin else "")),
         # "بين عامي 2019 و2021", "between 2019 and 2021"
         "yrange": (rf"{A['range_from']}{S}(?:{A['year_words']}{S}|{A['year_preps']}{S})?{g('yrange', 'y1', year)}"
-                   rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"),
+                   rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"
+                   # "2014-2018", "1436-1437 هـ": two digit years joined by a hyphen
+                   rf"|(?<![\d/.\-]){g('yrange', 'y3', YEAR_NUM)}{S0}-{S0}{g('yrange', 'y4', year)}(?![-/.]?\d)"),
         # "الجمعة الأولى من رمضان", "the second Monday of next month": waits for the month (see _join)
         "nwday": ((rf"(?:the{S})?{g('nwday', 'ord', _alt(lx.ordinals_nth_weekday))}{S}{g('nwday', 'wd', weekday)}"
                    if latin else
@@ -423,7 +426,7 @@ def _build(language: str) -> Lexicon:
     wd_starts = ["night_of", "weekday_prefixes", "@weekdays", "@parts_of_day"]
     starts = {
         "drange": ["range_from", DIGIT] + (["@months"] if latin else []),
-        "yrange": ["range_from"],
+        "yrange": ["range_from", DIGIT],
         "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else []),
         "mdy": wd_starts + ["@months"],
         "wdd": wd_starts,
@@ -497,6 +500,8 @@ def _build(language: str) -> Lexicon:
     lx.count_before = re.compile(rf"(?:\d|(?<![^\W\d_]){_alt(vague)}){S}(?:of{S})?\Z") if vague else None
     lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
     week_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "week"])
+    if data.get("week_of_words"):
+        lx.week_of = re.compile(rf"(?<![^\W\d_]){_alt(data['week_of_words'])}{S}\Z")
     lx.wd_range_after = re.compile(rf"{S0}{A['range_to']}{S0}(?:{A['weekday_prefixes']}{S})?{weekday}")
     unamb_weekday = _alt([w for w in lx.weekdays if w not in lx.ambiguous_weekdays])
     lx.wd_range_before = re.compile(rf"(?<![^\W\d_]){A['range_from']}{S}{unamb_weekday}{S0}{A['range_to']}{S0}\Z")

@@ -68,3 +68,20 @@ def test_weekend_alone_and_with_a_modifier():
     # a future verb: the coming one
     assert one("ستصدر البيانات في عطلة نهاية الأسبوع")["value"] == "2023-12-02/2023-12-03"
     assert one("عطلة نهاية الأسبوع المقبل")["value"] == "2023-12-09/2023-12-10"
+
+
+def test_year_ranges_with_a_hyphen():
+    m = one("تمتد الخطة الخمسية 2015-2019م لتطوير الموانئ")
+    assert (m["text"], m["value"], m["granularity"]) == ("2015-2019م", "2015-01-01/2019-12-31", "interval")
+    m = one("خلال العام الدراسي 1444 - 1445 هـ")
+    assert (m["calendar"], m["calendar_value"]) == ("hijri", "1444/1445")
+    assert run("رقم الهاتف 2014-20189") == []
+    assert one("لعب للنادي (2001-2007).")["value"] == "2001-01-01/2007-12-31"
+
+
+def test_week_of_a_date_and_year_in_words_after_a_preposition():
+    m = one("ماذا لدي أسبوع 22 نوفمبر")
+    assert (m["text"], m["value"], m["granularity"], m["start"]) == ("أسبوع 22 نوفمبر", "2023-W47", "week", "2023-11-20")
+    # a year in words after "في" ending the clause; a count in words before a noun is not a year
+    assert one("ولد في ألف وتسعمائة وخمسة وأربعين.")["value"] == "1945"
+    assert run("شارك في ألف وخمسمائة موقع") == []
