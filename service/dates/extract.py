@@ -1059,6 +1059,11 @@ def _weekday_day(ctx: _Ctx, day: int, wd: int | None, s: int, e: int) -> date | 
             picked = d
         if d.weekday() == wd and ((d <= ctx.ref) != future or d == ctx.ref):
             return d
+    # The named weekday fits this month's day only on the other side of publication ("يوم
+    # الثلاثاء 31" published on Sunday the 15th, Tuesday the 31st): the weekday decides.
+    if wd is not None and day <= C.month_length(C.GREGORIAN, ctx.ref.year, ctx.ref.month) \
+            and ctx.ref.replace(day=day).weekday() == wd and (picked is None or picked.weekday() != wd):
+        return ctx.ref.replace(day=day)
     return picked
 
 
@@ -1101,10 +1106,9 @@ def _wdo(m, ctx):
     if not day or day <= 5:
         return None
     picked = _weekday_day(ctx, day, wd, s, e)
-    if picked is None:
-        return None
+    if picked is None or picked.weekday() != wd:
+        return None  # in words and without a month, the weekday must agree; else the weekday alone
     flags: list = ["month_inferred"]
-    _weekday_check(flags, picked, wd, bool(_g(m, "wdo", "night")))
     return _M(s, e, "day", picked, picked, f"XXXX-XX-{day:02d}", anchored=True, conf=0.65, flags=flags, kind="wdo",
               part=_part_of(m, lx, "wdo"))
 

@@ -85,3 +85,14 @@ def test_week_of_a_date_and_year_in_words_after_a_preposition():
     # a year in words after "في" ending the clause; a count in words before a noun is not a year
     assert one("ولد في ألف وتسعمائة وخمسة وأربعين.")["value"] == "1945"
     assert run("شارك في ألف وخمسمائة موقع") == []
+
+
+def test_weekday_with_day_number_prefers_the_month_where_it_fits():
+    # published Tuesday 28 November: Thursday the 30th is this month's (October 30 was a Monday)
+    m = one("تنطلق البطولة يوم الخميس 30،")
+    assert m["value"] == "2023-11-30" and "weekday_mismatch" not in m["flags"]
+    m = one("حجزت القاعة ليوم الخميس الثلاثين.")
+    assert m["value"] == "2023-11-30"
+    # no month where Wednesday is the 31st: the weekday alone
+    m = one("حجزت القاعة ليوم الأربعاء الحادي والثلاثين.")
+    assert m["text"] == "يوم الأربعاء" and m["value"] == "2023-11-22"
