@@ -88,7 +88,9 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     def ack(self, message) -> bool:
         window = getattr(self.app, "delivery_window", None)
         if window is not None and message.topic == window.topic and not window.take_settled(message):
-            return False  # not enriched here: leave the gap, the message is read again
+            # not enriched here: leave the gap, the message is read again
+            log.info("not committing %s offset %d: skipped by faust, not enriched", message.tp, message.offset)
+            return False
         return super().ack(message)
 
     def _new_offset(self, tp):

@@ -11,7 +11,6 @@ so restarting it never disturbs the shared development broker or other tests.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
@@ -23,7 +22,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from . import kafka_utils as ku
@@ -306,11 +304,6 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(scenario):
     assert code == 0, second.log()[-3000:]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known issue: in about half the runs the worker's producer stays stuck after the broker "
-    "restart (faust's producer buffer keeps growing, 'producer buffer full'), so the commit, which "
-    "flushes the producer first, never completes; nothing is lost (the stall holds the offsets), "
-    "but the worker needs a restart"))
 def test_broker_stopped_and_restarted_mid_stream_loses_nothing(scenario):
     broker, topics, items, start = scenario
     worker = start("w1")
@@ -326,9 +319,6 @@ def test_broker_stopped_and_restarted_mid_stream_loses_nothing(scenario):
     assert code == 0, worker.log()[-3000:]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known issue: intermittent; in a CI dry run one partition's commit stayed behind a message "
-    "skipped during the stop (committed 239 of 541) and the run timed out; no loss in that run"))
 def test_sigterm_drains_commits_and_restart_adds_no_duplicates(scenario):
     broker, topics, items, start = scenario
     first = start("w1")
@@ -353,9 +343,6 @@ def test_sigterm_drains_commits_and_restart_adds_no_duplicates(scenario):
     assert code2 == 0
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect: intermittent; in a CI dry run 3 of 2,000 articles were lost when a member "
-    "left the group: a message skipped during the rebalance is still committed past on some path"))
 def test_group_member_leaves_partitions_move_nothing_lost(scenario):
     broker, topics, items, start = scenario
     first = start("w1")
