@@ -16,7 +16,7 @@ import hashlib
 from ..document import Doc
 from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
 from .kb import TIER_CITY, Entry, build_kb, match_key
-from .patterns import _match_phrase, default_triggers, find_patterns, words_at
+from .patterns import _match_phrase, default_triggers, find_patterns, words_at, words_from_padded
 
 CONF_GAZETTEER = 0.95
 CONF_CITY = 0.85  # cities collide with people's names more often than countries or curated names
@@ -78,6 +78,7 @@ class _Mention:
 
 def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     padded = gaz.padded(doc)
+    words_from_padded(doc, padded)
     hits: list[Hit] = gaz.find(doc, padded)
 
     mentions: list[_Mention] = []
@@ -515,6 +516,7 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
             groups[gid]["mentions"].append(m)
 
     total = max(len(doc.norm), 1)
+    body_start = _norm_body_start(doc)
     counts = {gid: len(g["mentions"]) + 0.5 * len(g["demonyms"]) for gid, g in groups.items()}
     top = max(counts.values(), default=1) or 1
     out = []
@@ -527,7 +529,6 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
         entry: Entry | None = g["entry"]
         first = min([m.start for m in ms + ds])
         in_title = any("field" in x for x in located + demonyms) or _in_title(doc, ms + ds)
-        body_start = _norm_body_start(doc)
         in_lead = any(body_start <= m.start < body_start + LEAD_CHARS for m in ms)
         salience = (0.45 * counts[gid] / top + 0.25 * (1 - first / total)
                     + 0.2 * in_title + 0.1 * in_lead)
@@ -588,8 +589,6 @@ def _located(doc: Doc, m: _Mention) -> dict:
 def _norm_body_start(doc: Doc) -> int:
     if doc.body_offset == 0:
         return 0
-    import bisect
-
     return bisect.bisect_left(doc.norm_origin, doc.body_offset)
 
 

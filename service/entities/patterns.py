@@ -13,7 +13,9 @@ All word lists live in service/data/kb/triggers.json.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
+import operator
 import re
 
 import ahocorasick
@@ -90,36 +92,47 @@ def default_triggers() -> Triggers:
     return Triggers(json.loads((KB_DIR / "triggers.json").read_text(encoding="utf-8")))
 
 
-def doc_words(doc) -> tuple[list[int], list[int], list[str]]:
-    """Every word of doc.norm as parallel lists (starts, ends, folded text), made once per
-    document (kept in doc.notes) so that the many short windows below need no regex each."""
+def doc_words(doc) -> list[tuple[int, int, str]]:
+    """Every word of doc.norm as (start, end, folded text), made once per document (kept in
+    doc.notes) so that the many short windows below are list slices, not regex runs."""
     table = doc.notes.get("_entity_words")
     if table is None:
         folded = doc.norm_folded
-        spans = [m.span() for m in _WORD.finditer(doc.norm)]
-        table = ([s for s, _ in spans], [e for _, e in spans], [folded[s:e] for s, e in spans])
+        table = [(s, e, folded[s:e]) for s, e in map(_span, _WORD.finditer(doc.norm))]
         doc.notes["_entity_words"] = table
     return table
+
+
+def words_from_padded(doc, padded: str) -> None:
+    """The same word table from the gazetteer's padded text (its words are exactly the \\w runs,
+    one space or more between them), by str.split instead of a regex match per word."""
+    parts = padded.split(" ")
+    offsets = itertools.accumulate(map(len, parts), lambda a, n: a + n + 1, initial=-1)
+    doc.notes["_entity_words"] = [(o, o + len(p), p) for o, p in zip(offsets, parts) if p]
+
+
+_span = operator.methodcaller("span")
+_START = operator.itemgetter(0)
+_END = operator.itemgetter(1)
 
 
 def _words(doc, pos: int, limit: int, count: int) -> list[tuple[int, int, str]]:
     """What `_WORD.finditer(doc.norm, pos, limit)` yields, as (start, end, folded text), at most
     `count` words: a word cut by `pos` or `limit` is cut the same way."""
-    starts, ends, words = doc_words(doc)
+    table = doc_words(doc)
     limit = min(limit, len(doc.norm_folded))
-    i = bisect.bisect_right(ends, pos)
-    out = []
-    n = len(starts)
-    while i < n and len(out) < count:
-        s, e = starts[i], ends[i]
-        if s >= limit:
-            break
-        if s < pos or e > limit:
-            s, e = max(s, pos), min(e, limit)
-            out.append((s, e, doc.norm_folded[s:e]))
-        else:
-            out.append((s, e, words[i]))
-        i += 1
+    i = bisect.bisect_right(table, pos, key=_END)  # first word ending after pos
+    j = min(bisect.bisect_left(table, limit, i, key=_START), i + count)  # words starting before limit
+    if i >= j:
+        return []
+    out = table[i:j]
+    s, e, _ = out[0]
+    if s < pos or e > limit:
+        s, e = max(s, pos), min(e, limit)
+        out[0] = (s, e, doc.norm_folded[s:e])
+    s, e, _ = out[-1]
+    if e > limit:
+        out[-1] = (s, limit, doc.norm_folded[s:limit])
     return out
 
 
