@@ -484,10 +484,10 @@ def _unit(m, ctx):
     lx = ctx.lx
     if ctx.ref is None:
         return None
-    noun = _g(m, "unit", "noun") or _g(m, "unit", "noun2") or _g(m, "unit", "bare")
+    noun = _g(m, "unit", "noun") or _g(m, "unit", "noun2") or _g(m, "unit", "noun3") or _g(m, "unit", "bare")
     modb, moda = _g(m, "unit", "modb"), _g(m, "unit", "moda") or _g(m, "unit", "moda2")
     unit = lx.unit_nouns.get(key(noun))
-    shift = lx.modifiers_after.get(key(moda)) if moda else None
+    shift = lx.modifiers_after.get(key(moda)) if moda else lx.modifiers_after_far.get(key(_g(m, "unit", "far") or ""))
     if shift is None and modb:
         shift = lx.modifiers_before.get(key(modb))
     if _g(m, "unit", "bare") and unit == "weekend":

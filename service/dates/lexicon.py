@@ -112,6 +112,7 @@ class Lexicon:
     # "سأعود يوم الأحد الثاني." (a masculine ordinal ending the clause: the nth weekday of the month)
     ordinals_weekday_end: dict = field(default_factory=dict)
     nth_weekday_before: dict = field(default_factory=dict)  # "أول يوم جمعة من يوليو" -> 1
+    modifiers_after_far: dict = field(default_factory=dict)  # "الأسبوع بعد المقبل" -> 2
     hour_words: dict = field(default_factory=dict)  # "السابعة" -> 7: a bare hour, only next to a day
     night_pm: set = field(default_factory=set)  # "12 في الليل" is midnight
     end_of_day_words: set = field(default_factory=set)  # "نهاية اليوم": 23:59 of that day
@@ -165,7 +166,7 @@ def _build(language: str) -> Lexicon:
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
                  "time_zones", "minute_numbers", "ordinals_week", "ordinals_nth_weekday", "bare_parts",
                  "part_adverbs", "part_mods_before", "part_mods_after", "hour_words", "span_before",
-                 "ordinals_weekday_end", "nth_weekday_before"):
+                 "ordinals_weekday_end", "nth_weekday_before", "modifiers_after_far"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words", "vague_plural_units", "night_pm",
@@ -353,6 +354,8 @@ def _build(language: str) -> Lexicon:
         # "الأسبوع الماضي", "هذا العام", "last week", "هفته گذشته" (a modifier is required)
         "unit": (rf"{g('unit', 'modb', mod_before)}{S}{g('unit', 'noun', unit_nouns)}(?:{S}{g('unit', 'moda', mod_after)})?"
                  rf"|{g('unit', 'noun2', unit_nouns)}{S}{g('unit', 'moda2', mod_after)}"
+                 # "الأسبوع بعد المقبل", "العام قبل الماضي": two periods away
+                 rf"|{g('unit', 'noun3', unit_nouns)}{S}{g('unit', 'far', _alt(lx.modifiers_after_far))}"
                  # "عطلة نهاية الأسبوع" alone: a noun that names a period without a modifier
                  rf"|{g('unit', 'bare', A['bare_unit_nouns'])}"),
         # "ليلة الجمعة", "يوم الأحد", "الخميس المقبل", "last Friday", "شب جمعه"

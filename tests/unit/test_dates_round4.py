@@ -96,3 +96,9 @@ def test_weekday_with_day_number_prefers_the_month_where_it_fits():
     # no month where Wednesday is the 31st: the weekday alone
     m = one("حجزت القاعة ليوم الأربعاء الحادي والثلاثين.")
     assert m["text"] == "يوم الأربعاء" and m["value"] == "2023-11-22"
+
+
+def test_two_periods_away():
+    assert one("ارتفعت الأسعار العام قبل الماضي")["value"] == "2021"
+    assert one("يبدأ المشروع الأسبوع بعد المقبل")["value"] == "2023-W50"
+    assert one("تنخفض الحرارة الشهر قبل الماضي")["value"] == "2023-09"
