@@ -1,7 +1,12 @@
-"""Train the sequence tagger (averaged structured perceptron, BIO, Viterbi) and write the model.
+"""Train the sequence tagger (BIO, Viterbi over hashed per-word features) and write the model.
 
-    .venv/bin/python tools/train_tagger.py --clusters ar [--langs ar,fa,en] [--epochs 20] [--seeds 3]
-        [--dropout 0.3] [--extra-ar aqmar,wojood]
+    .venv/bin/python tools/train_tagger.py --clusters ar [--langs ar,fa,en] [--learner mix|crf|perceptron]
+        [--epochs 20] [--seeds 3] [--dropout 0.3] [--extra-ar aqmar,wojood]
+        [--c1 0.01] [--c2 0.01] [--iterations 150] [--mix-crf 0.7]
+
+Learners (docs/tagger.md): `perceptron` = mean of 3 averaged perceptrons; `crf` = a linear-chain
+CRF trained with L-BFGS by python-crfsuite (training only); `mix` (default) = both, shipped as one
+weighted sum of their scaled weights. All three produce the same model format and run-time decoder.
 
 Reads the development corpora from <repo>/../shared/data/ner (or $NEWS_ENRICHER_DEV_DATA/ner),
 writes service/data/models/tagger_<lang>.npz and service/data/models/tagger_manifest.json
@@ -490,10 +495,10 @@ def main(argv=None) -> int:
                     help="crf: linear-chain CRF with L-BFGS (python-crfsuite, training only); "
                     "perceptron: the averaged perceptron of rounds 1-2 (--epochs/--seeds/--dropout); "
                     "mix: both, shipped as one scaled weighted sum (--mix-crf)")
-    ap.add_argument("--mix-crf", type=float, default=0.5, help="weight of the CRF in --learner mix")
-    ap.add_argument("--c1", type=float, default=0.05, help="CRF L1 penalty")
+    ap.add_argument("--mix-crf", type=float, default=0.7, help="weight of the CRF in --learner mix")
+    ap.add_argument("--c1", type=float, default=0.01, help="CRF L1 penalty")
     ap.add_argument("--c2", type=float, default=0.01, help="CRF L2 penalty")
-    ap.add_argument("--iterations", type=int, default=200, help="CRF L-BFGS iterations (at most)")
+    ap.add_argument("--iterations", type=int, default=150, help="CRF L-BFGS iterations (at most)")
     ap.add_argument("--out", default=str(F.MODELS_DIR))
     ap.add_argument("--no-gazetteer", action="store_true", help="no KB word-membership features")
     ap.add_argument("--clusters", default="", help="comma list of languages to (re)build word clusters "
@@ -575,6 +580,7 @@ def main(argv=None) -> int:
             "training_files": files,
             "split": f"first {frac:.0%} of {rel} by file order = train ({sum(len(x) == 2 for x in train)} sentences), "
                      f"rest = dev ({len(dev)} sentences)",
+            "command": manifest["command"],
             "learner": args.learner,
             "crf": {"c1": args.c1, "c2": args.c2, "max_iterations": args.iterations,
                     "trainer": "python-crfsuite L-BFGS"} if args.learner != "perceptron" else None,
