@@ -507,7 +507,8 @@ def _build(language: str) -> Lexicon:
         lx.week_of = re.compile(rf"(?<![^\W\d_]){_alt(data['week_of_words'])}{S}\Z")
     lx.wd_range_after = re.compile(rf"{S0}{A['range_to']}{S0}(?:{A['weekday_prefixes']}{S})?{weekday}")
     unamb_weekday = _alt([w for w in lx.weekdays if w not in lx.ambiguous_weekdays])
-    lx.wd_range_before = re.compile(rf"(?<![^\W\d_]){A['range_from']}{S}{unamb_weekday}{S0}{A['range_to']}{S0}\Z")
+    lx.wd_range_before = re.compile(rf"(?<![^\W\d_])(?:{A['range_from']}{S}{unamb_weekday}{S0}{A['range_to']}"
+                                    rf"|{A['weekday_prefixes']}{S}{weekday}{S0}و){S0}\Z")  # "يومي الأحد والاثنين"
     lx.week_before = re.compile(rf"(?:{week_nouns}{S}{mod_after}|{mod_before}{S}{week_nouns})[ ,،]{{1,3}}\Z")
     if data.get("hour_range_to"):
         lx.hour_range_to = re.compile(rf"(?<![^\W\d_]){_alt(data['hour_range_to'])}(?![^\W\d_])")

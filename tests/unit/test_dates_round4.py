@@ -102,3 +102,8 @@ def test_two_periods_away():
     assert one("ارتفعت الأسعار العام قبل الماضي")["value"] == "2021"
     assert one("يبدأ المشروع الأسبوع بعد المقبل")["value"] == "2023-W50"
     assert one("تنخفض الحرارة الشهر قبل الماضي")["value"] == "2023-09"
+
+
+def test_dual_day_prefix_before_two_weekdays():
+    found = run("تعقد الجلسات يومي الأحد والاثنين")
+    assert [(m["text"], m["value"]) for m in found] == [("يومي الأحد", "2023-11-26"), ("الاثنين", "2023-11-27")]
