@@ -107,7 +107,7 @@ def words_from_padded(doc, padded: str) -> None:
     """The same word table from the gazetteer's padded text (its words are exactly the \\w runs,
     one space or more between them), by str.split instead of a regex match per word."""
     parts = padded.split(" ")
-    offsets = itertools.accumulate(map(len, parts), lambda a, n: a + n + 1, initial=-1)
+    offsets = itertools.accumulate(map(operator.add, map(len, parts), itertools.repeat(1)), initial=-1)
     doc.notes["_entity_words"] = [(o, o + len(p), p) for o, p in zip(offsets, parts) if p]
 
 
