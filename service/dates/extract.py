@@ -934,6 +934,32 @@ def _qtr(m, ctx):
     return out
 
 
+def _ppu(m, ctx):
+    """"بداية العام", "منتصف الشهر": that part of the publication's week, month or year."""
+    lx, ref = ctx.lx, ctx.ref
+    unit = lx.unit_nouns.get(key(_g(m, "ppu", "noun")))
+    part = lx.period_parts.get(key(_g(m, "ppu", "w")))
+    if ref is None or part is None or unit not in ("week", "month", "year"):
+        return None
+    s, e = m.span()
+    if lx.bare_period_prep is None or not lx.bare_period_prep.search(ctx.text, max(0, s - 12), s):
+        return None  # "حبة نهاية الأسبوع", "إجازات نهاية الأسبوع" name other things
+    if unit == "week":
+        first, last = _week_range(ref)
+        iso = first.isocalendar()
+        timex = f"{iso[0]:04d}-W{iso[1]:02d}"
+    elif unit == "month":
+        first, last = C.month_range(C.GREGORIAN, ref.year, ref.month)
+        timex = f"{ref.year:04d}-{ref.month:02d}"
+    else:
+        first, last, timex = date(ref.year, 1, 1), date(ref.year, 12, 31), f"{ref.year:04d}"
+    period = _M(m.start("ppu_noun"), e, unit, first, last, timex, calendar=C.GREGORIAN, relative=True, anchored=True,
+                conf=0.75, kind="unit")
+    pp = _M(s, m.end("ppu_w"), "pp", None, None, "", kind="pp")
+    pp.part = part
+    return _narrow(pp, period)
+
+
 def _pp(m, ctx):
     s, e = m.span()
     out = _M(s, e, "pp", None, None, "", kind="pp")
@@ -1231,7 +1257,7 @@ def _clock_span(ctx: _Ctx, s: int, e: int, n: int, unit: str, shift: int) -> _M 
 
 
 _HANDLERS = {
-    "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmnp": _dmnp, "wdo": _wdo,
+    "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
     "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,

@@ -113,6 +113,7 @@ class Lexicon:
     ordinals_weekday_end: dict = field(default_factory=dict)
     nth_weekday_before: dict = field(default_factory=dict)  # "أول يوم جمعة من يوليو" -> 1
     modifiers_after_far: dict = field(default_factory=dict)  # "الأسبوع بعد المقبل" -> 2
+    bare_period_prep: re.Pattern | None = None  # "منذ بداية العام", "بنهاية العام": a bare period needs one
     hour_words: dict = field(default_factory=dict)  # "السابعة" -> 7: a bare hour, only next to a day
     night_pm: set = field(default_factory=set)  # "12 في الليل" is midnight
     end_of_day_words: set = field(default_factory=set)  # "نهاية اليوم": 23:59 of that day
@@ -178,7 +179,7 @@ def _build(language: str) -> Lexicon:
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
-        "numeric_date_preps", "bare_unit_nouns",
+        "numeric_date_preps", "bare_unit_nouns", "bare_period_after",
         "rest_day_nouns")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
@@ -416,6 +417,10 @@ def _build(language: str) -> Lexicon:
                    rf"(?:{g('tcard', 'am', A['am'])}|{g('tcard', 'pm', A['pm'])})(?![^\W\d_])"
                    rf"(?!{S}(?:{reldays}|{weekday}|{A['weekday_prefixes']}|{tonight}))") if not latin else "(?!)"),
         # "مطلع", "أواخر", "early", "mid-": joined with the month/year/week that follows
+        # "بداية العام حتى الآن", "منتصف الشهر.": a part of this week/month/year; the bare noun must end
+        # the clause or go on with "و"/"حتى" ("منتصف الشهر نفسه", "نهاية الأسبوع الثاني" are other periods)
+        "ppu": (rf"{g('ppu', 'w', pparts)}{S}{g('ppu', 'noun', unit_nouns)}"
+                rf"(?={S0}(?:[.,،;:!?؟)\n]|$|(?:{A['bare_period_after']}) ?[^\W\d_]))") if not latin else "(?!)",
         "pp": rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])",
     }
     if not data:  # unknown language: only the language-neutral numeric shapes
@@ -452,6 +457,7 @@ def _build(language: str) -> Lexicon:
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
         "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"],
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
+        "ppu": ["@period_parts"],
         "pp": ["@period_parts"],
         "dpart": ["@part_mods_before", "@bare_parts", "@part_adverbs"],
         "tcard": [] if latin else ["@minute_numbers"],
@@ -503,6 +509,9 @@ def _build(language: str) -> Lexicon:
     lx.count_before = re.compile(rf"(?:\d|(?<![^\W\d_]){_alt(vague)}){S}(?:of{S})?\Z") if vague else None
     lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
     week_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "week"])
+    if data.get("bare_period_preps"):
+        # a preposition word, or a one-letter one glued to the period word ("بنهاية")
+        lx.bare_period_prep = re.compile(rf"(?<![^\W\d_])[وف]?{_alt(data['bare_period_preps'])}(?:{S})?\Z")
     if data.get("week_of_words"):
         lx.week_of = re.compile(rf"(?<![^\W\d_]){_alt(data['week_of_words'])}{S}\Z")
     lx.wd_range_after = re.compile(rf"{S0}{A['range_to']}{S0}(?:{A['weekday_prefixes']}{S})?{weekday}")

@@ -107,3 +107,16 @@ def test_two_periods_away():
 def test_dual_day_prefix_before_two_weekdays():
     found = run("تعقد الجلسات يومي الأحد والاثنين")
     assert [(m["text"], m["value"]) for m in found] == [("يومي الأحد", "2023-11-26"), ("الاثنين", "2023-11-27")]
+
+
+def test_part_of_a_bare_period_after_a_preposition():
+    found = run("تراجعت الأسعار 9 في المائة منذ بداية العام حتى الآن")
+    assert [x["text"] for x in found] == ["بداية العام", "الآن"]
+    m = one("تراجعت الأسعار منذ بداية العام.")
+    assert (m["value"], m["flags"]) == ("2023-01-01/2023-06-30", ["mod_early"])
+    assert one("يتوقع أن ترتفع بنهاية الشهر.")["value"] == "2023-11-16/2023-11-30"
+    assert one("تراجع الذهب منذ مطلع الأسبوع،")["value"] == "2023-11-27/2023-11-29"
+    # without a preposition, or going on into another noun, it is something else
+    for text in ("يسمى حبة نهاية الأسبوع.", "في إجازات نهاية الأسبوع،", "في منتصف الشهر نفسه.",
+                 "في نهاية الأسبوع الثاني من البرنامج"):
+        assert run(text) == [], text
