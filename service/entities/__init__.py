@@ -192,9 +192,10 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
       - the same span, another type: the tagger's type wins unless the gazetteer entry is a
         curated person/organization with a QID (a city is a football club in the sports pages);
       - the same type, other boundaries: for people the longer name wins (`بان كي مون` over
-        `كي مون`, `حمدان بن محمد بن راشد` over `محمد بن راشد`); for places and organizations the
-        shorter (`مكة` in `مكة المكرمة`, `حزب الله` in `حزب الله اللبناني`: the descriptor is
-        outside the name);
+        `كي مون`, `حمدان بن محمد بن راشد` over `محمد بن راشد`); for places and organizations in
+        Arabic script the shorter (`مكة` in `مكة المكرمة`, `حزب الله` in `حزب الله اللبناني`:
+        the adjective after the name is outside it), in Latin script the tagger's (`East Germany`,
+        `New Jersey`: English modifiers come first);
       - another type, other boundaries: a tagger ORG/PERSON over places only replaces them
         (`دينامو كييف`); otherwise the gazetteer stays (`فارس` as PERSON inside `وكالة فارس`).
     A chosen tagger span gets an id only by its own text (a KB name of the same type): an id is
@@ -243,6 +244,8 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
         elif all(m.type == t.type for m in inside):
             if t.type == "PERSON":
                 take = all(m.start >= t.start and m.end <= t.end for m in inside)  # the tagger's is longer
+            elif t.key_text.isascii():
+                take = True  # English puts modifiers first (East Germany, New Jersey): the tagger's span
             else:
                 take = all(m.start <= t.start and m.end >= t.end for m in inside)  # the tagger's is shorter
             if not take:

@@ -442,3 +442,12 @@ def test_tagger_place_is_linked_only_under_the_gazetteer_guards(gaz, monkeypatch
 def test_well_known_city_takes_a_proclitic(gaz):
     found = gazetteer_entities(_doc("عقدت المحادثات في فيينا وجنيف", "ar"), gaz)
     assert {e["id"]: _texts(e) for e in found} == {"geonames:2761369": ["فيينا"], "geonames:2660646": ["وجنيف"]}
+
+
+def test_english_place_keeps_the_taggers_longer_span(gaz, monkeypatch):
+    # English modifiers come before the name: the tagger's "East Germany" over the gazetteer's
+    # "Germany" (Arabic puts the adjective after the name, where the shorter span wins)
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("East Germany", "LOC", 0.9)]))
+    found = extract_entities(_doc("He was born in East Germany in 1960.", "en"), gaz)
+    assert [(e["type"], _texts(e), e["mentions"][0]["method"]) for e in found] == [
+        ("LOC", ["East Germany"], "tagger")]
