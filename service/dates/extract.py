@@ -48,11 +48,12 @@ class _M:
 
 
 class _Ctx:
-    __slots__ = ("doc", "lx", "text", "anchor", "ref", "lang")
+    __slots__ = ("doc", "lx", "text", "anchor", "ref", "lang", "found")
 
     def __init__(self, doc: Doc, lx: Lexicon, anchor: datetime | None) -> None:
         self.doc, self.lx, self.text, self.anchor = doc, lx, doc.norm_folded, anchor
         self.ref = anchor.date() if anchor else None
+        self.found: list = []  # items found so far, in text order (see _bdn)
         self.lang = lx.language
 
     def future(self, s: int, e: int) -> bool:
@@ -340,6 +341,20 @@ def _dmn(m, ctx, b="dmn"):
     g, _ = res
     return _M(s, e, "day", g, g, f"XXXX-{mo:02d}-{d:02d}", anchored=True, conf=0.75 if b == "dmn" else 0.65,
               flags=flags, kind=b)
+
+
+def _bdn(m, ctx):
+    # Only right after a Gregorian day-month date of the same sentence with words between ("... 3 أغسطس
+    # وانتهت في 15"); else the digits stay free for the other branches ("3 أغسطس في 7" is a clock).
+    prev = ctx.found[-1] if ctx.found else None
+    n = int(_g(m, "bdn", "day"))
+    if (prev is None or prev.gran != "day" or prev.kind not in ("dmy", "mdy") or not prev.start
+            or prev.calendar != C.GREGORIAN or prev.start.day >= n or m.start() - prev.e > 80
+            or not _WORD.search(ctx.text, prev.e, m.start()) or _SENTENCE_END.search(ctx.text, prev.e, m.start())):
+        return None
+    out = _M(m.start("bdn_day"), m.end(), "bdn", None, None, "", kind="bdn")  # waits for a month (see _week_ranges)
+    out.clock = (int(_g(m, "bdn", "day")),)
+    return out
 
 
 def _dmnp(m, ctx):
@@ -1257,7 +1272,7 @@ def _clock_span(ctx: _Ctx, s: int, e: int, n: int, unit: str, shift: int) -> _M 
 
 
 _HANDLERS = {
-    "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu,
+    "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu, "bdn": _bdn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
     "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,
@@ -1289,7 +1304,8 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
                 continue
         if a.gran == "quarter" and a.start is None:  # "الربع الثالث" alone: this year's or last year's
             a = _quarter(a, None, ctx)
-        if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime"):
+        if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime", "bdn") or (
+                a is not None and a.gran == "bdn" and out and out[-1].gran == "day"):
             out.append(a)
         i += 1
     return out
@@ -1420,6 +1436,17 @@ def _week_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
     out: list[_M] = []
     for mm in items:
         prev = out[-1] if out else None
+        if mm.gran == "bdn":
+            # "بدأت في 3 أغسطس وانتهت في 15": a later day of the month of the date just before, in the same sentence
+            n = mm.clock[0]
+            if (prev is not None and prev.gran == "day" and prev.kind in ("dmy", "mdy") and prev.start
+                    and prev.calendar == C.GREGORIAN and prev.start.day < n
+                    and n <= C.month_length(C.GREGORIAN, prev.start.year, prev.start.month)
+                    and not _SENTENCE_END.search(ctx.text, prev.e, mm.s)):
+                d = prev.start.replace(day=n)
+                out.append(_M(mm.s, mm.e, "day", d, d, prev.timex[:-2] + f"{n:02d}", anchored=prev.anchored,
+                              conf=prev.conf - 0.15, flags=list(prev.flags) + ["month_inferred"], kind="bdn"))
+            continue
         if (mm.kind == "wdrange" and prev is not None and prev.kind == "unit" and prev.gran == "week"
                 and _WEEK_RANGE_GAP.fullmatch(ctx.text, prev.e, mm.s)):
             first = prev.start + timedelta(days=mm.start.weekday())
@@ -1442,6 +1469,7 @@ def _week_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
 
 _TIGHT_GAP = re.compile(r"[ ,،]{1,4}")
 _WEEK_RANGE_GAP = re.compile(r"[ ,،]{0,3}")
+_WORD = re.compile(r"[^\W\d_]{2}")
 _CLAUSE_END = re.compile(r" {0,3}(?:[.,،;:!?؟)\n]|\Z)")
 _BDAY_GAP = re.compile(r"[ ,،]{0,3}(?:يوم|في) {1,3}")  # "الساعة 8 مساء يوم 15"
 _BDAY_BEFORE = re.compile(r"(?<![^\W\d_])يوم {1,3}\Z")  # "يوم 15، 8 مساء"
@@ -1650,6 +1678,7 @@ def extract(doc: Doc) -> list[dict]:
     anchor = doc.published_at or doc.received_at
     ctx = _Ctx(doc, lx, anchor)
     found: list[_M] = []
+    ctx.found = found
     text = doc.norm_folded
     last_end = 0
     for pos, names in _candidates(text, lx):

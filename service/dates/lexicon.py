@@ -179,7 +179,7 @@ def _build(language: str) -> Lexicon:
         "ago_after", "later_before", "later_after", "range_from", "range_to", "time_words", "am", "pm",
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
-        "numeric_date_preps", "bare_unit_nouns", "bare_period_after",
+        "numeric_date_preps", "bare_unit_nouns", "bare_period_after", "bare_day_preps",
         "rest_day_nouns")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
@@ -309,6 +309,9 @@ def _build(language: str) -> Lexicon:
                 r"(?![\d/])"),
         # "سأعود في 22/4", "حتى 4-22": a day and month after a date preposition, ending the clause
         # ("في 2-3 أيام" is a count, "في 4.22 مليار" a number)
+        # "بدأت في 3 أغسطس وانتهت في 15.": a bare day number after a preposition, ending the clause; a
+        # helper, kept only after a date with a month earlier in the same sentence (see _bare_days)
+        "bdn": (rf"{A['bare_day_preps']}{S}{g('bdn', 'day', DAY_NUM)}(?![.,/:\-]\d)(?={S0}(?:[.,،;:!?؟)\n]|$))"),
         "dmnp": (rf"{A['numeric_date_preps']}{S}{g('dmnp', 'a', D12)}[-/.]{g('dmnp', 'b', D12)}"
                  rf"(?![-/.]?\d)(?={S0}(?:[,،.;:!?؟)\n]|$))"),
         # "3/2015", "2015-3": a month of a year in digits
@@ -443,6 +446,7 @@ def _build(language: str) -> Lexicon:
         "dmyn": wd_starts + [DIGIT],
         "dmn": ["weekday_prefixes", "date_words"],
         "dmnp": ["numeric_date_preps"],
+        "bdn": ["bare_day_preps"],
         "wdo": wd_starts if lx.ordinals_weekday_end else [],
         "ymn": [DIGIT],
         "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else ["@span_before"]),

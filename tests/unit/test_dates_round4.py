@@ -120,3 +120,13 @@ def test_part_of_a_bare_period_after_a_preposition():
     for text in ("يسمى حبة نهاية الأسبوع.", "في إجازات نهاية الأسبوع،", "في منتصف الشهر نفسه.",
                  "في نهاية الأسبوع الثاني من البرنامج"):
         assert run(text) == [], text
+
+
+def test_bare_day_number_after_a_date_in_the_same_sentence():
+    found = run("بدأت البطولة في 3 أغسطس وانتهت في 15.")
+    assert [(m["text"], m["value"]) for m in found] == [("3 أغسطس", "2023-08-03"), ("15", "2023-08-15")]
+    assert "month_inferred" in found[1]["flags"]
+    # alone, earlier than the date, in another sentence, or right after the date (a clock): not a day
+    for text in ("وصل الوفد في 15.", "بدأت في 13 أغسطس وانتهت في 5.", "بدأت في 3 أغسطس. وفاز في 15."):
+        assert [m["text"] for m in run(text)] in ([], ["13 أغسطس"], ["3 أغسطس"]), text
+    assert one("وصلوا 3 أغسطس في 7.")["granularity"] == "datetime"
