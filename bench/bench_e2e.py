@@ -1,14 +1,18 @@
 """End to end through the real local broker: capacity and latency, against a pass-through worker.
 
     bash deploy/local/kafka.sh start
-    .venv/bin/python -m bench.bench_e2e [--corpus FILE] [--limit N] [--json OUT]
+    .venv/bin/python -m bench.bench_e2e [--corpus FILE] [--limit N] [--json OUT] [--only enrich_1,...]
 
-For each configuration (pass-through baseline with one worker; the enricher with one and with
-two worker processes in one group) it produces N articles to fresh topics, starts the workers
-and measures the rate at which enriched events appear (broker timestamps of the first and last
-output record, so worker start-up and group join are excluded). Then, with one enricher worker,
-it offers articles at 50% and 90% of the measured capacity and reports end-to-end latency
-(produce -> enriched record read by a consumer) percentiles, and the worker's resident memory.
+For each configuration (pass-through baseline with one worker; the enricher with one worker and
+trending in it, the default; with one worker and trending in a separate `news-enricher trending`
+process on the same machine; with two workers in one group) it produces N articles to fresh
+topics, starts the processes and measures the rate at which enriched events appear (broker
+timestamps of the first and last output record, so start-up and group join are excluded), and
+the CPU time per article of each process and of the local broker over the same span. Then, for
+each one-worker configuration, it offers articles at 50% and 90% of its measured capacity and
+reports end-to-end latency (produce -> enriched record read by a consumer) percentiles and the
+worker's resident memory.  Last, enrichment alone on the same articles (rate and CPU time), so
+the ratios compare figures of one run on one machine state.
 """
 
 from __future__ import annotations
