@@ -220,7 +220,8 @@ def create_trending_app(settings: Settings | None = None) -> faust.App:
     NEWS_ENRICHER_TRENDING_IN_WORKER=false.  Its table and changelog are its own."""
     settings = settings or Settings.from_env()
     redact_secrets_in_logs(settings)
-    app = faust.App(f"{settings.consumer_group}-trending", **faust_options(settings))
+    # EnricherApp for its producer (idempotent, changelog sends retried through broker outages).
+    app = EnricherApp(f"{settings.consumer_group}-trending", **faust_options(settings))
     app.enricher_settings = settings
     mentions_topic = app.topic(
         settings.mentions_topic,

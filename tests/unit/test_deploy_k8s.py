@@ -26,11 +26,13 @@ def load(name: str) -> dict:
 
 
 def manifests() -> dict[str, dict]:
+    """One document per kind; the Deployment is the worker's (trending.yaml has its own)."""
     docs = {}
     for path in sorted(K8S.glob("*.yaml")):
-        if path.name == "kustomization.yaml":
+        if path.name in ("kustomization.yaml", "trending.yaml"):
             continue
         for doc in yaml.safe_load_all(path.read_text()):
+            assert doc["kind"] not in docs, f"a second {doc['kind']} in {path.name}"
             docs[doc["kind"]] = doc
     return docs
 
@@ -42,6 +44,19 @@ def test_core_resources_pass_strict_schema_validation():
     assert CORE_KINDS <= set(docs)
     for kind in CORE_KINDS:
         kubernetes_validate.validate(docs[kind], KUBERNETES_VERSION, strict=True)
+
+
+def test_trending_runs_as_its_own_deployment_and_the_workers_leave_it_to_it():
+    import kubernetes_validate
+
+    trending = load("trending.yaml")
+    kubernetes_validate.validate(trending, KUBERNETES_VERSION, strict=True)
+    (container,) = trending["spec"]["template"]["spec"]["containers"]
+    assert container["command"][-2:] == ["news-enricher", "trending"]
+    assert container["envFrom"][0]["configMapRef"]["name"] == manifests()["ConfigMap"]["metadata"]["name"]
+    assert manifests()["ConfigMap"]["data"]["NEWS_ENRICHER_TRENDING_IN_WORKER"] == "false"
+    worker_labels = manifests()["Deployment"]["spec"]["selector"]["matchLabels"]
+    assert trending["spec"]["selector"]["matchLabels"] != worker_labels  # not counted as a worker
 
 
 def test_kustomization_lists_every_manifest():
@@ -128,6 +143,11 @@ def test_compose_stack_wires_kafka_worker_prometheus_grafana():
     scrape = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
     targets = scrape["scrape_configs"][0]["static_configs"][0]["targets"]
     assert targets == [f"worker:{services['worker']['environment']['NEWS_ENRICHER_HTTP_PORT']}"]
+    # trending counted by its own service, not in the worker
+    assert services["worker"]["environment"]["NEWS_ENRICHER_TRENDING_IN_WORKER"] == "false"
+    assert services["trending"]["entrypoint"][-2:] == ["news-enricher", "trending"]
+    trending_targets = scrape["scrape_configs"][1]["static_configs"][0]["targets"]
+    assert trending_targets == [f"trending:{services['trending']['environment']['NEWS_ENRICHER_HTTP_PORT']}"]
 
 
 def test_dashboard_structure_and_metric_names_exist():
