@@ -84,13 +84,18 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     mentions: list[_Mention] = []
     covered: dict[int, tuple] = {}  # gazetteer hit start -> (kind, type, end), for the patterns
     for h in hits:
+        # Only a hit of two words or more can lose a title, cue or kind word (most are one word;
+        # the padded text has a space between any two words).
+        several = padded.find(" ", h.start + 1, h.end + 1) >= 0
         if h.entry.type == "PERSON":
-            _trim_title(doc, gaz.kb, h)
+            if several:
+                _trim_title(doc, gaz.kb, h)
         elif h.entry.type == "LOC" and h.kind == "name":
-            _trim_cue(doc, h)
+            if several:
+                _trim_cue(doc, h)
             if h.tier == TIER_CITY and _ends_in_tanween(doc, h.end):
                 continue  # كبيراً: an adverb that spells a town's name
-        elif h.entry.type == "ORG":
+        elif h.entry.type == "ORG" and several:
             _trim_org(doc, gaz.kb, h)
         typ = "DEMONYM" if h.kind == "demonym" else h.entry.type
         conf = CONF_CITY if h.tier == TIER_CITY else CONF_GAZETTEER
@@ -194,8 +199,9 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
       - the same type, other boundaries: for people the longer name wins (`بان كي مون` over
         `كي مون`, `حمدان بن محمد بن راشد` over `محمد بن راشد`); for places and organizations in
         Arabic script the shorter (`مكة` in `مكة المكرمة`, `حزب الله` in `حزب الله اللبناني`:
-        the adjective after the name is outside it), in Latin script the tagger's (`East Germany`,
-        `New Jersey`: English modifiers come first);
+        the adjective after the name is outside it); a Latin-script place takes the tagger's
+        (`East Germany`, `New Jersey`: English modifiers come first) but a Latin-script
+        organization keeps the shorter (`Google`, not the product `Google Photos`);
       - another type, other boundaries: a tagger ORG/PERSON over places only replaces them
         (`دينامو كييف`); otherwise the gazetteer stays (`فارس` as PERSON inside `وكالة فارس`).
     A chosen tagger span gets an id only by its own text (a KB name of the same type): an id is
@@ -244,7 +250,7 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
         elif all(m.type == t.type for m in inside):
             if t.type == "PERSON":
                 take = all(m.start >= t.start and m.end <= t.end for m in inside)  # the tagger's is longer
-            elif t.key_text.isascii():
+            elif t.type == "LOC" and t.key_text.isascii():
                 take = True  # English puts modifiers first (East Germany, New Jersey): the tagger's span
             else:
                 take = all(m.start <= t.start and m.end >= t.end for m in inside)  # the tagger's is shorter
