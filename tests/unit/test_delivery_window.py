@@ -192,10 +192,12 @@ def test_commit_advances_over_contiguous_acks_and_over_known_offset_gaps():
     assert consumer._new_offset(tp) == 459
 
 
-async def test_input_partitions_without_a_committed_offset_start_from_their_first_offset():
+async def test_after_a_seek_to_committed_input_partitions_restart_cleanly_from_their_committed_offset():
     """After a rebalance faust seeks only partitions that have a committed offset; one without
     is sought to its first offset here, which also becomes its committed position so that a
-    message skipped before the first commit is a hole, not a loss."""
+    message skipped before the first commit is a hole, not a loss.  The acks and offset gaps of
+    what the old reading handed out are dropped, and each partition waits for the record at its
+    committed offset."""
     from collections import defaultdict
     from types import SimpleNamespace
 
@@ -210,10 +212,16 @@ async def test_input_partitions_without_a_committed_offset_start_from_their_firs
                                    conf=SimpleNamespace(consumer_auto_offset_reset="earliest"))
     consumer._read_offset = defaultdict(lambda: None)
     consumer._committed_offset = defaultdict(lambda: None)
+    # left over from the reading before the seek: an ack past the committed offset, a gap
+    consumer._acked = defaultdict(list, {committed_tp: [125], other_topic_tp: [3]})
+    consumer._acked_index = defaultdict(set, {committed_tp: {125}, other_topic_tp: {3}})
+    consumer._gap = defaultdict(IntervalTree)
+    consumer._gap[committed_tp].addi(121, 125)
     consumer.assignment = lambda: {committed_tp, fresh_tp, other_topic_tp}
     sought: dict = {}
 
     async def seek_to_committed():
+        assert consumer._seeking, "input records must be held back during the seek"
         return {committed_tp: 120, fresh_tp: None, other_topic_tp: None}
 
     async def earliest_offsets(*tps):
@@ -224,14 +232,17 @@ async def test_input_partitions_without_a_committed_offset_start_from_their_firs
 
     consumer.seek_to_committed, consumer.earliest_offsets, consumer.seek = seek_to_committed, earliest_offsets, seek
     await consumer.perform_seek()
+    assert not consumer._seeking
     assert sought == {fresh_tp: 7}
     assert consumer._committed_offset[committed_tp] == 120
     assert consumer._committed_offset[fresh_tp] == 7
     assert consumer._committed_offset[other_topic_tp] is None  # not ours to guard
+    assert consumer._acked[committed_tp] == [] and not consumer._gap[committed_tp]
+    assert consumer._acked[other_topic_tp] == [3]
+    assert {tp: target for tp, (target, _) in consumer._rewinding.items()} == {committed_tp: 120, fresh_tp: 7}
     # a skipped first message (7) now holds the commit back
-    consumer._acked = defaultdict(list, {fresh_tp: [8, 9]})
-    consumer._acked_index = defaultdict(set, {fresh_tp: {8, 9}})
-    consumer._gap = defaultdict(IntervalTree)
+    consumer._acked[fresh_tp] = [8, 9]
+    consumer._acked_index[fresh_tp] = {8, 9}
     assert consumer._new_offset(fresh_tp) is None
     assert consumer.holes == {fresh_tp: 7}
 
@@ -296,6 +307,7 @@ async def test_a_rewind_to_a_hole_is_not_undone_by_records_fetched_before_it(mon
 
     monkeypatch.setattr(faust_aiokafka.Consumer, "getmany", fake_getmany)
     consumer = GuardedConsumer.__new__(GuardedConsumer)
+    consumer.app = SimpleNamespace(delivery_window=DeliveryWindow(5, topic="articles.raw"))
     consumer._read_offset = defaultdict(lambda: None, {tp: 401})
     consumer.assignment = lambda: {tp}
     sought = []
@@ -310,3 +322,6 @@ async def test_a_rewind_to_a_hole_is_not_undone_by_records_fetched_before_it(mon
     handed_out = [message.offset async for _, message in consumer.getmany(1.0)]
     assert handed_out == [130, 131, 132]
     assert consumer._read_offset[tp] == 130  # faust accepts offsets from the hole on
+    # during a seek to the committed offsets no input record is handed out at all
+    consumer._seeking = True
+    assert [message.offset async for _, message in consumer.getmany(1.0)] == []
