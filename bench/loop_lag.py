@@ -18,7 +18,6 @@ NEWS_ENRICHER_DEV_DATA, as the other benchmarks do).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gzip
 import logging
 import os

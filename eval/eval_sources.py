@@ -31,7 +31,7 @@ from service.sources.dateline import _BYLINE_WORDS as BYLINE_WORDS  # noqa: E402
 from service.sources.dateline import place_name  # noqa: E402
 from service.sources.registry import PROCLITICS, REGISTRY  # noqa: E402
 from service.text.language import identify  # noqa: E402
-from service.text.normalize import normalize, normalize_key  # noqa: E402
+from service.text.normalize import normalize_key  # noqa: E402
 
 FILE = "news/ar_saudinewsnet_dev.jsonl.gz"
 # An outlet word followed by one or two words: "وكالة X", "صحيفة X Y", "خبرگزاري X".
@@ -54,7 +54,6 @@ def unresolved_candidates(doc, source: dict) -> list[str]:
     out = []
     folded = doc.norm_folded
     for m in _OUTLET_PHRASE.finditer(folded):
-        start = m.start("word")
         hit = REGISTRY.name_re.match(folded, m.start())
         if hit is not None and hit.end() > m.end("word") + 1:
             continue  # a registry name starts here ("وكالة الأنباء السعودية")

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import gc
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import BinaryIO, Iterator

@@ -1289,7 +1289,7 @@ _NARROW_GAP = re.compile(r"[ \-]{0,3}(?:(?:من|of|in|في|از) {1,3})?\Z")
 
 def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
     """Merge neighbours that form one expression; drop helpers that found no partner."""
-    lx, text = ctx.lx, ctx.text
+    text = ctx.text
     out: list[_M] = []
     i = 0
     while i < len(items):

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
 
 import orjson
 import pytest
