@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 
 import faust
@@ -27,6 +28,9 @@ DRAIN_TIMEOUT_S = 20.0
 # A partition re-read from a skipped message is not re-read again for the same hole sooner than
 # this: the fetch after a seek needs a moment, and the hole is only closed once it is processed.
 REWIND_RETRY_S = 10.0
+# Longer than the producer's own retries over a broker restart (seconds): a message whose records
+# have waited this long means the producer is stuck, and /healthz says so.
+STUCK_DELIVERY_S = 180.0
 # Backoff for buffered (changelog) sends while the broker is away.
 BUFFER_RETRY_FIRST_S = 0.5
 BUFFER_RETRY_MAX_S = 5.0
@@ -271,8 +275,14 @@ class DeliveryWindow:
     def __len__(self) -> int:
         return len(self.pending)
 
+    def oldest_pending_s(self) -> float:
+        """How long the oldest message has waited for the broker to acknowledge its records
+        (0 when none waits).  /healthz fails past STUCK_DELIVERY_S: a producer that stopped
+        sending (seen once after a broker restart) needs a restart, and nothing is lost by one."""
+        return time.monotonic() - self.pending[0][5] if self.pending else 0.0
+
     async def add(self, event, outcome, futures, send, handler) -> None:
-        self.pending.append((event, outcome, futures, send, handler))
+        self.pending.append((event, outcome, futures, send, handler, time.monotonic()))
         await self.settle_ready()
         while len(self.pending) > self.max_in_flight:
             await self.settle_oldest()
@@ -292,7 +302,7 @@ class DeliveryWindow:
             await self.settle_oldest()
 
     async def _settle(self, item) -> None:
-        event, outcome, futures, send, handler = item
+        event, outcome, futures, send, handler, _added = item
         try:
             await asyncio.gather(*futures)
         except Exception as exc:

@@ -1,5 +1,8 @@
 """The worker's HTTP endpoints: /metrics (Prometheus), /healthz (alive), /readyz (ready).
 
+Alive unless the producer is stuck: records waited for the broker past STUCK_DELIVERY_S while
+the broker answers metadata requests (`delivery_health`).
+
 Nothing else is served (faust's own web server stays disabled).  Ready means all of:
 - models loaded: a warm-up enrichment of one tiny built-in article per language succeeded
   (it loads every lazily cached model and gazetteer before the first real message);
@@ -19,6 +22,7 @@ from aiohttp import web
 from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from .delivery import STUCK_DELIVERY_S
 from .metrics import install_metrics
 
 log = logging.getLogger(__name__)
@@ -69,13 +73,24 @@ def partitions_state(app, ready: Readiness) -> tuple[bool, int]:
     return bool(assigned) or ready.assignment_done, len(assigned)
 
 
+def delivery_health(window, broker_reachable: bool) -> tuple[dict, int]:
+    """Alive unless records have waited for the broker past STUCK_DELIVERY_S while the broker
+    answers: then the producer is stuck (seen once after a broker restart) and only a restart
+    helps; the unacknowledged messages are read again after it (at-least-once)."""
+    waited = window.oldest_pending_s() if window is not None else 0.0
+    if broker_reachable and waited > STUCK_DELIVERY_S:
+        return {"status": "stuck", "oldest_undelivered_seconds": round(waited, 1)}, 503
+    return {"status": "ok"}, 200
+
+
 def install_http(app, settings) -> None:
     install_metrics(app, settings)
     ready = Readiness()
     app.readiness = ready
 
     async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        status, code = delivery_health(getattr(app, "delivery_window", None), ready.broker_reachable())
+        return web.json_response(status, status=code)
 
     async def readyz(request: web.Request) -> web.Response:
         partitions_ok, count = partitions_state(app, ready)

@@ -325,3 +325,22 @@ async def test_a_rewind_to_a_hole_is_not_undone_by_records_fetched_before_it(mon
     # during a seek to the committed offsets no input record is handed out at all
     consumer._seeking = True
     assert [message.offset async for _, message in consumer.getmany(1.0)] == []
+
+
+def test_healthz_fails_only_when_records_wait_past_the_bound_while_the_broker_answers(monkeypatch):
+    from service import delivery
+    from service.http import delivery_health
+
+    window = DeliveryWindow(max_in_flight=5)
+    assert delivery_health(window, True) == ({"status": "ok"}, 200)
+    now = [1000.0]
+    monkeypatch.setattr(delivery.time, "monotonic", lambda: now[0])
+    window.pending.append((Event(Message(1)), outcome(), [], None, None, now[0]))
+    now[0] += delivery.STUCK_DELIVERY_S - 1
+    assert delivery_health(window, True)[1] == 200
+    now[0] += 2
+    status, code = delivery_health(window, True)
+    assert code == 503 and status["status"] == "stuck"
+    # the broker itself is away: waiting is expected, restarting would not help
+    assert delivery_health(window, False)[1] == 200
+    assert delivery_health(None, True)[1] == 200
