@@ -39,11 +39,11 @@ BUFFER_RETRY_MAX_S = 5.0
 class RetryingProducerBuffer(ProducerBuffer):
     """faust's buffer for records sent without awaiting (table changelogs, `send_soon`).
 
-    faust's version sends them from one background task that dies on the first send error, after
-    which the buffer only grows ("producer buffer full") and every commit, which flushes the
-    producer first, waits forever: seen after a broker restart.  Here a send that fails for a
-    broker or network condition is retried with backoff, and any other failure is reported on
-    the record's own future; the task keeps going."""
+    faust's version sends them from one background task that dies on the first send error (a
+    send can fail while the broker is away), after which the buffer only grows ("producer buffer
+    full") and every commit, which flushes the producer first, waits forever.  Here a send that
+    fails for a broker or network condition is retried with backoff, and any other failure is
+    reported on the record's own future; the task keeps going."""
 
     @ProducerBuffer.task  # replaces the base class's task of the same name
     async def _handle_pending(self) -> None:
