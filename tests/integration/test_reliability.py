@@ -305,7 +305,7 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(scenario):
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "known defect, intermittent (2 of 14 runs on 2026-11-29): after the broker restart the Kafka "
+    "known defect, intermittent (3 of 15 runs on 2026-11-29): after the broker restart the Kafka "
     "producer inside the worker stops sending without an error, so offsets stay where they were "
     "(nothing is lost, the wait for the commits times out); /healthz then fails after "
     "STUCK_DELIVERY_S so a supervisor restarts the worker"))
