@@ -1,4 +1,4 @@
-"""Dates stage, round 3: clock times in words, parts of day with and without a day, early/late
+"""Dates stage: clock times in words, parts of day with and without a day, early/late
 halves, bare hours next to a day, end of day.  Fixture sentences are our own."""
 
 from __future__ import annotations

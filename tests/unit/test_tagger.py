@@ -207,13 +207,7 @@ def test_training_with_dropout_and_seed_ensemble_is_deterministic_and_learns():
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
     import train_tagger as TT
 
-    # A tiny invented corpus: names after a title, a place after a preposition.
-    b_per, i_per, b_loc = (T.LABELS.index(x) for x in ("B-PERSON", "I-PERSON", "B-LOC"))
-    data = []
-    for first, last, place in [("سامي", "حداد", "حلب"), ("رنا", "خوري", "صور"), ("فادي", "نصار", "جبيل"),
-                               ("هالة", "عيسى", "زحلة")]:
-        words = ["قال", "الوزير", first, last, "في", place, "امس"]
-        data.append((words, [0, 0, b_per, i_per, 0, b_loc, 0]))
+    data = _tiny_corpus()
     runs = [TT.ensemble("ar", data, None, epochs=4, seeds=2, dropout=0.3) for _ in range(2)]
     w0, w1 = runs[0].averaged()[0], runs[1].averaged()[0]
     assert np.array_equal(w0, w1)  # same seeds, same dropout draws: bit-identical weights

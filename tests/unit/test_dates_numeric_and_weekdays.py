@@ -1,4 +1,4 @@
-"""Dates stage, round 4: numeric day/month after a preposition, weekday + ordinal without a month,
+"""Dates stage: numeric day/month after a preposition, weekday + ordinal without a month,
 "أول يوم جمعة من". Fixture sentences are our own."""
 
 from __future__ import annotations
