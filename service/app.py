@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
     )
     topics = {settings.enriched_topic: enriched_topic, settings.dlq_topic: dlq_topic,
               settings.mentions_topic: mentions_topic}
+    app.output_topics.update(topics)
     handler = ArticleHandler(settings)
     window = DeliveryWindow(settings.max_in_flight, on_fatal=app.crash, topic=settings.raw_topic)
     app.delivery_window = window

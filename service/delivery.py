@@ -81,6 +81,19 @@ class IdempotentProducer(faust_aiokafka.Producer):
     def _settings_extra(self):
         return {"acks": "all", "enable_idempotence": True}
 
+    def _new_producer(self, transactional_id=None):
+        producer = super()._new_producer(transactional_id)
+        # aiokafka's client asks for the metadata of *every* topic while its tracked-topic set is
+        # empty, and the first send that finds its topic missing from the metadata (a broker
+        # restarting answers with part of them) narrows that set to this one topic.  Metadata for
+        # the others then vanishes, their queued batches wait for a leader forever, and a full
+        # DeliveryWindow sends nothing that would add them back: the producer stalled after 3 of
+        # 15 broker restarts.  With the set never empty, a topic is only ever added.
+        topics = getattr(self.app, "output_topics", None)
+        if topics:
+            producer.client.set_topics(sorted(topics))
+        return producer
+
 
 # faust's consumer asks the broker to hold an empty fetch for up to 1.5 s.  aiokafka keeps one
 # fetch in flight per broker, built from the partitions that had nothing buffered, so a record
@@ -247,6 +260,15 @@ class Transport(faust_aiokafka.Transport):
 
 
 class EnricherApp(faust.App):
+    """A faust App whose producer is idempotent and tracks the metadata of `output_topics` (the
+    topics it writes; table changelogs are added on their first send)."""
+
+    output_topics: set[str]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.output_topics = set()
+
     def _new_transport(self):
         return Transport(self.conf.broker_consumer, self)
 

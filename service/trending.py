@@ -64,6 +64,7 @@ def install_trending(app, settings, mentions_topic) -> None:
         key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
         partitions=settings.topic_partitions,
     )
+    app.output_topics.add(settings.trending_topic)
     # Old windows leave the table (and its changelog) after two window lengths.
     counts = app.Table(
         TABLE_NAME, default=int, partitions=settings.topic_partitions,

@@ -304,11 +304,6 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(scenario):
     assert code == 0, second.log()[-3000:]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect, intermittent (3 of 15 runs on 2026-11-29): after the broker restart the Kafka "
-    "producer inside the worker stops sending without an error, so offsets stay where they were "
-    "(nothing is lost, the wait for the commits times out); /healthz then fails after "
-    "STUCK_DELIVERY_S so a supervisor restarts the worker"))
 def test_broker_stopped_and_restarted_mid_stream_loses_nothing(scenario):
     broker, topics, items, start = scenario
     worker = start("w1")

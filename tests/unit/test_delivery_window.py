@@ -344,3 +344,25 @@ def test_healthz_fails_only_when_records_wait_past_the_bound_while_the_broker_an
     # the broker itself is away: waiting is expected, restarting would not help
     assert delivery_health(window, False)[1] == 200
     assert delivery_health(None, True)[1] == 200
+
+
+async def test_the_producer_keeps_tracking_every_output_topic_when_one_goes_missing():
+    """aiokafka's client fetches metadata for all topics while its tracked set is empty; the
+    first send whose topic is missing from the metadata (a restarting broker answers with part
+    of them) narrows the set to that one topic, and the others' queued batches then wait for a
+    leader forever.  Our producer starts with its output topics tracked, so a topic is only
+    ever added."""
+    from faust.transport.drivers import aiokafka as faust_aiokafka
+
+    from service.delivery import EnricherApp
+
+    app = EnricherApp("group", broker="kafka://127.0.0.1:9", web_enabled=False)
+    app.output_topics.update({"out.enriched", "out.mentions"})
+    ours = app.producer._new_producer()
+    ours.client.add_topic("group-counts-changelog")  # what a send does when its topic is missing
+    assert ours.client._topics == {"out.enriched", "out.mentions", "group-counts-changelog"}
+
+    # faust's own producer on the same app: the tracked set collapses to the missing topic.
+    plain = faust_aiokafka.Producer(app.transport)._new_producer()
+    plain.client.add_topic("group-counts-changelog")
+    assert plain.client._topics == {"group-counts-changelog"}
