@@ -81,18 +81,22 @@ class IdempotentProducer(faust_aiokafka.Producer):
     def _settings_extra(self):
         return {"acks": "all", "enable_idempotence": True}
 
-    def _new_producer(self, transactional_id=None):
-        producer = super()._new_producer(transactional_id)
+    async def on_start(self) -> None:
+        await super().on_start()
         # aiokafka's client asks for the metadata of *every* topic while its tracked-topic set is
         # empty, and the first send that finds its topic missing from the metadata (a broker
         # restarting answers with part of them) narrows that set to this one topic.  Metadata for
         # the others then vanishes, their queued batches wait for a leader forever, and a full
         # DeliveryWindow sends nothing that would add them back: the producer stalled after 3 of
-        # 15 broker restarts.  With the set never empty, a topic is only ever added.
+        # 15 broker restarts.  With the set never empty, a topic is only ever added.  (Set once
+        # the client is bootstrapped, before any send: earlier it has no broker to ask.)
+        if self._producer is not None:
+            self.track_output_topics(self._producer)
+
+    def track_output_topics(self, producer) -> None:
         topics = getattr(self.app, "output_topics", None)
         if topics:
             producer.client.set_topics(sorted(topics))
-        return producer
 
 
 # faust's consumer asks the broker to hold an empty fetch for up to 1.5 s.  aiokafka keeps one

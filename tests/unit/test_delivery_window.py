@@ -359,6 +359,7 @@ async def test_the_producer_keeps_tracking_every_output_topic_when_one_goes_miss
     app = EnricherApp("group", broker="kafka://127.0.0.1:9", web_enabled=False)
     app.output_topics.update({"out.enriched", "out.mentions"})
     ours = app.producer._new_producer()
+    app.producer.track_output_topics(ours)  # what our producer does once started
     ours.client.add_topic("group-counts-changelog")  # what a send does when its topic is missing
     assert ours.client._topics == {"out.enriched", "out.mentions", "group-counts-changelog"}
 
