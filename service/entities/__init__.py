@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+from functools import lru_cache
 
 from ..document import Doc
 from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
-from .kb import TIER_CITY, Entry, build_kb, match_key
-from .patterns import _match_phrase, default_triggers, find_patterns, words_at, words_from_padded
+from .kb import KB_DIR, TIER_CITY, Entry, build_kb, match_key
+from .patterns import (_END, _match_phrase, _tanween, default_triggers, doc_words, find_patterns, words_at,
+                       words_from_padded)
 
 CONF_GAZETTEER = 0.95
 CONF_CITY = 0.85  # cities collide with people's names more often than countries or curated names
@@ -147,9 +149,103 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
             m = by_start.get(pos)
             if m is not None:
                 m.role, m.role_span = role, span
+    if _RULES["masc_club"]:
+        _clubs_by_agreement(doc, mentions)
     _propagate_names(doc, mentions, occupied)
     _title_back_references(doc, mentions, occupied)
     return _link(doc, mentions)
+
+
+_RULES = {"given_left": True, "given_right": True, "cue_org": False, "masc_club": True}
+
+
+@lru_cache(maxsize=1)
+def _masculine_demonyms() -> frozenset[str]:
+    """Arabic masculine singular nationality adjectives (demonyms.tsv, grammar m.sg), folded."""
+    out = set()
+    for line in (KB_DIR / "demonyms.tsv").read_text("utf-8").splitlines():
+        cols = line.split("\t")
+        if len(cols) >= 4 and cols[1] == "ar" and cols[3] == "m.sg":
+            out.add(match_key(cols[2]))
+    return frozenset(out)
+
+
+def _clubs_by_agreement(doc: Doc, mentions: list) -> None:
+    """`هامبورغ الألماني`, `بنفيكا البرتغالي`: Arabic cities are grammatically feminine
+    (`هامبورغ الألمانية`), so a town name followed by a masculine nationality adjective is the
+    club or company named after it (نادي/فريق is understood). Countries are left alone (many are
+    masculine: `العراق`), and so are definite names (`الريف المغربي` is a region)."""
+    masc = _masculine_demonyms()
+    for m in mentions:
+        if m.type != "LOC" or (m.entry is not None and m.entry.subtype not in (None, "city")):
+            continue
+        text = doc.norm_folded[m.start:m.end]
+        if text.startswith("ال") or text.isascii() or " " in text and m.entry is None and False:
+            continue
+        nxt = words_at(doc, m.end, 1)
+        if not nxt or doc.norm[m.end:nxt[0][0]].strip():
+            continue
+        w = nxt[0][2]
+        if w.startswith("ال") and w[2:] in masc:
+            m.type, m.entry = "ORG", None
+
+
+def _word_before(doc: Doc, pos: int):
+    """The word of doc.norm right before `pos` when only spaces separate them, else None."""
+    table = doc_words(doc)
+    i = bisect.bisect_right(table, pos, key=_END) - 1
+    if i < 0 or doc.norm[table[i][1]:pos].strip():
+        return None
+    return table[i]
+
+
+def _is_given(trig, w: str) -> bool:
+    return w in trig.given or (len(w) > 3 and w[0] in "وفبل" and w[1:] in trig.given)
+
+
+def _extend_given_left(doc: Doc, t: _Mention, occupied) -> None:
+    """`طلعت [زكريا]`, `لكوفي [أنان]`: the tagger left out a known given name right before the
+    person's name; the name starts there (proclitic included, the span convention)."""
+    prev = _word_before(doc, t.start)
+    if prev is None or not occupied.free_span(prev[0], prev[1]):
+        return
+    trig = default_triggers()
+    if _is_given(trig, prev[2]) and prev[2] not in trig.stop:
+        t.start = prev[0]
+        t.key_text = doc.norm_folded[t.start:t.end]
+
+
+def _extend_given_right(doc: Doc, t: _Mention, occupied) -> None:
+    """`[عثمان] نافع`: a one-word tagger person that is a known given name, followed by a plain
+    word (no article, stop word, digit, tanween or و), is first name + surname."""
+    if " " in t.key_text:
+        return
+    trig = default_triggers()
+    if not _is_given(trig, t.key_text):
+        return
+    nxt = words_at(doc, t.end, 1)
+    if not nxt or doc.norm[t.end:nxt[0][0]].strip() or not occupied.free_span(nxt[0][0], nxt[0][1]):
+        return
+    w = nxt[0][2]
+    if (w in trig.stop or w in trig.titles or w in trig.modifiers or w.startswith("ال") or w[:1] in "وف"
+            or w[1:3] == "ال" or not w.isalpha() or w.isascii() or len(w) < 3 or _tanween(doc, nxt[0])):
+        return
+    t.end = nxt[0][1]
+    t.key_text = doc.norm_folded[t.start:t.end]
+
+
+def _after_org_cue(doc: Doc, t: _Mention) -> bool:
+    """`شركة [تويوتا]`, `نادي [الوحدة]`, `صحيفة [بيلد]`: a name right after a company, club,
+    team, channel or newspaper word is that organization, whatever type the tagger gave it."""
+    prev = _word_before(doc, t.start)
+    if prev is None:
+        return False
+    trig = default_triggers()
+    w = prev[2]
+    for cand in (w, w[1:] if len(w) > 3 and w[0] in "وفبل" else w, w[2:] if w.startswith("لل") else w):
+        if (cand,) in trig.org_cues.get(cand, ()):
+            return True
+    return False
 
 
 def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
@@ -232,6 +328,12 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
     for t in tagged:
         if t.type == "PERSON":
             _trim_tagger_title(doc, t)
+            if _RULES["given_left"]:
+                _extend_given_left(doc, t, occupied)
+            if _RULES["given_right"]:
+                _extend_given_right(doc, t, occupied)
+        elif _RULES["cue_org"] and _after_org_cue(doc, t):
+            t.type = "ORG"
         if not _plausible(doc, t):
             continue
         if clubs and any(s <= t.start and t.end <= e and (t.type != "ORG" or (s, e) != (t.start, t.end))
