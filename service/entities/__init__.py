@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from functools import lru_cache
 
 from ..document import Doc
 from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
-from .kb import KB_DIR, TIER_CITY, Entry, build_kb, match_key
+from .kb import TIER_CITY, Entry, build_kb, match_key
 from .patterns import (_END, _match_phrase, _tanween, default_triggers, doc_words, find_patterns, words_at,
                        words_from_padded)
 
@@ -149,45 +148,12 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
             m = by_start.get(pos)
             if m is not None:
                 m.role, m.role_span = role, span
-    if _RULES["masc_club"]:
-        _clubs_by_agreement(doc, mentions)
     _propagate_names(doc, mentions, occupied)
     _title_back_references(doc, mentions, occupied)
     return _link(doc, mentions)
 
 
-_RULES = {"given_left": True, "given_right": True, "cue_org": False, "masc_club": True}
-
-
-@lru_cache(maxsize=1)
-def _masculine_demonyms() -> frozenset[str]:
-    """Arabic masculine singular nationality adjectives (demonyms.tsv, grammar m.sg), folded."""
-    out = set()
-    for line in (KB_DIR / "demonyms.tsv").read_text("utf-8").splitlines():
-        cols = line.split("\t")
-        if len(cols) >= 4 and cols[1] == "ar" and cols[3] == "m.sg":
-            out.add(match_key(cols[2]))
-    return frozenset(out)
-
-
-def _clubs_by_agreement(doc: Doc, mentions: list) -> None:
-    """`هامبورغ الألماني`, `بنفيكا البرتغالي`: Arabic cities are grammatically feminine
-    (`هامبورغ الألمانية`), so a town name followed by a masculine nationality adjective is the
-    club or company named after it (نادي/فريق is understood). Countries are left alone (many are
-    masculine: `العراق`), and so are definite names (`الريف المغربي` is a region)."""
-    masc = _masculine_demonyms()
-    for m in mentions:
-        if m.type != "LOC" or (m.entry is not None and m.entry.subtype not in (None, "city")):
-            continue
-        text = doc.norm_folded[m.start:m.end]
-        if text.startswith("ال") or text.isascii() or " " in text and m.entry is None and False:
-            continue
-        nxt = words_at(doc, m.end, 1)
-        if not nxt or doc.norm[m.end:nxt[0][0]].strip():
-            continue
-        w = nxt[0][2]
-        if w.startswith("ال") and w[2:] in masc:
-            m.type, m.entry = "ORG", None
+_RULES = {"given_left": True, "given_right": True, "cue_org": False}
 
 
 def _word_before(doc: Doc, pos: int):
