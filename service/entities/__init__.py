@@ -149,11 +149,14 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
             if m is not None:
                 m.role, m.role_span = role, span
     _propagate_names(doc, mentions, occupied)
+    if _RULES["propagate"]:
+        _propagate_recognized(doc, mentions, occupied)
     _title_back_references(doc, mentions, occupied)
     return _link(doc, mentions)
 
 
-_RULES = {"given_left": True, "given_right": True, "cue_org": False}
+_RULES = {"given_left": True, "given_right": True, "cue_org": False, "propagate": True,
+          "prop_methods": ("pattern", "tagger"), "prop_types": ("PERSON", "ORG")}
 
 
 def _word_before(doc: Doc, pos: int):
@@ -486,6 +489,49 @@ def _propagate_names(doc: Doc, mentions: list[_Mention], occupied: _Occupancy) -
                 occupied.take(s, e)
                 mentions.append(_Mention(s, e, "PERSON", method, conf=CONF_PATTERN * 0.9))
             pos = text.find(surname, pos + len(surname))
+
+
+_PROCLITICS = ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل", "ك")
+
+
+def _propagate_recognized(doc: Doc, mentions: list[_Mention], occupied: _Occupancy) -> None:
+    """A name recognised once in the article (by a pattern or the tagger) is the same name where
+    it recurs as whole words, with or without a proclitic (`البنك التجاري` ... `للبنك التجاري`):
+    those occurrences become mentions of the same type (and entry) when nothing else took them."""
+    seen: dict[str, _Mention] = {}
+    for m in mentions:
+        if m.method in _RULES["prop_methods"] and m.type in _RULES["prop_types"] and m.ref is None:
+            words = doc.norm_folded[m.name_start:m.end].split()
+            if not words:
+                continue
+            words[0] = _bare_name(words[0])
+            key = " ".join(words)
+            if len(key) >= 4:
+                seen.setdefault(key, m)
+    if not seen:
+        return
+    text = doc.norm_folded
+    for key, src in seen.items():
+        for form in (key, "ل" + key[1:]) if key.startswith("ال") else (key,):
+            pos = text.find(form)
+            while pos >= 0:
+                s, e = _whole_words(text, pos, pos + len(form))
+                if e == pos + len(form) and text[s:pos] in _PROCLITICS and occupied.free_span(s, e):
+                    occupied.take(s, e)
+                    m = _Mention(s, e, src.type, src.method, src.entry, conf=src.conf * 0.9)
+                    m.name_start = pos
+                    mentions.append(m)
+                pos = text.find(form, pos + len(form))
+
+
+def _bare_name(word: str) -> str:
+    """The first word of a name without a و/ف/ب/ل proclitic (`للبنك` -> `البنك`)."""
+    if word.startswith("لل") and len(word) > 4:
+        return "ا" + word[1:]
+    if word[:1] in "وفبل" and len(word) > 3 and not word.startswith("ال"):
+        rest = word[1:]
+        return "ا" + rest[1:] if rest.startswith("لل") else rest
+    return word
 
 
 def _title_back_references(doc: Doc, mentions: list[_Mention], occupied: _Occupancy) -> None:
