@@ -149,14 +149,9 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
             if m is not None:
                 m.role, m.role_span = role, span
     _propagate_names(doc, mentions, occupied)
-    if _RULES["propagate"]:
-        _propagate_recognized(doc, mentions, occupied)
+    _propagate_recognized(doc, mentions, occupied)
     _title_back_references(doc, mentions, occupied)
     return _link(doc, mentions)
-
-
-_RULES = {"given_left": True, "given_right": True, "cue_org": False, "propagate": True,
-          "prop_methods": ("pattern", "tagger"), "prop_types": ("PERSON", "ORG")}
 
 
 def _word_before(doc: Doc, pos: int):
@@ -180,7 +175,7 @@ def _extend_given_left(doc: Doc, t: _Mention, occupied) -> None:
         return
     trig = default_triggers()
     if _is_given(trig, prev[2]) and prev[2] not in trig.stop:
-        t.start = prev[0]
+        t.start = t.name_start = prev[0]
         t.key_text = doc.norm_folded[t.start:t.end]
 
 
@@ -203,20 +198,6 @@ def _extend_given_right(doc: Doc, t: _Mention, occupied) -> None:
     t.key_text = doc.norm_folded[t.start:t.end]
 
 
-def _after_org_cue(doc: Doc, t: _Mention) -> bool:
-    """`شركة [تويوتا]`, `نادي [الوحدة]`, `صحيفة [بيلد]`: a name right after a company, club,
-    team, channel or newspaper word is that organization, whatever type the tagger gave it."""
-    prev = _word_before(doc, t.start)
-    if prev is None:
-        return False
-    trig = default_triggers()
-    w = prev[2]
-    for cand in (w, w[1:] if len(w) > 3 and w[0] in "وفبل" else w, w[2:] if w.startswith("لل") else w):
-        if (cand,) in trig.org_cues.get(cand, ()):
-            return True
-    return False
-
-
 def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
     """`الرئيس بشار الأسد` tagged as one PERSON: the title is not part of the name."""
     toks = [w for w in words_at(doc, t.start, 6) if w[1] <= t.end]
@@ -227,7 +208,7 @@ def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
     for w in (first, first[1:] if first[:1] in "وف" and len(first) > 3 else first):
         n = _match_phrase(trig.titles, toks, 0, w)
         if n and n < len(toks):
-            t.start = toks[n][0]
+            t.start = t.name_start = toks[n][0]
             t.key_text = doc.norm_folded[t.start:t.end]
             return
 
@@ -297,12 +278,8 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
     for t in tagged:
         if t.type == "PERSON":
             _trim_tagger_title(doc, t)
-            if _RULES["given_left"]:
-                _extend_given_left(doc, t, occupied)
-            if _RULES["given_right"]:
-                _extend_given_right(doc, t, occupied)
-        elif _RULES["cue_org"] and _after_org_cue(doc, t):
-            t.type = "ORG"
+            _extend_given_left(doc, t, occupied)
+            _extend_given_right(doc, t, occupied)
         if not _plausible(doc, t):
             continue
         if clubs and any(s <= t.start and t.end <= e and (t.type != "ORG" or (s, e) != (t.start, t.end))
@@ -500,7 +477,7 @@ def _propagate_recognized(doc: Doc, mentions: list[_Mention], occupied: _Occupan
     those occurrences become mentions of the same type (and entry) when nothing else took them."""
     seen: dict[str, _Mention] = {}
     for m in mentions:
-        if m.method in _RULES["prop_methods"] and m.type in _RULES["prop_types"] and m.ref is None:
+        if m.method in ("pattern", "tagger") and m.type in ("PERSON", "ORG") and m.ref is None:
             words = doc.norm_folded[m.name_start:m.end].split()
             if not words:
                 continue
@@ -671,6 +648,8 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
 
 
 def _bare(word: str) -> str:
+    if word.startswith("لل") and len(word) > 4:  # للبنك = ل + البنك
+        return "ا" + word[1:]
     for c in ("و", "ب", "ل", "ف"):
         if word.startswith(c) and len(word) > 4:
             return word[1:]
