@@ -138,6 +138,8 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
                     t = _Mention(s, e, typ, "tagger", conf=float(score))
                     t.key_text = doc.norm_folded[s:e]
                     tagged.append(t)
+    if tagged:
+        tagged = _merge_adjacent_people(doc, sorted(tagged, key=lambda t: t.start))
     context = {m.entry.country for m in mentions if m.entry is not None and m.entry.type == "LOC"
                and m.entry.tier < TIER_CITY and m.entry.country}
     _combine(doc, gaz.kb, mentions, patterns, tagged, occupied, padded, context)
@@ -152,6 +154,25 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     _propagate_recognized(doc, mentions, occupied)
     _title_back_references(doc, mentions, occupied)
     return _link(doc, mentions)
+
+
+def _merge_adjacent_people(doc: Doc, tagged: list) -> list:
+    """`[محمود صبري] [أبو تريكة]`: two tagger PERSON spans with only a space between them are one
+    long name the tagger split, unless the second starts with و (`[وطارق السعيد]`: a list)."""
+    out = []
+    given = default_triggers().given
+    for t in tagged:
+        prev = out[-1] if out else None
+        first = t.key_text.split(" ", 1)[0]
+        listed = first[:1] == "و" and first not in given  # `وطارق السعيد`: the next person of a list
+        if (prev is not None and t.type == "PERSON" and prev.type == "PERSON" and not listed
+                and not doc.norm[prev.end:t.start].strip() and t.start > prev.end):
+            prev.end = t.end
+            prev.conf = min(prev.conf, t.conf)
+            prev.key_text = doc.norm_folded[prev.start:prev.end]
+            continue
+        out.append(t)
+    return out
 
 
 def _word_before(doc: Doc, pos: int):

@@ -517,3 +517,14 @@ def test_a_name_recognised_once_is_a_mention_where_it_recurs(gaz, monkeypatch):
     found = extract_entities(_doc("قال حداد إن الحدادين أضربوا", "ar"), gaz)
     assert [_texts(e) for e in found] == [["حداد"]]
 
+
+
+def test_adjacent_tagger_people_are_one_name_unless_the_second_starts_a_list(gaz, monkeypatch):
+    # the tagger split one long name in two: one person
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("سليم حداد", "PERSON", 0.8), ("ابو زيد", "PERSON", 0.6)]))
+    found = extract_entities(_doc("وسجل سليم حداد ابو زيد هدفين", "ar"), gaz)
+    assert [(e["type"], _texts(e), e["confidence"]) for e in found] == [("PERSON", ["سليم حداد ابو زيد"], 0.6)]
+    # `و` + a name after a name is the next person of a list: two people
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("سليم حداد", "PERSON", 0.8), ("وماجد يونس", "PERSON", 0.8)]))
+    found = extract_entities(_doc("حضر سليم حداد وماجد يونس الاجتماع", "ar"), gaz)
+    assert sorted(_texts(e)[0] for e in found) == ["سليم حداد", "وماجد يونس"]
