@@ -16,7 +16,7 @@ import hashlib
 from ..document import Doc
 from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
 from .kb import TIER_CITY, Entry, build_kb, match_key
-from .patterns import (_END, _match_phrase, _tanween, default_triggers, doc_words, find_patterns, words_at,
+from .patterns import (_END, _match_phrase, default_triggers, doc_words, find_patterns, words_at,
                        words_from_padded)
 
 CONF_GAZETTEER = 0.95
@@ -200,25 +200,6 @@ def _extend_given_left(doc: Doc, t: _Mention, occupied) -> None:
         t.key_text = doc.norm_folded[t.start:t.end]
 
 
-def _extend_given_right(doc: Doc, t: _Mention, occupied) -> None:
-    """`[عثمان] نافع`: a one-word tagger person that is a known given name, followed by a plain
-    word (no article, stop word, digit, tanween or و), is first name + surname."""
-    if " " in t.key_text:
-        return
-    trig = default_triggers()
-    if not _is_given(trig, t.key_text):
-        return
-    nxt = words_at(doc, t.end, 1)
-    if not nxt or doc.norm[t.end:nxt[0][0]].strip() or not occupied.free_span(nxt[0][0], nxt[0][1]):
-        return
-    w = nxt[0][2]
-    if (w in trig.stop or w in trig.titles or w in trig.modifiers or w.startswith("ال") or w[:1] in "وف"
-            or w[1:3] == "ال" or not w.isalpha() or w.isascii() or len(w) < 3 or _tanween(doc, nxt[0])):
-        return
-    t.end = nxt[0][1]
-    t.key_text = doc.norm_folded[t.start:t.end]
-
-
 def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
     """`الرئيس بشار الأسد` tagged as one PERSON: the title is not part of the name."""
     toks = [w for w in words_at(doc, t.start, 6) if w[1] <= t.end]
@@ -300,7 +281,6 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
         if t.type == "PERSON":
             _trim_tagger_title(doc, t)
             _extend_given_left(doc, t, occupied)
-            _extend_given_right(doc, t, occupied)
         if not _plausible(doc, t):
             continue
         if clubs and any(s <= t.start and t.end <= e and (t.type != "ORG" or (s, e) != (t.start, t.end))

@@ -478,15 +478,6 @@ def test_tagger_person_takes_the_given_name_it_left_out(gaz, monkeypatch):
     assert [_texts(e) for e in found] == [["زكريا"]]
 
 
-def test_one_word_given_name_takes_the_plain_surname_after_it(gaz, monkeypatch):
-    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("عثمان", "PERSON", 0.8)]))
-    found = extract_entities(_doc("وصرح عثمان نافع للصحفيين بأن الاتفاق قريب", "ar"), gaz)
-    assert [_texts(e) for e in found] == [["عثمان نافع"]]
-    # not over a definite noun, a stop word or a و-word
-    for text in ("والتقى عثمان الوفد أمس", "وقال عثمان إن الاتفاق قريب", "حضر عثمان وسليم الاجتماع"):
-        assert [_texts(e) for e in extract_entities(_doc(text, "ar"), gaz)] == [["عثمان"]], text
-
-
 def test_bank_name_after_the_definite_head_and_its_proclitic_form(gaz):
     text = "أعلن البنك الوطني أرباحه السنوية. وقال رئيس مجلس الإدارة للبنك الوطني إن النتائج جيدة."
     found = gazetteer_entities(_doc(text, "ar"), gaz)
