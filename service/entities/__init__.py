@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 
 from ..document import Doc
 from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
@@ -150,8 +151,9 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
             m = by_start.get(pos)
             if m is not None:
                 m.role, m.role_span = role, span
+    # names recognised once first, then surnames of pattern names (their copies are no sources)
+    _propagate_recognized(doc, mentions, occupied, padded)
     _propagate_names(doc, mentions, occupied)
-    _propagate_recognized(doc, mentions, occupied)
     _title_back_references(doc, mentions, occupied)
     return _link(doc, mentions)
 
@@ -470,9 +472,10 @@ def _propagate_names(doc: Doc, mentions: list[_Mention], occupied: _Occupancy) -
 
 
 _PROCLITICS = ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل", "ك")
+_ARABIC_LETTER = re.compile(r"[\u0620-\u064a]")
 
 
-def _propagate_recognized(doc: Doc, mentions: list[_Mention], occupied: _Occupancy) -> None:
+def _propagate_recognized(doc: Doc, mentions: list[_Mention], occupied: _Occupancy, padded: str) -> None:
     """A name recognised once in the article (by a pattern or the tagger) is the same name where
     it recurs as whole words, with or without a proclitic (`البنك التجاري` ... `للبنك التجاري`):
     those occurrences become mentions of the same type (and entry) when nothing else took them."""
@@ -484,7 +487,7 @@ def _propagate_recognized(doc: Doc, mentions: list[_Mention], occupied: _Occupan
                 continue
             words[0] = _bare_name(words[0])
             key = " ".join(words)
-            if len(key) >= 4:
+            if len(key) >= 4 and (len(words) > 1 or not _inflected_elsewhere(key, padded)):
                 seen.setdefault(key, m)
     if not seen:
         return
@@ -500,6 +503,24 @@ def _propagate_recognized(doc: Doc, mentions: list[_Mention], occupied: _Occupan
                     m.name_start = pos
                     mentions.append(m)
                 pos = text.find(form, pos + len(form))
+
+
+_ARTICLE_FORMS = ("ال", "وال", "بال", "فال", "كال", "لل", "ولل")
+_PLURAL_PREFIXES = ("", "و", "ب", "ل") + _ARTICLE_FORMS
+_NOUN_ENDINGS = ("ا", "ات", "ين", "ون", "ان")
+_AFTER_NUMBER = r"(?:\d\S*|مليون|مليار|الف|الاف|ملايين|مليارات) "
+
+
+def _inflected_elsewhere(word: str, padded: str) -> bool:
+    """A one-word Arabic name does not take the article or plural/accusative endings, nor follow a
+    number; an ordinary noun the tagger once read as a name does (`محافظة` ... `المحافظة`,
+    `والمحافظات`; `ريالا`, `مليون ريال`). Such a word is not propagated through the article."""
+    if word.startswith("ال") or not _ARABIC_LETTER.match(word):
+        return False
+    stem = word[:-1] if word.endswith("ه") else word
+    return (any(f" {p}{word} " in padded for p in _ARTICLE_FORMS)
+            or any(f" {p}{stem}{e} " in padded for p in _PLURAL_PREFIXES for e in _NOUN_ENDINGS)
+            or re.search(_AFTER_NUMBER + re.escape(word) + " ", padded) is not None)
 
 
 def _bare_name(word: str) -> str:

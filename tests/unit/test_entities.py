@@ -519,3 +519,16 @@ def test_adjacent_tagger_people_are_one_name_unless_the_second_starts_a_list(gaz
     monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("سليم حداد", "PERSON", 0.8), ("وماجد يونس", "PERSON", 0.8)]))
     found = extract_entities(_doc("حضر سليم حداد وماجد يونس الاجتماع", "ar"), gaz)
     assert sorted(_texts(e)[0] for e in found) == ["سليم حداد", "وماجد يونس"]
+
+
+def test_an_ordinary_noun_read_once_as_a_name_is_not_propagated(gaz, monkeypatch):
+    # a word that takes the article, a plural or follows a number is a noun, not a name: the
+    # tagger's one mistake stays one mistake
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("ريال", "ORG", 0.7)]))
+    text = "تعاقد ريال مع لاعب جديد. وبلغت الأرباح خمسة ملايين ريال. وارتفع سعر 100 ريال."
+    found = extract_entities(_doc(text, "ar"), gaz)
+    assert [_texts(e) for e in found if e["type"] == "ORG"] == [["ريال"]]
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("محافظه", "PERSON", 0.7)]))
+    text = "زار محافظة الطائف أمس. وقالت المحافظة إن محافظة جدة تستعد."
+    found = extract_entities(_doc(text, "ar"), gaz)
+    assert [len(e["mentions"]) for e in found if e["type"] == "PERSON"] == [1]
