@@ -487,8 +487,11 @@ def _propagate_recognized(doc: Doc, mentions: list[_Mention], occupied: _Occupan
                 continue
             words[0] = _bare_name(words[0])
             key = " ".join(words)
-            if len(key) >= 4 and (len(words) > 1 or not _inflected_elsewhere(key, padded)):
-                seen.setdefault(key, m)
+            if len(key) < 4 or key in seen:
+                continue
+            if len(words) == 1 and _inflected_elsewhere(key, padded):
+                continue
+            seen[key] = m
     if not seen:
         return
     text = doc.norm_folded
@@ -505,22 +508,36 @@ def _propagate_recognized(doc: Doc, mentions: list[_Mention], occupied: _Occupan
                 pos = text.find(form, pos + len(form))
 
 
-_ARTICLE_FORMS = ("ال", "وال", "بال", "فال", "كال", "لل", "ولل")
-_PLURAL_PREFIXES = ("", "و", "ب", "ل") + _ARTICLE_FORMS
-_NOUN_ENDINGS = ("ا", "ات", "ين", "ون", "ان")
-_AFTER_NUMBER = r"(?:\d\S*|مليون|مليار|الف|الاف|ملايين|مليارات) "
+_ARTICLE_FORMS = frozenset(("ال", "وال", "بال", "فال", "كال", "لل", "ولل"))
+_PLURAL_PREFIXES = frozenset(("", "و", "ب", "ل")) | _ARTICLE_FORMS
+_NOUN_ENDINGS = frozenset(("ا", "ات", "ين", "ون", "ان"))
+_NUMBER_WORDS = frozenset(("مليون", "مليار", "الف", "الاف", "ملايين", "مليارات"))
 
 
 def _inflected_elsewhere(word: str, padded: str) -> bool:
     """A one-word Arabic name does not take the article or plural/accusative endings, nor follow a
     number; an ordinary noun the tagger once read as a name does (`محافظة` ... `المحافظة`,
-    `والمحافظات`; `ريالا`, `مليون ريال`). Such a word is not propagated through the article."""
+    `والمحافظات`; `ريالا`, `مليون ريال`). Such a word is not propagated through the article.
+    Only the places where the stem occurs are looked at (str.find), word by word."""
     if word.startswith("ال") or not _ARABIC_LETTER.match(word):
         return False
     stem = word[:-1] if word.endswith("ه") else word
-    return (any(f" {p}{word} " in padded for p in _ARTICLE_FORMS)
-            or any(f" {p}{stem}{e} " in padded for p in _PLURAL_PREFIXES for e in _NOUN_ENDINGS)
-            or re.search(_AFTER_NUMBER + re.escape(word) + " ", padded) is not None)
+    pos = padded.find(stem)
+    while pos >= 0:
+        s = padded.rfind(" ", 0, pos) + 1
+        e = padded.find(" ", pos)
+        prefix, rest = padded[s:pos], padded[pos + len(stem):e]
+        if rest == word[len(stem):]:  # the word itself: with the article, or after a number?
+            if prefix in _ARTICLE_FORMS:
+                return True
+            if not prefix:
+                prev = padded[padded.rfind(" ", 0, s - 1) + 1:s - 1]
+                if prev in _NUMBER_WORDS or prev[:1].isdigit():
+                    return True
+        elif rest in _NOUN_ENDINGS and prefix in _PLURAL_PREFIXES:
+            return True
+        pos = padded.find(stem, e)
+    return False
 
 
 def _bare_name(word: str) -> str:
