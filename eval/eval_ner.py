@@ -1,6 +1,7 @@
 """Named-entity evaluation on the development sets, through the real pipeline.
 
     .venv/bin/python eval/eval_ner.py [--sets ar_dev,fa_dev,en_dev,ar_wojood,ar_aqmar] [--out FILE]
+                                      [--window N]   # N consecutive sentences per article
 
 Each sentence is fed as an article (`{"body": tokens joined by single spaces, "language": ...}`),
 exactly as held-out corpora are scored; mention spans are mapped back to tokens and scored
@@ -123,12 +124,30 @@ def entity_mentions(entities: list[dict]):
             yield tuple(m["span"]), ent["type"], linked
 
 
-def run_set(name: str, lang: str, rel: str, part: str, root: Path, gazetteer_fn, tag_spans, limit: int):
+def windows(sents: list, size: int) -> list:
+    """Consecutive sentences joined into pseudo-articles of `size` sentences (tokens and tags
+    concatenated), to measure what works across sentences of one article (name propagation).
+    Held-out scoring feeds single sentences (size 1), so the headline figures use size 1."""
+    if size <= 1:
+        return sents
+    out = []
+    for i in range(0, len(sents), size):
+        toks, tags = [], []
+        for t, g in sents[i:i + size]:
+            toks += t
+            tags += g
+        out.append((toks, tags))
+    return out
+
+
+def run_set(name: str, lang: str, rel: str, part: str, root: Path, gazetteer_fn, tag_spans, limit: int,
+            window: int = 1):
     sents = TT.read_corpus(root / rel)
     if part == "dev":
         _, sents = TT.split(sents, TT.SPLITS[lang][1])
     if limit:
         sents = sents[:limit]
+    sents = windows(sents, window)
     scorers = {"tagger": Scorer(), "combined": Scorer()}
     if gazetteer_fn is not None:
         scorers["gazetteer"] = Scorer()
@@ -197,6 +216,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--out", default=str(REPO / "eval" / "results" / "ner.json"))
     ap.add_argument("--limit", type=int, default=0, help="only the first N sentences of each set")
+    ap.add_argument("--window", type=int, default=1,
+                    help="feed N consecutive sentences as one article (default 1, as held-out scoring)")
     args = ap.parse_args(argv)
     root = data_dir()
     if not (root / "ner").is_dir():
@@ -212,9 +233,10 @@ def main(argv=None) -> int:
         if not (root / rel).exists():
             print(f"{name}: {rel} missing, skipped")
             continue
-        res = run_set(name, lang, rel, part, root, gazetteer_fn, tag_spans, args.limit)
+        res = run_set(name, lang, rel, part, root, gazetteer_fn, tag_spans, args.limit, args.window)
+        res["window"] = args.window
         results[name] = res
-        print(f"\n== {name} ({lang}, {rel}, {part}: {res['sentences']} sentences; "
+        print(f"\n== {name} ({lang}, {rel}, {part}: {res['sentences']} articles of {args.window} sentence(s); "
               f"enrich {res['enrich_ms_per_sentence']} ms/sentence)")
         print(f"{'system':10} {'type':18} {'P':>7} {'R':>7} {'F1':>7} {'tp':>5} {'fp':>5} {'fn':>5}")
         for sys_name in ("tagger", "gazetteer", "combined"):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 
 from ..document import Doc
 from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
 from .kb import TIER_CITY, Entry, build_kb, match_key
-from .patterns import _match_phrase, default_triggers, find_patterns, words_at, words_from_padded
+from .patterns import (_END, _match_phrase, default_triggers, doc_words, find_patterns, words_at,
+                       words_from_padded)
 
 CONF_GAZETTEER = 0.95
 CONF_CITY = 0.85  # cities collide with people's names more often than countries or curated names
@@ -137,6 +139,8 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
                     t = _Mention(s, e, typ, "tagger", conf=float(score))
                     t.key_text = doc.norm_folded[s:e]
                     tagged.append(t)
+    if tagged:
+        tagged = _merge_adjacent_people(doc, sorted(tagged, key=lambda t: t.start))
     context = {m.entry.country for m in mentions if m.entry is not None and m.entry.type == "LOC"
                and m.entry.tier < TIER_CITY and m.entry.country}
     _combine(doc, gaz.kb, mentions, patterns, tagged, occupied, padded, context)
@@ -147,9 +151,55 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
             m = by_start.get(pos)
             if m is not None:
                 m.role, m.role_span = role, span
+    # names recognised once first, then surnames of pattern names (their copies are no sources)
+    _propagate_recognized(doc, mentions, occupied, padded)
     _propagate_names(doc, mentions, occupied)
     _title_back_references(doc, mentions, occupied)
     return _link(doc, mentions)
+
+
+def _merge_adjacent_people(doc: Doc, tagged: list) -> list:
+    """`[محمود صبري] [أبو تريكة]`: two tagger PERSON spans with only a space between them are one
+    long name the tagger split, unless the second starts with و (`[وطارق السعيد]`: a list)."""
+    out = []
+    given = default_triggers().given
+    for t in tagged:
+        prev = out[-1] if out else None
+        first = t.key_text.split(" ", 1)[0]
+        listed = first[:1] == "و" and first not in given  # `وطارق السعيد`: the next person of a list
+        if (prev is not None and t.type == "PERSON" and prev.type == "PERSON" and not listed
+                and not doc.norm[prev.end:t.start].strip() and t.start > prev.end):
+            prev.end = t.end
+            prev.conf = min(prev.conf, t.conf)
+            prev.key_text = doc.norm_folded[prev.start:prev.end]
+            continue
+        out.append(t)
+    return out
+
+
+def _word_before(doc: Doc, pos: int):
+    """The word of doc.norm right before `pos` when only spaces separate them, else None."""
+    table = doc_words(doc)
+    i = bisect.bisect_right(table, pos, key=_END) - 1
+    if i < 0 or doc.norm[table[i][1]:pos].strip():
+        return None
+    return table[i]
+
+
+def _is_given(trig, w: str) -> bool:
+    return w in trig.given or (len(w) > 3 and w[0] in "وفبل" and w[1:] in trig.given)
+
+
+def _extend_given_left(doc: Doc, t: _Mention, occupied) -> None:
+    """`طلعت [زكريا]`, `لكوفي [أنان]`: the tagger left out a known given name right before the
+    person's name; the name starts there (proclitic included, the span convention)."""
+    prev = _word_before(doc, t.start)
+    if prev is None or not occupied.free_span(prev[0], prev[1]):
+        return
+    trig = default_triggers()
+    if _is_given(trig, prev[2]) and prev[2] not in trig.stop:
+        t.start = t.name_start = prev[0]
+        t.key_text = doc.norm_folded[t.start:t.end]
 
 
 def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
@@ -162,7 +212,7 @@ def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
     for w in (first, first[1:] if first[:1] in "وف" and len(first) > 3 else first):
         n = _match_phrase(trig.titles, toks, 0, w)
         if n and n < len(toks):
-            t.start = toks[n][0]
+            t.start = t.name_start = toks[n][0]
             t.key_text = doc.norm_folded[t.start:t.end]
             return
 
@@ -232,6 +282,7 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
     for t in tagged:
         if t.type == "PERSON":
             _trim_tagger_title(doc, t)
+            _extend_given_left(doc, t, occupied)
         if not _plausible(doc, t):
             continue
         if clubs and any(s <= t.start and t.end <= e and (t.type != "ORG" or (s, e) != (t.start, t.end))
@@ -420,6 +471,85 @@ def _propagate_names(doc: Doc, mentions: list[_Mention], occupied: _Occupancy) -
             pos = text.find(surname, pos + len(surname))
 
 
+_PROCLITICS = ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل", "ك")
+_ARABIC_LETTER = re.compile(r"[\u0620-\u064a]")
+
+
+def _propagate_recognized(doc: Doc, mentions: list[_Mention], occupied: _Occupancy, padded: str) -> None:
+    """A name recognised once in the article (by a pattern or the tagger) is the same name where
+    it recurs as whole words, with or without a proclitic (`البنك التجاري` ... `للبنك التجاري`):
+    those occurrences become mentions of the same type (and entry) when nothing else took them."""
+    seen: dict[str, _Mention] = {}
+    for m in mentions:
+        if m.method in ("pattern", "tagger") and m.type in ("PERSON", "ORG") and m.ref is None:
+            words = doc.norm_folded[m.name_start:m.end].split()
+            if not words:
+                continue
+            words[0] = _bare_name(words[0])
+            key = " ".join(words)
+            if len(key) < 4 or key in seen:
+                continue
+            if len(words) == 1 and _inflected_elsewhere(key, padded):
+                continue
+            seen[key] = m
+    if not seen:
+        return
+    text = doc.norm_folded
+    for key, src in seen.items():
+        for form in (key, "ل" + key[1:]) if key.startswith("ال") else (key,):
+            pos = text.find(form)
+            while pos >= 0:
+                s, e = _whole_words(text, pos, pos + len(form))
+                if e == pos + len(form) and text[s:pos] in _PROCLITICS and occupied.free_span(s, e):
+                    occupied.take(s, e)
+                    m = _Mention(s, e, src.type, src.method, src.entry, conf=src.conf * 0.9)
+                    m.name_start = pos
+                    mentions.append(m)
+                pos = text.find(form, pos + len(form))
+
+
+_ARTICLE_FORMS = frozenset(("ال", "وال", "بال", "فال", "كال", "لل", "ولل"))
+_PLURAL_PREFIXES = frozenset(("", "و", "ب", "ل")) | _ARTICLE_FORMS
+_NOUN_ENDINGS = frozenset(("ا", "ات", "ين", "ون", "ان"))
+_NUMBER_WORDS = frozenset(("مليون", "مليار", "الف", "الاف", "ملايين", "مليارات"))
+
+
+def _inflected_elsewhere(word: str, padded: str) -> bool:
+    """A one-word Arabic name does not take the article or plural/accusative endings, nor follow a
+    number; an ordinary noun the tagger once read as a name does (`محافظة` ... `المحافظة`,
+    `والمحافظات`; `ريالا`, `مليون ريال`). Such a word is not propagated through the article.
+    Only the places where the stem occurs are looked at (str.find), word by word."""
+    if word.startswith("ال") or not _ARABIC_LETTER.match(word):
+        return False
+    stem = word[:-1] if word.endswith("ه") else word
+    pos = padded.find(stem)
+    while pos >= 0:
+        s = padded.rfind(" ", 0, pos) + 1
+        e = padded.find(" ", pos)
+        prefix, rest = padded[s:pos], padded[pos + len(stem):e]
+        if rest == word[len(stem):]:  # the word itself: with the article, or after a number?
+            if prefix in _ARTICLE_FORMS:
+                return True
+            if not prefix:
+                prev = padded[padded.rfind(" ", 0, s - 1) + 1:s - 1]
+                if prev in _NUMBER_WORDS or prev[:1].isdigit():
+                    return True
+        elif rest in _NOUN_ENDINGS and prefix in _PLURAL_PREFIXES:
+            return True
+        pos = padded.find(stem, e)
+    return False
+
+
+def _bare_name(word: str) -> str:
+    """The first word of a name without a و/ف/ب/ل proclitic (`للبنك` -> `البنك`)."""
+    if word.startswith("لل") and len(word) > 4:
+        return "ا" + word[1:]
+    if word[:1] in "وفبل" and len(word) > 3 and not word.startswith("ال"):
+        rest = word[1:]
+        return "ا" + rest[1:] if rest.startswith("لل") else rest
+    return word
+
+
 def _title_back_references(doc: Doc, mentions: list[_Mention], occupied: _Occupancy) -> None:
     """`وزير الخارجية الروسي سيرغي لافروف ... وقال الوزير الروسي`: a later title phrase that
     only one person in the article carries, with no name after it, refers back to that person.
@@ -557,6 +687,8 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
 
 
 def _bare(word: str) -> str:
+    if word.startswith("لل") and len(word) > 4:  # للبنك = ل + البنك
+        return "ا" + word[1:]
     for c in ("و", "ب", "ل", "ف"):
         if word.startswith(c) and len(word) > 4:
             return word[1:]

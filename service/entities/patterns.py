@@ -83,6 +83,10 @@ class Triggers:
         for w in firsts:
             for pre in ("", "و", "ف") if not w.isascii() else ("",):
                 auto.add_word(f" {pre}{w} ", len(pre) + len(w))
+            if w.startswith("ال") and w in self.org_heads:  # للبنك، وللبنك، بالبنك، وبالبنك
+                for pre in ("ل", "ول", "فل", "ب", "وب", "فب"):
+                    key = pre + ("ل" + w[2:] if pre.endswith("ل") else w)
+                    auto.add_word(f" {key} ", len(key))
         auto.make_automaton()
         self.trigger_auto = auto
 
@@ -210,7 +214,8 @@ def _at(trig, doc, toks, covered) -> tuple[PatternHit | None, int]:
         hit = _club_after(trig, doc, toks, covered)
         if hit:
             return hit, hit.end
-    span_n = _match_phrase(trig.org_heads, toks, 0, word) or _match_phrase(trig.org_heads, toks, 0, raw)
+    span_n = (_match_phrase(trig.org_heads, toks, 0, word) or _match_phrase(trig.org_heads, toks, 0, raw)
+              or _match_phrase(trig.org_heads, toks, 0, _definite_head(raw)))
     if span_n and 0 not in covered:
         hit = _org_after(trig, doc, toks, covered, 0, span_n)
         if hit:
@@ -234,6 +239,17 @@ def _ends_name(trig, doc, toks, j) -> bool:
         return True
     nxt = toks[j + 1][2]
     return nxt in trig.stop or _strip_clitic(nxt) in trig.stop
+
+
+def _definite_head(word: str) -> str:
+    """`للبنك` -> `البنك`, `وبالبنك` -> `البنك`: the article form behind a ل/ب proclitic."""
+    for pre in ("ولل", "فلل", "لل"):
+        if word.startswith(pre) and len(word) > len(pre) + 2:
+            return "ال" + word[len(pre):]
+    for pre in ("وبال", "فبال", "بال"):
+        if word.startswith(pre) and len(word) > len(pre) + 2:
+            return word[len(pre) - 2:]
+    return word
 
 
 def _definite(word: str) -> bool:
@@ -333,6 +349,10 @@ def _org_after(trig, doc, toks, covered, i, span_n):
     j = i + span_n
     last = j - 1
     arabic = bool(_ARABIC.match(toks[i][2]))
+    # A head with the article (البنك) takes adjectives, which agree with it: a masculine head
+    # followed by a feminine word (البنك الرأسمالية، البنك المرونة) is no name.
+    head = _definite_head(_strip_clitic(toks[i][2]))
+    masc_def_head = arabic and span_n == 1 and head.startswith("ال") and not head.endswith("ه")
     count = 0
     while j < n and count < 4 and _adjacent(norm, toks, j - 1, j):
         w = toks[j][2]
@@ -345,6 +365,8 @@ def _org_after(trig, doc, toks, covered, i, span_n):
         elif cov:
             break
         elif arabic and (w.startswith("ال") or w.startswith("لل")) and len(w) > 3:
+            if masc_def_head and count == 0 and w.endswith("ه"):
+                break
             last = j
             j += 1
         elif not arabic and (norm[toks[j][0]].isupper() or (w in ("of", "the", "for") and count)):
