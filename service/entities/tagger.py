@@ -29,6 +29,11 @@ MODEL_FILE = "tagger_{lang}.npz"
 _LANG_ALIASES = {"arz": "ar", "ary": "ar", "pes": "fa", "prs": "fa"}
 # Cached word types per language model before the cache is reset (bounds memory: ~180 B each).
 _CACHE_LIMIT = 400_000
+# Shared feature strings whose hashed ids are kept (~150 B each), cleared beyond this many.
+_FEATURE_CACHE_LIMIT = 200_000
+# Feature prefixes that name the word itself: hashing them is cheaper than caching them.
+_WORD_SPECIFIC = ("w=", "wa=", "st=", "ast=")
+_NO_IDS = [()] * len(F.OFFSETS)
 
 
 class TaggerModel:
@@ -56,6 +61,11 @@ class TaggerModel:
         self._left_o = (self.trans[0] - self.trans[0, 0])[1:]
         self._right_o = (self.trans[:, 0] - self.trans[0, 0])[1:]
         self._o_margin = self._left_any + self._right_any
+        # Hashed feature id -> row of `weights`; ids never seen in training -> an all-zero row
+        # appended at the end (one gather instead of a binary search per feature).
+        self._weights0 = np.vstack([self.weights, np.zeros((1, N_LABELS), np.float32)])
+        self._row_of = np.full(F.N_BUCKETS, len(self.rows), np.int32)
+        self._row_of[self.rows] = np.arange(len(self.rows), dtype=np.int32)
         self._lock = threading.Lock()
         self._reset_cache()
 
@@ -71,16 +81,44 @@ class TaggerModel:
     def _reset_cache(self) -> None:
         self._index: dict[str, int] = {}
         self._block = np.zeros((1024, len(F.OFFSETS), N_LABELS), np.float32)
+        # Feature string -> its hashed ids at each offset, for features many words share
+        # (affixes, shapes, clusters, cue and KB flags); word-specific ones are hashed each time.
+        self._feature_ids: dict[str, tuple[int, ...]] = {}
         self._add_words([F.BOS, F.EOS])
+
+    def _ids(self, feature: str) -> tuple[int, ...]:
+        ids = F.feature_ids(feature)
+        if not feature.startswith(_WORD_SPECIFIC):
+            self._feature_ids[feature] = ids
+        return ids
 
     def _add_words(self, words: list[str]) -> None:
         """Compute and cache the (offsets x labels) score block of each new word type, in one
-        batch: hash all features, look them all up with one searchsorted, sum per (word, offset)."""
-        ids, counts = [], []
+        batch: collect all hashed feature ids (offset by offset, as features.hashed orders them),
+        map them to weight rows with one gather, sum per (word, offset)."""
+        ids: list[int] = []
+        counts: list[int] = []
+        get = self._feature_ids.get
+        lex = self.lex
         for w in words:
-            for offset_ids in F.hashed(w, self.lex):
-                ids.extend(offset_ids)
-                counts.append(len(offset_ids))
+            f0, f1, common = F.feature_parts(w, lex)
+            # per-offset tuples of ids (offsets -2..+2) of each part
+            c = list(zip(*[get(f) or self._ids(f) for f in common]))
+            z0 = list(zip(*[get(f) or self._ids(f) for f in f0])) or _NO_IDS
+            z1 = list(zip(*[get(f) or self._ids(f) for f in f1])) or _NO_IDS
+            # offset -2: common; -1: f1 + common; 0: f0 + common; +1: f1 + common; +2: common
+            ids += c[0]
+            ids += z1[1]
+            ids += c[1]
+            ids += z0[2]
+            ids += c[2]
+            ids += z1[3]
+            ids += c[3]
+            ids += c[4]
+            counts += (len(c[0]), len(z1[1]) + len(c[1]), len(z0[2]) + len(c[2]),
+                       len(z1[3]) + len(c[3]), len(c[4]))
+        if len(self._feature_ids) > _FEATURE_CACHE_LIMIT:
+            self._feature_ids.clear()
         first = len(self._index)
         need = first + len(words)
         if need > len(self._block):
@@ -90,11 +128,8 @@ class TaggerModel:
             grown = np.zeros((size,) + self._block.shape[1:], np.float32)
             grown[:first] = self._block[:first]
             self._block = grown
-        ids_arr = np.asarray(ids, np.int64)
-        pos = np.searchsorted(self.rows, ids_arr)
-        pos[pos >= len(self.rows)] = 0
-        vals = self.weights[pos]
-        vals[self.rows[pos] != ids_arr] = 0.0  # feature never seen in training: no weight
+        # Unknown features gather the zero row: the same sums, in the same order, as before.
+        vals = self._weights0[self._row_of[np.asarray(ids, np.intp)]]
         # Every (word, offset) has at least one feature, so reduceat segments are never empty.
         seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
         sums = np.add.reduceat(vals, seg, axis=0)
