@@ -200,7 +200,7 @@ def batched_viterbi(e, starts, stops, trans, start, end):
     """Exact Viterbi over many independent stretches of `e`, each entered from and left to O
     (or the sequence start/end), vectorized across stretches: as many numpy steps as the
     longest stretch has tokens.  Returns (token positions, label ids)."""
-    n = len(e)
+    n, n_labels = e.shape
     lens = stops - starts
     order = np.argsort(-lens, kind="stable")
     s0, ln = starts[order], lens[order]
@@ -210,21 +210,38 @@ def batched_viterbi(e, starts, stops, trans, start, end):
     # All stretches' emissions in one gather (rows past a stretch's end are never used).
     es = e[np.minimum(s0[:, None] + np.arange(longest), n - 1)]
     score = np.where((s0 == 0)[:, None], start, trans[0]) + es[:, 0]
-    back = np.empty((longest, k, e.shape[1]), np.intp)
+    back = np.empty((longest, k, n_labels), np.intp)
+    # Each step is a handful of numpy calls on tiny arrays, so call overhead is the cost: the
+    # candidates are laid out (stretch, next label, previous label) with preallocated buffers,
+    # and the best score is gathered at the argmax (numpy's max over a short last axis costs
+    # several times an argmax).  The values are the same as max(): identical paths.
+    cand = np.empty((k, n_labels, n_labels), score.dtype)
+    flat = cand.reshape(-1)
+    base = np.arange(k * n_labels) * n_labels
+    idx = np.empty(k * n_labels, np.intp)
+    trans_t = np.ascontiguousarray(trans.T)[None]
+    add = np.add
     for j in range(1, longest):
         a = active[j]
-        cand = score[:a, :, None] + trans
-        back[j, :a] = cand.argmax(axis=1)
-        score[:a] = cand.max(axis=1) + es[:a, j]
+        s = score[:a]
+        add(s[:, None, :], trans_t, out=cand[:a])
+        b = back[j, :a]
+        cand[:a].argmax(axis=2, out=b)
+        m = a * n_labels
+        add(base[:m], b.reshape(-1), out=idx[:m])
+        flat.take(idx[:m], out=s.reshape(-1))
+        s += es[:a, j]
     score += np.where((s0 + ln == n)[:, None], end, trans[:, 0])
     cur = score.argmax(axis=1)
     lab = np.zeros((k, longest), np.intp)
-    rows = np.arange(k)
-    for j in range(longest - 1, -1, -1):
+    row_base = np.arange(k) * n_labels
+    back_flat = back.reshape(longest, -1)
+    for j in range(longest - 1, 0, -1):
         a = active[j]
-        lab[:a, j] = cur[:a]
-        if j:
-            cur[:a] = back[j, rows[:a], cur[:a]]
+        c = cur[:a]
+        lab[:a, j] = c
+        back_flat[j].take(row_base[:a] + c, out=c)
+    lab[:, 0] = cur
     mask = np.arange(longest) < ln[:, None]
     pos = (s0[:, None] + np.arange(longest))[mask]
     return pos, lab[mask]
