@@ -12,6 +12,7 @@ stretches of tokens where a label other than O can win (see `_certain_o`).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -191,8 +192,11 @@ class TaggerModel:
         breaks = np.flatnonzero(np.diff(uncertain) > 1)
         starts = np.concatenate(([uncertain[0]], uncertain[breaks + 1]))
         stops = np.concatenate((uncertain[breaks] + 1, [uncertain[-1] + 1]))
-        pos, lab = batched_viterbi(e, starts, stops, self.trans, self.start, self.end)
-        labels[pos] = lab
+        if _jit_viterbi is not None:
+            _jit_viterbi(e, starts, stops, self.trans, self.start, self.end, labels)
+        else:
+            pos, lab = batched_viterbi(e, starts, stops, self.trans, self.start, self.end)
+            labels[pos] = lab
         return labels, e
 
 
@@ -245,6 +249,65 @@ def batched_viterbi(e, starts, stops, trans, start, end):
     mask = np.arange(longest) < ln[:, None]
     pos = (s0[:, None] + np.arange(longest))[mask]
     return pos, lab[mask]
+
+
+def _stretches_viterbi(e, starts, stops, trans, start, end, labels):
+    """`batched_viterbi` as plain loops, for numba: the same float32 additions in the same order
+    and the same tie-break (the first of equal scores), so the same labels, written into
+    `labels` (int64) at the stretches' positions."""
+    n, n_labels = e.shape
+    score = np.empty(n_labels, np.float32)
+    new = np.empty(n_labels, np.float32)
+    for r in range(len(starts)):
+        s, t = starts[r], stops[r]
+        back = np.empty((t - s, n_labels), np.int64)
+        for y in range(n_labels):
+            score[y] = (start[y] if s == 0 else trans[0, y]) + e[s, y]
+        for i in range(s + 1, t):
+            for y in range(n_labels):
+                best = score[0] + trans[0, y]
+                arg = 0
+                for p in range(1, n_labels):
+                    v = score[p] + trans[p, y]
+                    if v > best:
+                        best = v
+                        arg = p
+                back[i - s, y] = arg
+                new[y] = best + e[i, y]
+            score[:] = new
+        cur = 0
+        best = score[0] + (end[0] if t == n else trans[0, 0])
+        for y in range(1, n_labels):
+            v = score[y] + (end[y] if t == n else trans[y, 0])
+            if v > best:
+                best = v
+                cur = y
+        for i in range(t - 1, s - 1, -1):
+            labels[i] = cur
+            if i > s:
+                cur = back[i - s, cur]
+
+
+def _compile_viterbi():
+    """`_stretches_viterbi` compiled by numba when it is installed (~30x faster than the numpy
+    steps, whose cost is call overhead), else None and `batched_viterbi` runs.  Compiled once
+    per machine: numba caches the machine code on disk (beside this file or in the user's
+    cache directory) and later starts load it."""
+    if os.environ.get("NEWS_ENRICHER_TAGGER_JIT", "1") == "0":
+        return None
+    try:
+        import numba
+    except ImportError:
+        return None
+    f32, i64 = numba.float32, numba.int64
+    signature = numba.void(f32[:, ::1], i64[::1], i64[::1], f32[:, ::1], f32[::1], f32[::1], i64[::1])
+    try:
+        return numba.njit(signature, cache=True, nogil=True)(_stretches_viterbi)
+    except RuntimeError:  # no writable cache directory: compile at every start instead
+        return numba.njit(signature, cache=False, nogil=True)(_stretches_viterbi)
+
+
+_jit_viterbi = _compile_viterbi()
 
 
 def viterbi(e: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[int]:
