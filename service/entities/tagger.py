@@ -167,15 +167,32 @@ class TaggerModel:
     def decode(self, words: list[str]) -> tuple[list[int], np.ndarray]:
         """Best label ids (exact Viterbi; an int array) and the emission matrix."""
         e = self.emissions(words)
-        n = len(words)
-        labels = np.zeros(n, np.intp)
-        if n == 0:
+        labels = np.zeros(len(words), np.intp)
+        if len(words) == 0:
             return labels, e
-        # Swapping label y for O at token i changes the path score by e[i,O] - e[i,y] plus two
-        # transition differences bounded by _o_margin[y]; where that is positive for every y the
-        # best path has O at i, so it splits there and only the stretches between need Viterbi.
-        # A second pass tightens the bound next to tokens already known to be O (their
-        # transition into/out of this token is then known exactly).
+        starts, stops = self.uncertain_stretches(e)
+        if len(starts) == 0:
+            return labels, e
+        if _jit_viterbi is not None:
+            _jit_viterbi(e, starts, stops, self.trans, self.start, self.end, labels)
+        else:
+            pos, lab = batched_viterbi(e, starts, stops, self.trans, self.start, self.end)
+            labels[pos] = lab
+        return labels, e
+
+    def uncertain_stretches(self, e: np.ndarray, compiled: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, stops) of the stretches of tokens that are not certainly O: only those need
+        Viterbi (`compiled=False` forces the numpy version; both give the same stretches).
+
+        Swapping label y for O at token i changes the path score by e[i,O] - e[i,y] plus two
+        transition differences bounded by _o_margin[y]; where that is positive for every y the
+        best path has O at i, so it splits there and only the stretches between need Viterbi.
+        A second pass tightens the bound next to tokens already known to be O (their
+        transition into/out of this token is then known exactly)."""
+        if compiled and _jit_stretches is not None:
+            return _jit_stretches(e, self._o_margin, self._left_o, self._left_any,
+                                  self._right_o, self._right_any)
+        n = len(e)
         d = e[:, :1] - e[:, 1:]
         sure = (d > self._o_margin).all(axis=1)
         prev_o = np.zeros(n, bool)
@@ -187,17 +204,12 @@ class TaggerModel:
             sure = sure | (d > left + right).all(axis=1)
         uncertain = np.flatnonzero(~sure)
         if len(uncertain) == 0:
-            return labels, e
-        # Group consecutive uncertain tokens into stretches; decode all stretches at once.
+            return uncertain, uncertain
+        # Group consecutive uncertain tokens into stretches.
         breaks = np.flatnonzero(np.diff(uncertain) > 1)
         starts = np.concatenate(([uncertain[0]], uncertain[breaks + 1]))
         stops = np.concatenate((uncertain[breaks] + 1, [uncertain[-1] + 1]))
-        if _jit_viterbi is not None:
-            _jit_viterbi(e, starts, stops, self.trans, self.start, self.end, labels)
-        else:
-            pos, lab = batched_viterbi(e, starts, stops, self.trans, self.start, self.end)
-            labels[pos] = lab
-        return labels, e
+        return starts, stops
 
 
 def batched_viterbi(e, starts, stops, trans, start, end):
@@ -288,9 +300,56 @@ def _stretches_viterbi(e, starts, stops, trans, start, end, labels):
                 cur = back[i - s, cur]
 
 
+def _uncertain_stretches(e, o_margin, left_o, left_any, right_o, right_any):
+    """The certain-O test of `TaggerModel.decode` as plain loops, for numba (the same float32
+    differences, sums and comparisons, two passes), returning the (starts, stops) of the
+    stretches of tokens that are not certainly O."""
+    n, n_labels = e.shape
+    sure = np.empty(n, np.bool_)
+    for i in range(n):
+        ok = True
+        for y in range(1, n_labels):
+            if not (e[i, 0] - e[i, y] > o_margin[y - 1]):
+                ok = False
+                break
+        sure[i] = ok
+    new = np.empty(n, np.bool_)
+    for _ in range(2):
+        for i in range(n):
+            if sure[i]:
+                new[i] = True
+                continue
+            prev_o = i > 0 and sure[i - 1]
+            next_o = i < n - 1 and sure[i + 1]
+            ok = True
+            for y in range(1, n_labels):
+                bound = (left_o[y - 1] if prev_o else left_any[y - 1]) + (right_o[y - 1] if next_o else right_any[y - 1])
+                if not (e[i, 0] - e[i, y] > bound):
+                    ok = False
+                    break
+            new[i] = ok
+        sure[:] = new
+    k = 0
+    for i in range(n):
+        if not sure[i] and (i == 0 or sure[i - 1]):
+            k += 1
+    starts = np.empty(k, np.int64)
+    stops = np.empty(k, np.int64)
+    k = 0
+    for i in range(n):
+        if not sure[i]:
+            if i == 0 or sure[i - 1]:
+                starts[k] = i
+            if i == n - 1 or sure[i + 1]:
+                stops[k] = i + 1
+                k += 1
+    return starts, stops
+
+
 def _compile_viterbi():
-    """`_stretches_viterbi` compiled by numba when it is installed (~30x faster than the numpy
-    steps, whose cost is call overhead), else None and `batched_viterbi` runs.  Compiled once
+    """`_stretches_viterbi` and `_uncertain_stretches` compiled by numba when it is installed
+    (~30x faster than the numpy steps, whose cost is call overhead), else None and the numpy
+    code in `decode` and `batched_viterbi` runs.  Compiled once
     per machine: numba caches the machine code on disk (beside this file or in the user's
     cache directory) and later starts load it."""
     if os.environ.get("NEWS_ENRICHER_TAGGER_JIT", "1") == "0":
@@ -301,13 +360,18 @@ def _compile_viterbi():
         return None
     f32, i64 = numba.float32, numba.int64
     signature = numba.void(f32[:, ::1], i64[::1], i64[::1], f32[:, ::1], f32[::1], f32[::1], i64[::1])
-    try:
-        return numba.njit(signature, cache=True, nogil=True)(_stretches_viterbi)
-    except RuntimeError:  # no writable cache directory: compile at every start instead
-        return numba.njit(signature, cache=False, nogil=True)(_stretches_viterbi)
+    v = f32[::1]
+    stretch_signature = numba.types.UniTuple(i64[::1], 2)(f32[:, ::1], v, v, v, v, v)
+    out = []
+    for func, sig in ((_stretches_viterbi, signature), (_uncertain_stretches, stretch_signature)):
+        try:
+            out.append(numba.njit(sig, cache=True, nogil=True)(func))
+        except RuntimeError:  # no writable cache directory: compile at every start instead
+            out.append(numba.njit(sig, cache=False, nogil=True)(func))
+    return tuple(out)
 
 
-_jit_viterbi = _compile_viterbi()
+_jit_viterbi, _jit_stretches = _compile_viterbi() or (None, None)
 
 
 def viterbi(e: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[int]:

@@ -210,6 +210,24 @@ def test_compiled_viterbi_equals_numpy_viterbi_including_ties(seed):
             assert got.tolist() == want.tolist()
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_certain_o_stretches_equal_the_numpy_ones(seed):
+    if T._jit_stretches is None:
+        pytest.skip("numba not installed: the numpy version is the one in use")
+    model = T.load_model("ar")
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 3, 30, 400):
+        # Emissions around the pruning margins (some tokens certain O, some not), and rounded
+        # ones where differences equal the margins exactly.
+        e = (rng.normal(size=(n, T.N_LABELS)) * 2).astype(np.float32)
+        e[:, 0] += rng.choice([0.0, 4.0], size=n).astype(np.float32)
+        for case in (e, np.round(e).astype(np.float32)):
+            case = np.ascontiguousarray(case)
+            want = model.uncertain_stretches(case, compiled=False)
+            got = model.uncertain_stretches(case)
+            assert [x.tolist() for x in got] == [x.tolist() for x in want]
+
+
 def test_spans_from_bio_labels_conlleval_style():
     ix = [T.LABELS.index(x) for x in
           ("O", "B-PERSON", "I-PERSON", "O", "I-LOC", "I-LOC", "B-LOC", "I-ORG", "B-ORG")]
