@@ -322,7 +322,7 @@ def _alt_features(low: str, lex: Lexicon, has_gaz: bool, has_cluster: bool) -> l
     """Features of `low` minus one or two leading proclitic letters (و ف ب ل ك), when that rest
     is a KB word or has a word cluster; [] otherwise."""
     for cut in (1, 2):
-        if len(low) - cut < 3 or any(ch not in "وفبلك" for ch in low[:cut]):
+        if len(low) - cut < 3 or low[:cut].strip("وفبلك"):  # not only proclitic letters
             break
         rest = low[cut:]
         _, with_art, stem = strip_proclitics(rest)
@@ -352,9 +352,12 @@ def hashed(word: str, lex: Lexicon) -> list[list[int]]:
 # crc32 of each offset's prefix "k|": crc32(prefix + f) == crc32(f, crc32(prefix)), so a feature
 # string is encoded once and hashed for all offsets without building the five prefixed strings.
 _PREFIX_CRC = tuple(zlib.crc32(f"{k}|".encode()) for k in OFFSETS)
+assert len(_PREFIX_CRC) == 5 and N_BUCKETS & (N_BUCKETS - 1) == 0  # feature_ids below relies on both
 
 
-def feature_ids(feature: str) -> tuple[int, ...]:
-    """The hashed ids of one feature string at each offset of OFFSETS (the ids `hashed` gives)."""
+def feature_ids(feature: str, _crc=zlib.crc32, _mask=N_BUCKETS - 1, _p=_PREFIX_CRC) -> tuple[int, ...]:
+    """The hashed ids of one feature string at each offset of OFFSETS (the ids `hashed` gives;
+    crc32 is never negative and N_BUCKETS a power of two, so `& mask` is `% N_BUCKETS`)."""
     b = feature.encode()
-    return tuple([zlib.crc32(b, p) % N_BUCKETS for p in _PREFIX_CRC])
+    return (_crc(b, _p[0]) & _mask, _crc(b, _p[1]) & _mask, _crc(b, _p[2]) & _mask,
+            _crc(b, _p[3]) & _mask, _crc(b, _p[4]) & _mask)
