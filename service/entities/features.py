@@ -303,7 +303,7 @@ def feature_parts(word: str, lex: Lexicon) -> tuple[list[str], list[str], list[s
     if gaz:
         common += ["gz=" + g for g in sorted(gaz)]
     if cluster:
-        common += [f"c{j}={c}" for j, c in enumerate(cluster)]
+        common += _cluster_features(cluster)
     elif not alt_cluster:
         common.append("c=none")
 
@@ -334,9 +334,20 @@ def _alt_features(low: str, lex: Lexicon, has_gaz: bool, has_cluster: bool) -> l
         if not has_gaz:
             out += ["gz=" + g for g in sorted(gaz)]
         if cluster is not None and not has_cluster:
-            out += [f"c{j}={c}" for j, c in enumerate(cluster)]
+            out += _cluster_features(cluster)
         return out
     return []
+
+
+# Cluster ids -> their feature strings (one entry per distinct cluster path of the model: few).
+_CLUSTER_FEATURES: dict[tuple[int, ...], list[str]] = {}
+
+
+def _cluster_features(cluster: tuple[int, ...]) -> list[str]:
+    feats = _CLUSTER_FEATURES.get(cluster)
+    if feats is None:
+        feats = _CLUSTER_FEATURES[cluster] = [f"c{j}={c}" for j, c in enumerate(cluster)]
+    return feats
 
 
 def hashed(word: str, lex: Lexicon) -> list[list[int]]:
