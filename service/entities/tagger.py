@@ -130,7 +130,8 @@ class TaggerModel:
             grown[:first] = self._block[:first]
             self._block = grown
         # Unknown features gather the zero row: the same sums, in the same order, as before.
-        vals = self._weights0[self._row_of[np.asarray(ids, np.intp)]]
+        # take(axis=0) gathers whole rows several times faster than fancy indexing.
+        vals = self._weights0.take(self._row_of[np.asarray(ids, np.intp)], axis=0)
         # Every (word, offset) has at least one feature, so reduceat segments are never empty.
         seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
         sums = np.add.reduceat(vals, seg, axis=0)
@@ -155,7 +156,7 @@ class TaggerModel:
                 self._add_words(sorted({w for w, r in zip(words, rows) if r is None}))
                 rows = list(map(self._index.get, words))
             idx = [self._index[F.BOS]] * F.WINDOW + rows + [self._index[F.EOS]] * F.WINDOW
-            m = self._block[np.asarray(idx, np.intp)]
+            m = self._block.take(np.asarray(idx, np.intp), axis=0)
         n = len(words)
         e = m[F.WINDOW:F.WINDOW + n, F.WINDOW].copy()
         for j, k in enumerate(F.OFFSETS):
