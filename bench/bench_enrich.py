@@ -159,11 +159,15 @@ def main() -> int:
 
     articles, corpus = load_corpus(args.corpus, args.limit)
     cpu = pin_to_one_core()
+    from service.entities import tagger
+
     result = {
         "benchmark": "enrich",
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
-                    "cores": os.cpu_count(), "pinned_cpu": cpu},
+                    "cores": os.cpu_count(), "pinned_cpu": cpu,
+                    # numba-compiled tagger loops in use (else their numpy versions: same output)
+                    "tagger_jit": tagger._jit_viterbi is not None},
         "corpus": corpus,
         "startup": startup_seconds(),
         "pipeline": run_pipeline(articles),
@@ -192,7 +196,8 @@ def main() -> int:
 
 def print_report(r: dict) -> None:
     p = r["pipeline"]
-    print(f"corpus: {r['corpus']}   cpu pinned: {r['machine']['pinned_cpu']}")
+    print(f"corpus: {r['corpus']}   cpu pinned: {r['machine']['pinned_cpu']}   "
+          f"tagger loops compiled (numba): {r['machine']['tagger_jit']}")
     print(f"start-up: import {r['startup']['import_s']} s, ready (first article) {r['startup']['ready_s']} s")
     print(f"full enrichment: {p['articles_per_s']} articles/s on one core "
           f"({p['enriched']} enriched, {p['failed']} failed) in {p['elapsed_s']} s")
