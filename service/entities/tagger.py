@@ -7,11 +7,13 @@ punctuation is never included).  Types: PERSON, ORG, LOC, MISC.
 Speed: all features are per word type (see features.py), so each word type's score contribution
 to itself and to its neighbours (a 5 x n_labels block) is computed once and cached; an article's
 emission scores are then one numpy gather and four additions.  Viterbi runs only over the
-stretches of tokens where a label other than O can win (see `_certain_o`).
+stretches of tokens where a label other than O can win (see `uncertain_stretches`); both loops
+run compiled by numba when it is installed, with the same results (see `_compile_viterbi`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -21,6 +23,8 @@ import numpy as np
 
 from ..document import Doc
 from . import features as F
+
+logger = logging.getLogger(__name__)
 
 TYPES = ("PERSON", "ORG", "LOC", "MISC")
 LABELS = ("O",) + tuple(f"{p}-{t}" for t in TYPES for p in ("B", "I"))
@@ -364,11 +368,15 @@ def _compile_viterbi():
     v = f32[::1]
     stretch_signature = numba.types.UniTuple(i64[::1], 2)(f32[:, ::1], v, v, v, v, v)
     out = []
-    for func, sig in ((_stretches_viterbi, signature), (_uncertain_stretches, stretch_signature)):
-        try:
-            out.append(numba.njit(sig, cache=True, nogil=True)(func))
-        except RuntimeError:  # no writable cache directory: compile at every start instead
-            out.append(numba.njit(sig, cache=False, nogil=True)(func))
+    try:
+        for func, sig in ((_stretches_viterbi, signature), (_uncertain_stretches, stretch_signature)):
+            try:
+                out.append(numba.njit(sig, cache=True, nogil=True)(func))
+            except RuntimeError:  # no writable cache directory: compile at every start instead
+                out.append(numba.njit(sig, cache=False, nogil=True)(func))
+    except Exception as exc:  # a numba that cannot compile this must not stop the worker
+        logger.warning("tagger: numba could not compile the decoder (%s); using numpy", exc)
+        return None
     return tuple(out)
 
 
