@@ -374,7 +374,7 @@ def _compile_viterbi():
                 out.append(numba.njit(sig, cache=True, nogil=True)(func))
             except RuntimeError:  # no writable cache directory: compile at every start instead
                 out.append(numba.njit(sig, cache=False, nogil=True)(func))
-    except Exception as exc:  # a numba that cannot compile this must not stop the worker
+    except Exception as exc:  # noqa: BLE001 -- a numba that cannot compile this must not stop the worker
         logger.warning("tagger: numba could not compile the decoder (%s); using numpy", exc)
         return None
     return tuple(out)
