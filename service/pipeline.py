@@ -20,7 +20,6 @@ from .entities import extract_entities
 from .model import SCHEMA_ENRICHED, EnrichmentError, InputPosition, RawArticle
 from .sources import extract_source
 from .text.language import identify
-from .text.normalize import normalize_key
 
 
 @dataclass(slots=True)
@@ -38,7 +37,9 @@ class Context:
 def content_hash(doc: Doc) -> str:
     """sha256 over the normalized, whitespace-collapsed visible text: equal for re-sends of the
     same story whatever its markup, diacritics or digit forms."""
-    return "sha256:" + hashlib.sha256(normalize_key(doc.clean).encode()).hexdigest()
+    # normalize_key(doc.clean), without normalizing again: doc.norm_folded is normalize(clean)
+    # case-folded, so collapsing its whitespace gives the same key.
+    return "sha256:" + hashlib.sha256(" ".join(doc.norm_folded.split()).encode()).hexdigest()
 
 
 def article_id_for(raw: RawArticle, doc: Doc) -> str:

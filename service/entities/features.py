@@ -15,6 +15,7 @@ import json
 import re
 import zlib
 from functools import lru_cache
+from itertools import groupby
 from pathlib import Path
 
 from ..text.normalize import normalize_key
@@ -64,21 +65,33 @@ def strip_proclitics(w: str) -> tuple[str, str, str]:
     return clit, with_article, rest
 
 
+def _char_class(ch: str) -> str:
+    if ch.isdigit():
+        return "d"
+    if ch.isalpha():
+        return "X" if ch.isupper() else ("x" if ch.isascii() else ("a" if _AR_LETTERS.match(ch) else "o"))
+    return "p"
+
+
+class _ShapeTable(dict):
+    """Code point -> shape class for str.translate, filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> str:
+        c = self[code] = _char_class(chr(code))
+        return c
+
+
+_SHAPE_TABLE = _ShapeTable()
+
+
 def shape(w: str) -> str:
-    """Coarse word shape: X/x for Latin case, a for Arabic-script letters, d digits, p other."""
-    out = []
-    prev = ""
-    for ch in w[:12]:  # bounded: shapes of longer words agree on their first 12 characters
-        if ch.isdigit():
-            c = "d"
-        elif ch.isalpha():
-            c = "X" if ch.isupper() else ("x" if ch.isascii() else ("a" if _AR_LETTERS.match(ch) else "o"))
-        else:
-            c = "p"
-        if c != prev:
-            out.append(c)
-            prev = c
-    return "".join(out)
+    """Coarse word shape: X/x for Latin case, a for Arabic-script letters, d digits, p other.
+    Runs of one class collapse to one letter (`الرياض` -> "a", `G20` -> "Xd")."""
+    # bounded: shapes of longer words agree on their first 12 characters
+    s = w[:12].translate(_SHAPE_TABLE)
+    if s.count(s[:1]) == len(s):  # one class (most words): no runs to collapse
+        return s[:1]
+    return "".join(c for c, _ in groupby(s))
 
 
 def _len_bucket(n: int) -> str:
@@ -247,45 +260,7 @@ def lexicon_for(lang: str, gazetteer: bool = True) -> Lexicon:
 
 def word_features(word: str, lex: Lexicon) -> dict[int, list[str]]:
     """Feature strings of one word, per relative offset (0 = the word being tagged)."""
-    if word in (BOS, EOS):
-        return {k: ["w=" + word] for k in OFFSETS}
-    low = word.lower()
-    arabic = bool(_AR_LETTERS.match(word))
-    if arabic:
-        clit, with_art, stem = strip_proclitics(low)
-    else:
-        clit, with_art, stem = "", low, low
-    shp = shape(word)
-    trig = set(lex.triggers.get(low, ())) | set(lex.triggers.get(with_art, ())) | set(lex.triggers.get(stem, ()))
-    gaz = lex.gazetteer.get(low) or lex.gazetteer.get(with_art) or lex.gazetteer.get(stem) or ()
-    cluster = lex.clusters.get(zlib.crc32(stem.encode())) if lex.clusters else None
-
-    common = ["st=" + stem, "sh=" + shp]
-    common += ["tr=" + t for t in sorted(trig)]
-    if lex.names and (low in lex.names or with_art in lex.names or stem in lex.names):
-        common.append("gn")  # a known given name: helps people whose names are not in the KB
-    if low in lex.common or with_art in lex.common:
-        common.append("cw")
-    if arabic and not (gaz and cluster):
-        # An unknown word may carry a proclitic the conservative stripper kept (بافغانستان,
-        # لسلتيك, وبغداد): borrow the KB and cluster features of the rest when it is known.
-        alt = _alt_features(low, lex, bool(gaz), bool(cluster))
-        common += alt
-    common += ["gz=" + g for g in sorted(gaz)]
-    if cluster:
-        common += [f"c{j}={c}" for j, c in enumerate(cluster)]
-    elif not any(f.startswith("c0=") for f in common):
-        common.append("c=none")
-
-    f0 = ["b", "w=" + low, "wa=" + with_art, "cl=" + clit, "len=" + _len_bucket(len(stem))]
-    f0 += ["p1=" + stem[:1], "p2=" + stem[:2], "p3=" + stem[:3]]
-    f0 += ["s1=" + stem[-1:], "s2=" + stem[-2:], "s3=" + stem[-3:]]
-    f0 += ["wp2=" + low[:2], "ws1=" + low[-1:], "ws2=" + low[-2:]]
-    if not arabic and word[:1].isupper():
-        f0.append("cap")
-    f1 = ["w=" + low, "s2=" + stem[-2:], "cl=" + clit]
-    if not arabic and word[:1].isupper():
-        f1.append("cap")
+    f0, f1, common = feature_parts(word, lex)
     feats = {0: f0 + common}
     for k in (-1, 1):
         feats[k] = f1 + common
@@ -294,11 +269,60 @@ def word_features(word: str, lex: Lexicon) -> dict[int, list[str]]:
     return feats
 
 
+def feature_parts(word: str, lex: Lexicon) -> tuple[list[str], list[str], list[str]]:
+    """The features of `word` in three parts: (only at offset 0, only at offsets -1 and +1, at
+    every offset).  Offset 0 sees part 1 + part 3, offsets +-1 part 2 + part 3, +-2 part 3."""
+    if word in (BOS, EOS):
+        return [], [], ["w=" + word]
+    low = word.lower()
+    arabic = bool(_AR_LETTERS.match(word))
+    if arabic:
+        clit, with_art, stem = strip_proclitics(low)
+    else:
+        clit, with_art, stem = "", low, low
+    tg = lex.triggers.get
+    t1, t2, t3 = tg(low), tg(with_art), tg(stem)
+    gaz = lex.gazetteer.get(low) or lex.gazetteer.get(with_art) or lex.gazetteer.get(stem) or ()
+    cluster = lex.clusters.get(zlib.crc32(stem.encode())) if lex.clusters else None
+
+    common = ["st=" + stem, "sh=" + shape(word)]
+    if t1 or t2 or t3:  # most words are no cue word
+        common += ["tr=" + t for t in sorted(set(t1 or ()) | set(t2 or ()) | set(t3 or ()))]
+    if lex.names and (low in lex.names or with_art in lex.names or stem in lex.names):
+        common.append("gn")  # a known given name: helps people whose names are not in the KB
+    if low in lex.common or with_art in lex.common:
+        common.append("cw")
+    alt_cluster = False
+    if arabic and not (gaz and cluster):
+        # An unknown word may carry a proclitic the conservative stripper kept (بافغانستان,
+        # لسلتيك, وبغداد): borrow the KB and cluster features of the rest when it is known.
+        alt = _alt_features(low, lex, bool(gaz), bool(cluster))
+        if alt:
+            common += alt
+            alt_cluster = any(f.startswith("c0=") for f in alt)
+    if gaz:
+        common += ["gz=" + g for g in sorted(gaz)]
+    if cluster:
+        common += _cluster_features(cluster)
+    elif not alt_cluster:
+        common.append("c=none")
+
+    f0 = ["b", "w=" + low, "wa=" + with_art, "cl=" + clit, "len=" + _len_bucket(len(stem)),
+          "p1=" + stem[:1], "p2=" + stem[:2], "p3=" + stem[:3],
+          "s1=" + stem[-1:], "s2=" + stem[-2:], "s3=" + stem[-3:],
+          "wp2=" + low[:2], "ws1=" + low[-1:], "ws2=" + low[-2:]]
+    f1 = ["w=" + low, "s2=" + stem[-2:], "cl=" + clit]
+    if not arabic and word[:1].isupper():
+        f0.append("cap")
+        f1.append("cap")
+    return f0, f1, common
+
+
 def _alt_features(low: str, lex: Lexicon, has_gaz: bool, has_cluster: bool) -> list[str]:
     """Features of `low` minus one or two leading proclitic letters (و ف ب ل ك), when that rest
     is a KB word or has a word cluster; [] otherwise."""
     for cut in (1, 2):
-        if len(low) - cut < 3 or any(ch not in "وفبلك" for ch in low[:cut]):
+        if len(low) - cut < 3 or low[:cut].strip("وفبلك"):  # not only proclitic letters
             break
         rest = low[cut:]
         _, with_art, stem = strip_proclitics(rest)
@@ -310,9 +334,20 @@ def _alt_features(low: str, lex: Lexicon, has_gaz: bool, has_cluster: bool) -> l
         if not has_gaz:
             out += ["gz=" + g for g in sorted(gaz)]
         if cluster is not None and not has_cluster:
-            out += [f"c{j}={c}" for j, c in enumerate(cluster)]
+            out += _cluster_features(cluster)
         return out
     return []
+
+
+# Cluster ids -> their feature strings (one entry per distinct cluster path of the model: few).
+_CLUSTER_FEATURES: dict[tuple[int, ...], list[str]] = {}
+
+
+def _cluster_features(cluster: tuple[int, ...]) -> list[str]:
+    feats = _CLUSTER_FEATURES.get(cluster)
+    if feats is None:
+        feats = _CLUSTER_FEATURES[cluster] = [f"c{j}={c}" for j, c in enumerate(cluster)]
+    return feats
 
 
 def hashed(word: str, lex: Lexicon) -> list[list[int]]:
@@ -323,3 +358,17 @@ def hashed(word: str, lex: Lexicon) -> list[list[int]]:
         prefix = f"{k}|"
         out.append([zlib.crc32((prefix + f).encode()) % N_BUCKETS for f in feats[k]])
     return out
+
+
+# crc32 of each offset's prefix "k|": crc32(prefix + f) == crc32(f, crc32(prefix)), so a feature
+# string is encoded once and hashed for all offsets without building the five prefixed strings.
+_PREFIX_CRC = tuple(zlib.crc32(f"{k}|".encode()) for k in OFFSETS)
+assert len(_PREFIX_CRC) == 5 and N_BUCKETS & (N_BUCKETS - 1) == 0  # feature_ids below relies on both
+
+
+def feature_ids(feature: str, _crc=zlib.crc32, _mask=N_BUCKETS - 1, _p=_PREFIX_CRC) -> tuple[int, ...]:
+    """The hashed ids of one feature string at each offset of OFFSETS (the ids `hashed` gives;
+    crc32 is never negative and N_BUCKETS a power of two, so `& mask` is `% N_BUCKETS`)."""
+    b = feature.encode()
+    return (_crc(b, _p[0]) & _mask, _crc(b, _p[1]) & _mask, _crc(b, _p[2]) & _mask,
+            _crc(b, _p[3]) & _mask, _crc(b, _p[4]) & _mask)

@@ -130,6 +130,104 @@ def test_emissions_are_the_sum_of_windowed_word_features():
         assert np.allclose(e[i], model.weights[pos[hit]].sum(axis=0), atol=1e-3)
 
 
+def test_shape_of_mixed_and_other_scripts():
+    assert F.shape("") == ""
+    assert F.shape("abc12") == "xd"
+    assert F.shape("F-16") == "Xpd"
+    assert F.shape("Москва") == "Xo"  # letters of a script without a class of their own
+    assert F.shape("٢٠٢٤") == "d"  # Arabic-Indic digits
+    assert F.shape("پاکستان") == "a"  # Persian letters are Arabic-script letters
+    assert F.shape("x" * 20 + "1") == "x"  # only the first 12 characters count
+
+
+def test_feature_ids_equal_the_hashed_ids_at_every_offset():
+    lex = F.Lexicon("ar", {"PERSON": ["الرئيس"]}, {}, {})
+    for word in ("والرئيس", "Geneva", "2024", F.BOS):
+        feats = F.word_features(word, lex)
+        for j, k in enumerate(F.OFFSETS):
+            assert [F.feature_ids(f)[j] for f in feats[k]] == F.hashed(word, lex)[j]
+
+
+def _reference_blocks(model, words):
+    """The score blocks as the tagger first computed them: hash every feature string, binary
+    search the weight rows, sum per (word, offset) in feature order."""
+    ids, counts = [], []
+    for w in words:
+        for offset_ids in F.hashed(w, model.lex):
+            ids.extend(offset_ids)
+            counts.append(len(offset_ids))
+    ids = np.asarray(ids, np.int64)
+    pos = np.searchsorted(model.rows, ids)
+    pos[pos >= len(model.rows)] = 0
+    vals = model.weights[pos]
+    vals[model.rows[pos] != ids] = 0.0
+    seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    return np.add.reduceat(vals, seg, axis=0).reshape(len(words), len(F.OFFSETS), T.N_LABELS)
+
+
+def test_cached_word_blocks_are_bit_identical_to_the_reference_sums():
+    # The committed model, cold cache: cached feature ids, the id -> row table and the zero row
+    # for unseen features must give exactly the sums (same float32 additions in the same order).
+    model = T.load_model("ar")
+    words = ["والرئيس", "للامم", "بالعاصمه", "طرابلس", "كلمهمخترعه", "Geneva", "NATO", "G7",
+             "2024", "،", "(", "الرئيس", "والرئيس"]
+    model._reset_cache()
+    e = model.emissions(words)
+    got = model._block[[model._index[w] for w in words]]
+    assert np.array_equal(got, _reference_blocks(model, words))
+    assert np.array_equal(e, model.emissions(words))  # warm cache: the same emissions
+    model._reset_cache()
+
+
+def _tie_heavy_case(rng, n):
+    # Small integers make equal scores common, so the tie-break is exercised too.
+    e = rng.integers(-2, 3, (n, T.N_LABELS)).astype(np.float32)
+    trans = rng.integers(-2, 3, (T.N_LABELS, T.N_LABELS)).astype(np.float32)
+    start, end = (rng.integers(-2, 3, T.N_LABELS).astype(np.float32) for _ in range(2))
+    cuts = np.sort(rng.choice(np.arange(1, n), size=min(n - 1, 4), replace=False)) if n > 1 else np.array([], int)
+    bounds = np.concatenate(([0], cuts, [n]))
+    starts, stops = bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
+    return e, starts, stops, trans, start, end
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_viterbi_equals_numpy_viterbi_including_ties(seed):
+    if T._jit_viterbi is None:
+        pytest.skip("numba not installed: the numpy Viterbi is the one in use")
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 3, 17, 120):
+        for case in (_tie_heavy_case(rng, n), None):
+            if case is None:  # real-valued scores
+                e, starts, stops, trans, start, end = _tie_heavy_case(rng, n)
+                e = rng.normal(size=e.shape).astype(np.float32)
+                trans = rng.normal(size=trans.shape).astype(np.float32)
+                case = (e, starts, stops, trans, start, end)
+            pos, lab = T.batched_viterbi(*case)
+            want = np.full(n, -1, np.int64)
+            want[pos] = lab
+            got = np.full(n, -1, np.int64)
+            T._jit_viterbi(*case, got)
+            assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_certain_o_stretches_equal_the_numpy_ones(seed):
+    if T._jit_stretches is None:
+        pytest.skip("numba not installed: the numpy version is the one in use")
+    model = T.load_model("ar")
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 3, 30, 400):
+        # Emissions around the pruning margins (some tokens certain O, some not), and rounded
+        # ones where differences equal the margins exactly.
+        e = (rng.normal(size=(n, T.N_LABELS)) * 2).astype(np.float32)
+        e[:, 0] += rng.choice([0.0, 4.0], size=n).astype(np.float32)
+        for case in (e, np.round(e).astype(np.float32)):
+            case = np.ascontiguousarray(case)
+            want = model.uncertain_stretches(case, compiled=False)
+            got = model.uncertain_stretches(case)
+            assert [x.tolist() for x in got] == [x.tolist() for x in want]
+
+
 def test_spans_from_bio_labels_conlleval_style():
     ix = [T.LABELS.index(x) for x in
           ("O", "B-PERSON", "I-PERSON", "O", "I-LOC", "I-LOC", "B-LOC", "I-ORG", "B-ORG")]
