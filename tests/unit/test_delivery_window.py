@@ -228,12 +228,15 @@ async def test_after_a_seek_to_committed_input_partitions_restart_cleanly_from_t
         return {tp: 7 for tp in tps}
 
     async def seek(tp, offset):
-        sought[tp] = offset
+        sought.setdefault(tp, []).append((offset, consumer._seeking))
 
     consumer.seek_to_committed, consumer.earliest_offsets, consumer.seek = seek_to_committed, earliest_offsets, seek
     await consumer.perform_seek()
     assert not consumer._seeking
-    assert sought == {fresh_tp: 7}
+    # the fresh partition to its first offset during the seek; then every input partition once
+    # more to its committed offset, after the hold: what was fetched and passed over during the
+    # seek is fetched again (else a partition whose rest came in that fetch stalls)
+    assert sought == {fresh_tp: [(7, True), (7, False)], committed_tp: [(120, False)]}
     assert consumer._committed_offset[committed_tp] == 120
     assert consumer._committed_offset[fresh_tp] == 7
     assert consumer._committed_offset[other_topic_tp] is None  # not ours to guard
