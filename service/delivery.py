@@ -190,8 +190,9 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             self._seeking = False
         # Records fetched while the seek was under way were passed over, and the fetch position
         # moved past them; when they were the rest of the partition, the record each partition
-        # waits for never came again and the partition stalled (2 of 4 scenario runs under
-        # load: a partition taken over after a SIGKILL or a member leaving).  Seek once more.
+        # waits for never came again and the partition stalled (two of the four scenarios in
+        # one run under load: partitions taken over after a SIGKILL or a member leaving).  Seek
+        # once more.
         for tp, committed in targets.items():
             await self.seek(tp, committed)
 
