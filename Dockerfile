@@ -16,10 +16,7 @@ COPY service ./service
 RUN python -m pip wheel --no-deps --wheel-dir /wheels . \
  && python -m venv /opt/venv \
  && /opt/venv/bin/pip install /wheels/*.whl \
- && /opt/venv/bin/news-enricher --help > /dev/null \
- && /opt/venv/bin/python -c "import service.entities.tagger"
-# (the last step compiles the tagger's decoder with numba into the image's cache, so a worker
-# on the same CPU type starts without compiling; on another one numba compiles it once, 2-7 s)
+ && /opt/venv/bin/news-enricher --help > /dev/null
 
 # --- run: the virtualenv only; no compiler, no pip cache, no sources ------------------------
 FROM ${PYTHON_IMAGE} AS run
