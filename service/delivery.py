@@ -162,7 +162,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
           offset and offset-gap bookkeeping then describe the old reading, not the new one: 3 of
           2,000 articles were lost across a SIGTERM restart that way.  So records of the input
           topic are held back during the seek, the bookkeeping of the old reading is dropped,
-          and every partition waits for the record at its committed offset, like a rewind."""
+          and every partition waits for the record at its committed offset, like a rewind;
+          once the hold ends, each is sought there again (what was held back is fetched again)."""
         window = getattr(self.app, "delivery_window", None)
         targets: dict = {}
         self._seeking = True
