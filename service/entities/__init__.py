@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import operator
 import re
+from functools import lru_cache
 
 from ..document import Doc
 from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
@@ -615,7 +617,7 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     for m in unlinked:
         if m.ref is not None:
             continue
-        words = tuple(_bare(w) for w in match_key(doc.norm_folded[m.start:m.end]).split())
+        words = _name_words(doc.norm_folded[m.start:m.end])
         if not words:
             continue
         target = None
@@ -647,12 +649,13 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     out = []
     for gid in order:
         g = groups[gid]
-        ms = sorted(g["mentions"], key=lambda m: m.start)
-        ds = sorted(g["demonyms"], key=lambda m: m.start)
+        ms = sorted(g["mentions"], key=_BY_START)
+        ds = sorted(g["demonyms"], key=_BY_START)
         located = [_located(doc, m) for m in ms]
         demonyms = [_located(doc, m) for m in ds]
         entry: Entry | None = g["entry"]
-        first = min([m.start for m in ms + ds])
+        # both lists are sorted by start: the earliest mention is at the head of one of them
+        first = min(ms[0].start, ds[0].start) if ms and ds else (ms or ds)[0].start
         in_title = any("field" in x for x in located + demonyms) or _in_title(doc, ms + ds)
         in_lead = any(body_start <= m.start < body_start + LEAD_CHARS for m in ms)
         salience = (0.45 * counts[gid] / top + 0.25 * (1 - first / total)
@@ -686,6 +689,16 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     return out
 
 
+_BY_START = operator.attrgetter("start")
+
+
+@lru_cache(maxsize=1 << 14)
+def _name_words(folded: str) -> tuple[str, ...]:
+    """The words of a name as `_link` groups them (match key, proclitics off); memoized: the same
+    names recur across articles."""
+    return tuple(_bare(w) for w in match_key(folded).split())
+
+
 def _bare(word: str) -> str:
     if word.startswith("لل") and len(word) > 4:  # للبنك = ل + البنك
         return "ا" + word[1:]
@@ -704,13 +717,17 @@ def _contained(short: tuple, long: tuple) -> bool:
 
 
 def _located(doc: Doc, m: _Mention) -> dict:
-    s, e = doc.original_span(m.start, m.end)
+    # doc.original_span + doc.locate_original, inlined (called for every mention of the article)
+    origin = doc.norm_origin
+    s = origin[m.start]
+    e = origin[m.end - 1] + 1 if m.end > m.start else s
     original = doc.original
     while e < len(original) and original[e] in _MARKS:  # a final vowel mark belongs to the word
         e += 1
-    loc = doc.locate_original(s, e)
-    loc["method"] = m.method
-    return loc
+    off = doc.body_offset
+    if s < off:
+        return {"span": [s, e], "text": original[s:e], "field": "title", "method": m.method}
+    return {"span": [s - off, e - off], "text": original[s:e], "method": m.method}
 
 
 def _norm_body_start(doc: Doc) -> int:
