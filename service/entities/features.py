@@ -40,6 +40,11 @@ BOS, EOS = "<s>", "</s>"
 _AR_CONJ = ("و", "ف")
 _AR_PREP = ("ب", "ل", "ك")
 _AR_LETTERS = re.compile(r"[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
+# First letters of a word that strip_proclitics may split (conjunction, preposition, لل, ال);
+# a word starting with any other letter has no proclitic (checked first: most words).
+_CLITIC_FIRST = frozenset("وفبلكا")
+# Letters `_alt_features` may cut off the front of a word.
+_ALT_FIRST = frozenset("وفبلك")
 
 
 def strip_proclitics(w: str) -> tuple[str, str, str]:
@@ -48,6 +53,8 @@ def strip_proclitics(w: str) -> tuple[str, str, str]:
     `والرئيس` -> ("وال", "الرئيس", "رئيس"); `للامم` -> ("لل", "الامم", "امم").
     Leaves words of 3 letters or fewer alone (too ambiguous to split).
     """
+    if w[:1] not in _CLITIC_FIRST:
+        return "", w, w
     clit = ""
     rest = w
     if len(rest) > 3 and rest[0] in _AR_CONJ:
@@ -293,7 +300,8 @@ def feature_parts(word: str, lex: Lexicon) -> tuple[list[str], list[str], list[s
     if low in lex.common or with_art in lex.common:
         common.append("cw")
     alt_cluster = False
-    if arabic and not (gaz and cluster):
+    # (_alt_features finds nothing in a word of 3 letters or fewer or with no proclitic letter first)
+    if arabic and not (gaz and cluster) and len(low) > 3 and low[0] in _ALT_FIRST:
         # An unknown word may carry a proclitic the conservative stripper kept (بافغانستان,
         # لسلتيك, وبغداد): borrow the KB and cluster features of the rest when it is known.
         alt = _alt_features(low, lex, bool(gaz), bool(cluster))
