@@ -19,7 +19,7 @@ from functools import lru_cache
 from ..document import Doc
 from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
 from .kb import TIER_CITY, Entry, build_kb, match_key
-from .patterns import (_END, _match_phrase, default_triggers, doc_words, find_patterns, words_at,
+from .patterns import (_END, _match_phrase, _words, default_triggers, doc_words, find_patterns, words_at,
                        words_from_padded)
 
 CONF_GAZETTEER = 0.95
@@ -206,10 +206,16 @@ def _extend_given_left(doc: Doc, t: _Mention, occupied) -> None:
 
 def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
     """`الرئيس بشار الأسد` tagged as one PERSON: the title is not part of the name."""
+    trig = default_triggers()
+    head = _words(doc, t.start, t.start + 120, 1)  # the first word as words_at(doc, t.start, 6) cuts it
+    if not head:
+        return
+    first = head[0][2]
+    if first not in trig.titles and (first[:1] not in "وف" or len(first) <= 3 or first[1:] not in trig.titles):
+        return  # no title starts the span (most spans): no need for its other words
     toks = [w for w in words_at(doc, t.start, 6) if w[1] <= t.end]
     if len(toks) < 2:
         return
-    trig = default_triggers()
     first = toks[0][2]
     for w in (first, first[1:] if first[:1] in "وف" and len(first) > 3 else first):
         n = _match_phrase(trig.titles, toks, 0, w)
@@ -434,13 +440,20 @@ def _strip_clitics(key: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 14)
+def _clitic_keys(text: str) -> tuple[str, ...]:
+    """The match key of a span's text, then its forms without proclitics (memoized: the tagger
+    finds the same names article after article)."""
+    return tuple(_strip_clitics(match_key(text)))
+
+
 def _lookup(kb, t: _Mention, padded: str, context: set) -> Entry | None:
     """The KB entry a tagger span names by its own text (proclitics stripped), of the tagger's
     type; a place only where the gazetteer's own guards would accept it (`بريمن` with no cue is
     a football club more often than the city)."""
     if not t.key_text:
         return None
-    for i, key in enumerate(_strip_clitics(match_key(t.key_text))):
+    for i, key in enumerate(_clitic_keys(t.key_text)):
         best = kb.best(key, context)
         if best is not None and best[1] == "name":
             entry = best[0]
