@@ -157,9 +157,14 @@ def _strip_clitic(word: str) -> str:
 
 
 def _match_phrase(table, toks, i, first) -> int:
+    """Words in the longest phrase of `table` (by first word) that toks[i:] starts with, else 0."""
+    room = len(toks) - i
     for phrase in table.get(first, ()):
         n = len(phrase)
-        if i + n <= len(toks) and all(toks[i + k][2] == phrase[k] for k in range(1, n)):
+        if n > room:
+            continue
+        # the second word first: phrases sharing a first word mostly differ there
+        if n == 1 or (toks[i + 1][2] == phrase[1] and all(toks[i + k][2] == phrase[k] for k in range(2, n))):
             return n
     return 0
 
