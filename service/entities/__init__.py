@@ -659,6 +659,10 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     body_start = _norm_body_start(doc)
     counts = {gid: len(g["mentions"]) + 0.5 * len(g["demonyms"]) for gid, g in groups.items()}
     top = max(counts.values(), default=1) or 1
+    # Only a separate JSON title gives mentions a "field"; only a title span inside the body
+    # makes `_in_title` look at positions (the two exclude each other).
+    split_title = bool(doc.body_offset)
+    title_span = doc.raw.title_span
     out = []
     for gid in order:
         g = groups[gid]
@@ -669,7 +673,10 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
         entry: Entry | None = g["entry"]
         # both lists are sorted by start: the earliest mention is at the head of one of them
         first = min(ms[0].start, ds[0].start) if ms and ds else (ms or ds)[0].start
-        in_title = any("field" in x for x in located + demonyms) or _in_title(doc, ms + ds)
+        if split_title:
+            in_title = any("field" in x for x in located) or any("field" in x for x in demonyms)
+        else:
+            in_title = title_span is not None and _in_title(doc, ms + ds)
         in_lead = any(body_start <= m.start < body_start + LEAD_CHARS for m in ms)
         salience = (0.45 * counts[gid] / top + 0.25 * (1 - first / total)
                     + 0.2 * in_title + 0.1 * in_lead)
