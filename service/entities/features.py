@@ -288,16 +288,24 @@ def feature_parts(word: str, lex: Lexicon) -> tuple[list[str], list[str], list[s
     else:
         clit, with_art, stem = "", low, low
     tg = lex.triggers.get
-    t1, t2, t3 = tg(low), tg(with_art), tg(stem)
-    gaz = lex.gazetteer.get(low) or lex.gazetteer.get(with_art) or lex.gazetteer.get(stem) or ()
+    if clit:
+        t1, t2, t3 = tg(low), tg(with_art), tg(stem)
+        gaz = lex.gazetteer.get(low) or lex.gazetteer.get(with_art) or lex.gazetteer.get(stem) or ()
+        given = low in lex.names or with_art in lex.names or stem in lex.names
+        ordinary = low in lex.common or with_art in lex.common
+    else:  # no proclitic (most words): the three forms are one, look it up once
+        t1 = t2 = t3 = tg(low)
+        gaz = lex.gazetteer.get(low) or ()
+        given = low in lex.names
+        ordinary = low in lex.common
     cluster = lex.clusters.get(zlib.crc32(stem.encode())) if lex.clusters else None
 
     common = ["st=" + stem, "sh=" + shape(word)]
     if t1 or t2 or t3:  # most words are no cue word
         common += ["tr=" + t for t in sorted(set(t1 or ()) | set(t2 or ()) | set(t3 or ()))]
-    if lex.names and (low in lex.names or with_art in lex.names or stem in lex.names):
+    if lex.names and given:
         common.append("gn")  # a known given name: helps people whose names are not in the KB
-    if low in lex.common or with_art in lex.common:
+    if ordinary:
         common.append("cw")
     alt_cluster = False
     # (_alt_features finds nothing in a word of 3 letters or fewer or with no proclitic letter first)
