@@ -695,7 +695,8 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
             subtype, qid, geo, country = entry.subtype, entry.qid, entry.geonames_id, entry.country
         else:
             longest = max(ms, key=lambda m: (m.end - m.name_start, -m.start))
-            text = doc.locate(longest.name_start, longest.end)["text"]
+            s, e = doc.original_span(longest.name_start, longest.end)
+            text = doc.original[s:e]  # what doc.locate(...)["text"] gives
             name, native = (text, None) if text.isascii() else (text, text)
             subtype = qid = geo = country = None
         conf = max([m.conf for m in ms + ds])
