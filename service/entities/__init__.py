@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import operator
 import re
+from functools import lru_cache
 
 from ..document import Doc
 from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
 from .kb import TIER_CITY, Entry, build_kb, match_key
-from .patterns import (_END, _match_phrase, default_triggers, doc_words, find_patterns, words_at,
+from .patterns import (_END, _match_phrase, _words, default_triggers, doc_words, find_patterns, words_at,
                        words_from_padded)
 
 CONF_GAZETTEER = 0.95
@@ -204,10 +206,16 @@ def _extend_given_left(doc: Doc, t: _Mention, occupied) -> None:
 
 def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
     """`الرئيس بشار الأسد` tagged as one PERSON: the title is not part of the name."""
+    trig = default_triggers()
+    head = _words(doc, t.start, t.start + 120, 1)  # the first word as words_at(doc, t.start, 6) cuts it
+    if not head:
+        return
+    first = head[0][2]
+    if first not in trig.titles and (first[:1] not in "وف" or len(first) <= 3 or first[1:] not in trig.titles):
+        return  # no title starts the span (most spans): no need for its other words
     toks = [w for w in words_at(doc, t.start, 6) if w[1] <= t.end]
     if len(toks) < 2:
         return
-    trig = default_triggers()
     first = toks[0][2]
     for w in (first, first[1:] if first[:1] in "وف" and len(first) > 3 else first):
         n = _match_phrase(trig.titles, toks, 0, w)
@@ -432,13 +440,20 @@ def _strip_clitics(key: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 14)
+def _clitic_keys(text: str) -> tuple[str, ...]:
+    """The match key of a span's text, then its forms without proclitics (memoized: the tagger
+    finds the same names article after article)."""
+    return tuple(_strip_clitics(match_key(text)))
+
+
 def _lookup(kb, t: _Mention, padded: str, context: set) -> Entry | None:
     """The KB entry a tagger span names by its own text (proclitics stripped), of the tagger's
     type; a place only where the gazetteer's own guards would accept it (`بريمن` with no cue is
     a football club more often than the city)."""
     if not t.key_text:
         return None
-    for i, key in enumerate(_strip_clitics(match_key(t.key_text))):
+    for i, key in enumerate(_clitic_keys(t.key_text)):
         best = kb.best(key, context)
         if best is not None and best[1] == "name":
             entry = best[0]
@@ -615,7 +630,7 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     for m in unlinked:
         if m.ref is not None:
             continue
-        words = tuple(_bare(w) for w in match_key(doc.norm_folded[m.start:m.end]).split())
+        words = _name_words(doc.norm_folded[m.start:m.end])
         if not words:
             continue
         target = None
@@ -644,16 +659,24 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     body_start = _norm_body_start(doc)
     counts = {gid: len(g["mentions"]) + 0.5 * len(g["demonyms"]) for gid, g in groups.items()}
     top = max(counts.values(), default=1) or 1
+    # Only a separate JSON title gives mentions a "field"; only a title span inside the body
+    # makes `_in_title` look at positions (the two exclude each other).
+    split_title = bool(doc.body_offset)
+    title_span = doc.raw.title_span
     out = []
     for gid in order:
         g = groups[gid]
-        ms = sorted(g["mentions"], key=lambda m: m.start)
-        ds = sorted(g["demonyms"], key=lambda m: m.start)
+        ms = sorted(g["mentions"], key=_BY_START)
+        ds = sorted(g["demonyms"], key=_BY_START)
         located = [_located(doc, m) for m in ms]
         demonyms = [_located(doc, m) for m in ds]
         entry: Entry | None = g["entry"]
-        first = min([m.start for m in ms + ds])
-        in_title = any("field" in x for x in located + demonyms) or _in_title(doc, ms + ds)
+        # both lists are sorted by start: the earliest mention is at the head of one of them
+        first = min(ms[0].start, ds[0].start) if ms and ds else (ms or ds)[0].start
+        if split_title:
+            in_title = any("field" in x for x in located) or any("field" in x for x in demonyms)
+        else:
+            in_title = title_span is not None and _in_title(doc, ms + ds)
         in_lead = any(body_start <= m.start < body_start + LEAD_CHARS for m in ms)
         salience = (0.45 * counts[gid] / top + 0.25 * (1 - first / total)
                     + 0.2 * in_title + 0.1 * in_lead)
@@ -672,7 +695,8 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
             subtype, qid, geo, country = entry.subtype, entry.qid, entry.geonames_id, entry.country
         else:
             longest = max(ms, key=lambda m: (m.end - m.name_start, -m.start))
-            text = doc.locate(longest.name_start, longest.end)["text"]
+            s, e = doc.original_span(longest.name_start, longest.end)
+            text = doc.original[s:e]  # what doc.locate(...)["text"] gives
             name, native = (text, None) if text.isascii() else (text, text)
             subtype = qid = geo = country = None
         conf = max([m.conf for m in ms + ds])
@@ -684,6 +708,16 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
         })
     out.sort(key=lambda e: (-e["salience"], e["id"]))
     return out
+
+
+_BY_START = operator.attrgetter("start")
+
+
+@lru_cache(maxsize=1 << 14)
+def _name_words(folded: str) -> tuple[str, ...]:
+    """The words of a name as `_link` groups them (match key, proclitics off); memoized: the same
+    names recur across articles."""
+    return tuple(_bare(w) for w in match_key(folded).split())
 
 
 def _bare(word: str) -> str:
@@ -704,13 +738,17 @@ def _contained(short: tuple, long: tuple) -> bool:
 
 
 def _located(doc: Doc, m: _Mention) -> dict:
-    s, e = doc.original_span(m.start, m.end)
+    # doc.original_span + doc.locate_original, inlined (called for every mention of the article)
+    origin = doc.norm_origin
+    s = origin[m.start]
+    e = origin[m.end - 1] + 1 if m.end > m.start else s
     original = doc.original
     while e < len(original) and original[e] in _MARKS:  # a final vowel mark belongs to the word
         e += 1
-    loc = doc.locate_original(s, e)
-    loc["method"] = m.method
-    return loc
+    off = doc.body_offset
+    if s < off:
+        return {"span": [s, e], "text": original[s:e], "field": "title", "method": m.method}
+    return {"span": [s - off, e - off], "text": original[s:e], "method": m.method}
 
 
 def _norm_body_start(doc: Doc) -> int:

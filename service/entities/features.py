@@ -40,6 +40,11 @@ BOS, EOS = "<s>", "</s>"
 _AR_CONJ = ("و", "ف")
 _AR_PREP = ("ب", "ل", "ك")
 _AR_LETTERS = re.compile(r"[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
+# First letters of a word that strip_proclitics may split (conjunction, preposition, لل, ال);
+# a word starting with any other letter has no proclitic (checked first: most words).
+_CLITIC_FIRST = frozenset("وفبلكا")
+# Letters `_alt_features` may cut off the front of a word.
+_ALT_FIRST = frozenset("وفبلك")
 
 
 def strip_proclitics(w: str) -> tuple[str, str, str]:
@@ -48,6 +53,8 @@ def strip_proclitics(w: str) -> tuple[str, str, str]:
     `والرئيس` -> ("وال", "الرئيس", "رئيس"); `للامم` -> ("لل", "الامم", "امم").
     Leaves words of 3 letters or fewer alone (too ambiguous to split).
     """
+    if w[:1] not in _CLITIC_FIRST:
+        return "", w, w
     clit = ""
     rest = w
     if len(rest) > 3 and rest[0] in _AR_CONJ:
@@ -281,19 +288,28 @@ def feature_parts(word: str, lex: Lexicon) -> tuple[list[str], list[str], list[s
     else:
         clit, with_art, stem = "", low, low
     tg = lex.triggers.get
-    t1, t2, t3 = tg(low), tg(with_art), tg(stem)
-    gaz = lex.gazetteer.get(low) or lex.gazetteer.get(with_art) or lex.gazetteer.get(stem) or ()
+    if clit:
+        t1, t2, t3 = tg(low), tg(with_art), tg(stem)
+        gaz = lex.gazetteer.get(low) or lex.gazetteer.get(with_art) or lex.gazetteer.get(stem) or ()
+        given = low in lex.names or with_art in lex.names or stem in lex.names
+        ordinary = low in lex.common or with_art in lex.common
+    else:  # no proclitic (most words): the three forms are one, look it up once
+        t1 = t2 = t3 = tg(low)
+        gaz = lex.gazetteer.get(low) or ()
+        given = low in lex.names
+        ordinary = low in lex.common
     cluster = lex.clusters.get(zlib.crc32(stem.encode())) if lex.clusters else None
 
     common = ["st=" + stem, "sh=" + shape(word)]
     if t1 or t2 or t3:  # most words are no cue word
         common += ["tr=" + t for t in sorted(set(t1 or ()) | set(t2 or ()) | set(t3 or ()))]
-    if lex.names and (low in lex.names or with_art in lex.names or stem in lex.names):
+    if lex.names and given:
         common.append("gn")  # a known given name: helps people whose names are not in the KB
-    if low in lex.common or with_art in lex.common:
+    if ordinary:
         common.append("cw")
     alt_cluster = False
-    if arabic and not (gaz and cluster):
+    # (_alt_features finds nothing in a word of 3 letters or fewer or with no proclitic letter first)
+    if arabic and not (gaz and cluster) and len(low) > 3 and low[0] in _ALT_FIRST:
         # An unknown word may carry a proclitic the conservative stripper kept (بافغانستان,
         # لسلتيك, وبغداد): borrow the KB and cluster features of the rest when it is known.
         alt = _alt_features(low, lex, bool(gaz), bool(cluster))

@@ -49,10 +49,14 @@ class Gazetteer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         auto = ahocorasick.Automaton()
+        # Each value: (key, mode, info, characters from the key's start to the automaton's match
+        # end, the countries of the key's country/region entries) so that a hit costs no lookups.
         for key, info in kb.keys.items():
-            self._add(auto, key + " ", ((key, _MODE_PLAIN, info),))
+            countries = tuple({kb.entries[idx].country for idx, _kind in info.entries
+                               if _gives_context(kb.entries[idx])})
+            self._add(auto, key + " ", ((key, _MODE_PLAIN, info, len(key), countries),))
             if key.startswith("ال") and len(key) > 4:
-                self._add(auto, key[1:] + " ", ((key, _MODE_LAM, info),))
+                self._add(auto, key[1:] + " ", ((key, _MODE_LAM, info, len(key) - 1, countries),))
         auto.make_automaton()
         self.auto = auto
 
@@ -71,9 +75,10 @@ class Gazetteer:
         norm = doc.norm
         kb = self.kb
         cands: list[tuple] = []
+        context = set()  # countries named anywhere in the article help pick among same-named cities
         for end_tb, value in self.auto.iter(text):
-            for key, mode, info in value:
-                start_tb = end_tb - len(key) + (mode == _MODE_LAM)
+            for key, mode, info, back, countries in value:
+                start_tb = end_tb - back
                 # Letters before the key inside its word must be proclitics (checked first: most
                 # raw hits start inside a word and end here).
                 if text[start_tb - 1] == " ":
@@ -101,15 +106,10 @@ class Gazetteer:
                 if info.latin_case == "title" and not norm[s].isupper():
                     continue
                 cands.append((ws - 1, e, key, info, mode, bool(prefix)))
+                if countries:
+                    context.update(countries)
         if not cands:
             return []
-        # Countries named anywhere in the article help pick among same-named cities.
-        context = set()
-        for _, _, key, info, _, _ in cands:
-            for idx, _kind in info.entries:
-                ent = kb.entries[idx]
-                if ent.tier < TIER_CITY and ent.country and ent.type == "LOC":
-                    context.add(ent.country)
         hits = []
         for s, e, key, info, mode, clitic in cands:
             if mode == _MODE_DEFINITE:
@@ -128,6 +128,11 @@ class Gazetteer:
     def place_context(self, entries) -> set[str]:
         """Countries the article names (from its countries, regions and their demonyms)."""
         return {e.country for e in entries if e.tier < TIER_CITY and e.country and e.type == "LOC"}
+
+
+def _gives_context(ent: Entry) -> bool:
+    """A country or region entry: naming it helps pick among same-named cities."""
+    return bool(ent.tier < TIER_CITY and ent.country and ent.type == "LOC")
 
 
 def place_ok(entry: Entry, info, key: str, clitic: bool, text: str, pos: int, context: set) -> bool:

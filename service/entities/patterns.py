@@ -123,12 +123,17 @@ _END = operator.itemgetter(1)
 def _words(doc, pos: int, limit: int, count: int) -> list[tuple[int, int, str]]:
     """What `_WORD.finditer(doc.norm, pos, limit)` yields, as (start, end, folded text), at most
     `count` words: a word cut by `pos` or `limit` is cut the same way."""
+    return _window(doc, pos, limit, count)[1]
+
+
+def _window(doc, pos: int, limit: int, count: int) -> tuple[int, list[tuple[int, int, str]]]:
+    """`_words` and the index in the word table of its first word."""
     table = doc_words(doc)
     limit = min(limit, len(doc.norm_folded))
     i = bisect.bisect_right(table, pos, key=_END)  # first word ending after pos
     j = min(bisect.bisect_left(table, limit, i, key=_START), i + count)  # words starting before limit
     if i >= j:
-        return []
+        return i, []
     out = table[i:j]
     s, e, _ = out[0]
     if s < pos or e > limit:
@@ -137,7 +142,7 @@ def _words(doc, pos: int, limit: int, count: int) -> list[tuple[int, int, str]]:
     s, e, _ = out[-1]
     if e > limit:
         out[-1] = (s, limit, doc.norm_folded[s:limit])
-    return out
+    return i, out
 
 
 def words_at(doc, pos: int, count: int = 4) -> list[tuple[int, int, str]]:
@@ -152,9 +157,14 @@ def _strip_clitic(word: str) -> str:
 
 
 def _match_phrase(table, toks, i, first) -> int:
+    """Words in the longest phrase of `table` (by first word) that toks[i:] starts with, else 0."""
+    room = len(toks) - i
     for phrase in table.get(first, ()):
         n = len(phrase)
-        if i + n <= len(toks) and all(toks[i + k][2] == phrase[k] for k in range(1, n)):
+        if n > room:
+            continue
+        # the second word first: phrases sharing a first word mostly differ there
+        if n == 1 or (toks[i + 1][2] == phrase[1] and all(toks[i + k][2] == phrase[k] for k in range(2, n))):
             return n
     return 0
 
@@ -167,14 +177,20 @@ def find_patterns(doc, padded: str, covered_pos: dict[int, tuple]) -> list[Patte
     trig = default_triggers()
     out: list[PatternHit] = []
     done = 0
+    hit_words = None  # word-table indices where a gazetteer hit starts (made at the first trigger)
     for end, length in trig.trigger_auto.iter(padded):
         start = end - length - 1  # norm offset of the word (padded offsets are norm + 1)
         if start < done:
             continue
-        toks = _words(doc, start, start + _WINDOW, _WINDOW)
+        first, toks = _window(doc, start, start + _WINDOW, _WINDOW)
         if not toks:
             continue
-        covered = _local_cover(toks, covered_pos)
+        if hit_words is None:
+            hit_words = _hit_words(doc_words(doc), covered_pos)
+        # window positions (after the first word) of the words where a gazetteer hit starts
+        lo = bisect.bisect_right(hit_words, first)
+        hi = bisect.bisect_left(hit_words, first + len(toks))
+        covered = _local_cover(toks, covered_pos, [k - first for k in hit_words[lo:hi]])
         hit, end = _at(trig, doc, toks, covered)
         if hit:
             out.append(hit)
@@ -182,21 +198,36 @@ def find_patterns(doc, padded: str, covered_pos: dict[int, tuple]) -> list[Patte
     return out
 
 
-def _local_cover(toks, covered_pos) -> dict[int, tuple]:
-    """Token index -> (kind, type, index of the hit's last token) for gazetteer hits in the window."""
+def _hit_words(table, covered_pos) -> list[int]:
+    """Sorted indices of the words of `table` that start a gazetteer hit (by their start)."""
+    out = []
+    for pos in covered_pos:
+        i = bisect.bisect_left(table, pos, key=_START)
+        if i < len(table) and table[i][0] == pos:
+            out.append(i)
+    out.sort()
+    return out
+
+
+def _local_cover(toks, covered_pos, starts) -> dict[int, tuple]:
+    """Token index -> (kind, type, index of the hit's last token) for gazetteer hits in the window.
+    `starts`: the ascending token indices after the first whose word starts a hit (the first
+    token, maybe cut by the window, is looked up itself), so that only those are visited."""
     cov: dict[int, tuple] = {}
-    k = 0
-    while k < len(toks):
+    n = len(toks)
+    after = 0  # tokens before this one belong to a hit already
+    for k in (0, *starts):
+        if k < after:
+            continue
         hit = covered_pos.get(toks[k][0])
         if hit is None:
-            k += 1
             continue
         last = k
-        while last + 1 < len(toks) and toks[last + 1][1] <= hit[2]:
+        while last + 1 < n and toks[last + 1][1] <= hit[2]:
             last += 1
         for q in range(k, last + 1):
             cov[q] = (hit[0], hit[1], last)
-        k = last + 1
+        after = last + 1
     return cov
 
 
