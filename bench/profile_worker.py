@@ -104,10 +104,15 @@ def main() -> int:
     parser.add_argument("--corpus")
     parser.add_argument("--limit", type=int, default=3000)
     parser.add_argument("--config", choices=sorted(CONFIGS), default="trending_in_worker")
+    parser.add_argument("--process", choices=("worker", "trending"), default="worker",
+                        help="which process to sample: the worker, or (with --config trending_separate) "
+                             "the `news-enricher trending` process beside it")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--raw", help="keep py-spy's collapsed stacks here")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.process == "trending" and args.config != "trending_separate":
+        parser.error("--process trending needs --config trending_separate")
     spy = py_spy()
     articles, corpus = load_corpus(args.corpus, args.limit)
     articles = enrichable(articles)
@@ -119,7 +124,7 @@ def main() -> int:
     records = with_ids(articles, topics["run"])
     asyncio.run(produce_all(topics["raw"], records))
     procs = start_config(topics, 1, "service.cli", log_dir, args.config)
-    worker = procs[0].pid
+    worker = procs[-1].pid if args.process == "trending" else procs[0].pid
     try:
         asyncio.run(wait_outputs(topics["enriched"], 1, 120))
         cpu_start = {"worker": cpu_seconds(worker), "broker": cpu_seconds(BROKER_PID) if BROKER_PID else None}
@@ -142,7 +147,8 @@ def main() -> int:
     cpu_ms["worker_system"] = round(1000 * (split_end[1] - split_start[1]) / n, 2)
     counts, total = components(raw_path)
     result = {
-        "benchmark": "profile_worker", "corpus": corpus, "config": args.config, "articles": len(outputs),
+        "benchmark": "profile_worker", "corpus": corpus, "config": args.config, "process": args.process,
+        "articles": len(outputs),
         "articles_per_s": round(len(outputs) / wall, 1), "cpu_ms_per_article": cpu_ms, "samples": total,
         # cpu_ms: the worker's CPU per article shared out over the samples that were not waiting.
         "components": {name: {"share": round(c / max(total, 1), 3),

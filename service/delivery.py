@@ -109,7 +109,9 @@ FETCH_MAX_WAIT_MS = 100
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport):
         consumer = super()._create_worker_consumer(transport)
-        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when the consumer starts
+        # read when the consumer starts
+        consumer._fetch_max_wait_ms = getattr(self.app, "fetch_max_wait_ms", FETCH_MAX_WAIT_MS)
+        consumer._fetch_min_bytes = getattr(self.app, "fetch_min_bytes", 1)
         return consumer
 
 
@@ -278,6 +280,9 @@ class EnricherApp(faust.App):
     topics it writes; table changelogs are added on their first send)."""
 
     output_topics: set[str]
+    # How the consumer fetches: answer as soon as one record is there, or after this wait.
+    fetch_min_bytes: int = 1
+    fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

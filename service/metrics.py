@@ -1,9 +1,10 @@
 """Prometheus metrics: one definition each, base units, bounded label sets.
 
 The pure parts (`observe_enriched`, `observe_dead_letter`) are called by worker.py for every
-article.  What only the running faust app knows (publish acknowledgements, send errors, consumer
-lag, in-flight articles, event-loop lag) is observed from outside the agent by
-`install_metrics(app, settings)`: a faust sensor, a timer and a scrape-time collector.
+article, and `watch_record` by app.py for every record it hands to the producer (acknowledgements,
+send errors, receive-to-publish latency).  What only the running faust app knows (records faust
+sends itself, consumer lag, in-flight articles, event-loop lag) is observed from outside the
+agent by `install_metrics(app, settings)`: a faust sensor, a timer and a scrape-time collector.
 docs/operations.md has the table of every metric.
 """
 
@@ -14,7 +15,6 @@ import collections
 import gc
 import logging
 import time
-from datetime import datetime
 
 from faust.sensors.base import Sensor
 from prometheus_client import REGISTRY, Counter, Histogram, Info
@@ -103,12 +103,6 @@ GC_PAUSE_SECONDS = Histogram(
 BUILD_INFO = Info("news_enricher_build", "Version of the running service.")
 BUILD_INFO.info({"version": __version__})
 
-# article_id -> received_at (epoch seconds) between enrichment and the enriched record's send.
-# Entries leave when the record is sent; the cap only guards against ids that are never sent.
-_RECEIVED: dict[str, float] = {}
-_RECEIVED_CAP = 20_000
-
-
 # Labelled children resolved once: `.labels()` costs more than the observation itself.
 _STAGE_CHILD = {stage: STAGE_SECONDS.labels(stage) for stage in (*STAGES, "other")}
 _LANGUAGE_CHILD = {lang: ARTICLES_BY_LANGUAGE.labels(lang) for lang in (*TRACKED_LANGUAGES, "other")}
@@ -116,7 +110,7 @@ _ENTITY_CHILD = {kind: ENTITIES_FOUND.labels(kind) for kind in (*ENTITY_TYPES, "
 _CALENDAR_CHILD = {cal: DATES_FOUND.labels(cal) for cal in (*CALENDARS, "other")}
 
 
-def observe_enriched(event: dict, received_at: datetime) -> None:
+def observe_enriched(event: dict) -> None:
     ARTICLES_ENRICHED.inc()
     total = 0.0
     for stage, ms in event["pipeline"]["timings_ms"].items():
@@ -129,9 +123,6 @@ def observe_enriched(event: dict, received_at: datetime) -> None:
         (_ENTITY_CHILD.get(kind) or _ENTITY_CHILD["other"]).inc(n)
     for calendar, n in collections.Counter(d.get("calendar") for d in event.get("dates", ())).items():
         (_CALENDAR_CHILD.get(calendar) or _CALENDAR_CHILD["other"]).inc(n)
-    if len(_RECEIVED) >= _RECEIVED_CAP:
-        _RECEIVED.pop(next(iter(_RECEIVED)))
-    _RECEIVED[event["article_id"]] = received_at.timestamp()
 
 
 def observe_dead_letter(stage: str, reason: str) -> None:
@@ -149,39 +140,54 @@ def _header(headers, name: str) -> str:
     return "unknown"
 
 
+_PUBLISHED_CHILD = {output: RECORDS_PUBLISHED.labels(output) for output in OUTPUTS}
+_SEND_ERROR_CHILD = {output: PRODUCER_SEND_ERRORS.labels(output) for output in OUTPUTS}
+
+
+def _acknowledged(output: str, received_at: float | None, headers) -> None:
+    (_PUBLISHED_CHILD.get(output) or _PUBLISHED_CHILD["other"]).inc()
+    if output == "enriched" and received_at is not None:
+        END_TO_END_SECONDS.observe(max(0.0, time.time() - received_at))
+    elif output == "dead_letter":
+        ARTICLES_DEAD_LETTERED.labels(
+            _header(headers, "news-enricher.error.stage"), _header(headers, "news-enricher.error.reason")
+        ).inc()
+
+
+def _refused(output: str) -> None:
+    (_SEND_ERROR_CHILD.get(output) or _SEND_ERROR_CHILD["other"]).inc()
+
+
+def watch_record(record, future) -> None:
+    """Count one record the worker handed to the producer (a worker.OutRecord) when the broker
+    acknowledges or refuses it; the enriched record also ends the receive-to-publish latency."""
+
+    def done(fut) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            _refused(record.output)
+        else:
+            _acknowledged(record.output, record.received_at, record.headers)
+
+    future.add_done_callback(done)
+
+
 class PublishSensor(Sensor):
-    """Observes every record faust sends: acknowledgements, errors, receive-to-publish latency."""
+    """Observes the records faust itself sends (the trending topic, table changelogs); the
+    worker's own records are counted by `watch_record`."""
 
     def __init__(self, settings, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.outputs = {
-            settings.enriched_topic: "enriched",
-            settings.dlq_topic: "dead_letter",
-            settings.mentions_topic: "mentions",
-            settings.trending_topic: "trending",
-        }
+        self.outputs = {settings.trending_topic: "trending"}
 
     def on_send_initiated(self, producer, topic, message, keysize, valsize):
-        output = self.outputs.get(topic, "other")
-        received = None
-        if output == "enriched" and message.key:
-            received = _RECEIVED.pop(message.key.decode("utf-8", "replace"), None)
-        return output, received, message.headers if output == "dead_letter" else None
+        return self.outputs.get(topic, "other")
 
     def on_send_completed(self, producer, state, metadata) -> None:
-        if not state:
-            return
-        output, received, headers = state
-        RECORDS_PUBLISHED.labels(output).inc()
-        if received is not None:
-            END_TO_END_SECONDS.observe(max(0.0, time.time() - received))
-        elif output == "dead_letter":
-            ARTICLES_DEAD_LETTERED.labels(
-                _header(headers, "news-enricher.error.stage"), _header(headers, "news-enricher.error.reason")
-            ).inc()
+        if state:
+            _acknowledged(state, None, None)
 
     def on_send_error(self, producer, exc, state) -> None:
-        PRODUCER_SEND_ERRORS.labels(state[0] if state else "other").inc()
+        _refused(state or "other")
 
 
 class WorkerStateCollector:

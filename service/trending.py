@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
+import weakref
 from datetime import datetime, timezone
 
 import orjson
+from faust.streams import _current_event
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,9 @@ TABLE_NAME = "entity-mention-counts"
 # Flushing at most every 2 s keeps the trending topic small (one record per busy entity per
 # flush) while a dashboard still sees counts move.  Shorter for short (test) windows.
 FLUSH_INTERVAL_S = 2.0
+# Mention records are counted in batches of up to TAKE_MAX, or what arrived within TAKE_WITHIN_S.
+TAKE_MAX = 1000
+TAKE_WITHIN_S = 0.5
 # Keep each names entry only while it is useful; ids repeat, the cap bounds memory.
 _NAMES_CAP = 50_000
 
@@ -75,21 +81,39 @@ def install_trending(app, settings, mentions_topic) -> None:
 
     @app.agent(mentions_topic, name="count-entity-mentions")
     async def count_mentions(stream):
-        async for event in stream.events():
-            key = event.key.decode("utf-8", "replace") if event.key else None
-            if not key:
-                continue
-            try:
-                mention = orjson.loads(event.value)
-            except orjson.JSONDecodeError:
-                log.warning("skipping a mention record that is not JSON at %s", event.message.tp)
-                continue
-            if len(names) >= _NAMES_CAP and key not in names:
-                names.pop(next(iter(names)))
-            names[key] = {"type": mention.get("type"), "name": mention.get("name")}
-            counts[key] += 1
-            start, end = window_bounds(event.message.timestamp, size)
-            dirty[(key, start)] = (end, counts[key].current())
+        # In batches: one table update (and changelog record) per entity and window per batch,
+        # not per mention.  faust acks a batch's records after this body has handled it.
+        async for events in stream.take_events(TAKE_MAX, within=TAKE_WITHIN_S):
+            batch: dict[tuple[str, float], list] = {}  # (id, window start) -> [count, last event, end]
+            for event in events:
+                key = event.key.decode("utf-8", "replace") if event.key else None
+                if not key:
+                    continue
+                try:
+                    mention = orjson.loads(event.value)
+                except orjson.JSONDecodeError:
+                    log.warning("skipping a mention record that is not JSON at %s", event.message.tp)
+                    continue
+                if len(names) >= _NAMES_CAP and key not in names:
+                    names.pop(next(iter(names)))
+                names[key] = {"type": mention.get("type"), "name": mention.get("name")}
+                start, end = window_bounds(event.message.timestamp, size)
+                group = batch.get((key, start))
+                if group is None:
+                    batch[(key, start)] = [1, event, end]
+                else:
+                    group[0] += 1
+                    group[1] = event
+            for (key, start), (count, event, end) in batch.items():
+                # faust writes a table change to the changelog partition of the *current* event
+                # (the mention's own partition), which take_events leaves unset.
+                token = _current_event.set(weakref.ref(event))
+                try:
+                    window = counts[key]
+                    window.apply(operator.add, count, event)  # the window of this event's timestamp
+                    dirty[(key, start)] = (end, window.current(event))
+                finally:
+                    _current_event.reset(token)
 
     @app.timer(interval=min(FLUSH_INTERVAL_S, max(0.2, size / 5)))
     async def flush_trending() -> None:

@@ -33,6 +33,8 @@ class OutRecord:
     key: bytes | None
     value: bytes
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+    output: str = "other"  # the record's role, for metrics: enriched | dead_letter | mentions
+    received_at: float | None = None  # epoch seconds the input was received (enriched record)
 
 
 @dataclass(slots=True)
@@ -75,9 +77,10 @@ class ArticleHandler:
             log.exception("unexpected error in stage %s at %s", stage, position)
             return self.dead_letter(value, key, headers, position, exc, stage, "internal_error")
         article_id = event["article_id"]
-        metrics.observe_enriched(event, received_at)
-        out = [OutRecord(self.settings.enriched_topic, article_id.encode(), payload, list(ENRICHED_HEADERS))]
-        out.extend(OutRecord(self.settings.mentions_topic, key, value, list(MENTION_HEADERS))
+        metrics.observe_enriched(event)
+        out = [OutRecord(self.settings.enriched_topic, article_id.encode(), payload, list(ENRICHED_HEADERS),
+                         "enriched", received_at.timestamp())]
+        out.extend(OutRecord(self.settings.mentions_topic, key, value, list(MENTION_HEADERS), "mentions")
                    for key, value in mention_records(event))
         return Outcome("enriched", out, article_id=article_id, event=event)
 
@@ -86,6 +89,7 @@ class ArticleHandler:
         dlq_headers = dead_letter_headers(
             error, stage=stage, reason=reason, position=position, original_headers=list(headers or [])
         )
-        record = OutRecord(self.settings.dlq_topic, key, value if value is not None else b"", dlq_headers)
+        record = OutRecord(self.settings.dlq_topic, key, value if value is not None else b"", dlq_headers,
+                           "dead_letter")
         return Outcome("dead_letter", [record], reason=reason)
 

@@ -20,6 +20,7 @@ from service.mentions import mention_records
 from service.model import RawArticle
 from service.pipeline import Context, enrich
 from service.settings import Settings
+from service.worker import OutRecord
 from service.trending import trending_record, window_bounds
 from tests.conftest import assert_valid, load_validator
 
@@ -63,7 +64,7 @@ def test_observe_enriched_counts_article_stages_entities_dates(event):
     found_before = {t: value("news_enricher_entities_found_total", {"type": t}) for t in types}
     dates_before = {c: value("news_enricher_dates_found_total", {"calendar": c}) for c in calendars}
 
-    metrics.observe_enriched(event, datetime.now(timezone.utc))
+    metrics.observe_enriched(event)
 
     assert value("news_enricher_articles_enriched_total") == before["enriched"] + 1
     assert value("news_enricher_articles_by_language_total", {"language": "ar"}) == before["ar"] + 1
@@ -73,7 +74,6 @@ def test_observe_enriched_counts_article_stages_entities_dates(event):
         assert value("news_enricher_entities_found_total", {"type": t}) == found_before[t] + n
     for c, n in calendars.items():
         assert value("news_enricher_dates_found_total", {"calendar": c}) == dates_before[c] + n
-    metrics._RECEIVED.pop(event["article_id"], None)
 
 
 def test_unknown_language_and_type_fold_into_other(event):
@@ -81,61 +81,74 @@ def test_unknown_language_and_type_fold_into_other(event):
                entities=[dict(event["entities"][0], type="WEIRD")], dates=[])
     lang_before = value("news_enricher_articles_by_language_total", {"language": "other"})
     type_before = value("news_enricher_entities_found_total", {"type": "other"})
-    metrics.observe_enriched(odd, datetime.now(timezone.utc))
+    metrics.observe_enriched(odd)
     assert value("news_enricher_articles_by_language_total", {"language": "other"}) == lang_before + 1
     assert value("news_enricher_entities_found_total", {"type": "other"}) == type_before + 1
     assert value("news_enricher_articles_by_language_total", {"language": "xx"}) == 0
-    metrics._RECEIVED.pop("unit-odd", None)
 
 
-def test_failure_is_counted_at_once_dead_letter_only_when_acknowledged(settings):
+def _record(output, received_at=None, headers=None):
+    return OutRecord("any.topic", b"k", b"{}", headers or [], output, received_at)
+
+
+def _settle(record, exc=None) -> None:
+    """Hand `record` to metrics.watch_record with a future, then settle the future."""
+    import asyncio
+
+    async def run():
+        future = asyncio.get_running_loop().create_future()
+        metrics.watch_record(record, future)
+        if exc is None:
+            future.set_result(None)
+        else:
+            future.set_exception(exc)
+        await asyncio.sleep(0)  # done-callbacks run on the next loop iteration
+        if exc is not None:
+            future.exception()  # retrieved, as DeliveryWindow does
+
+    asyncio.run(run())
+
+
+def test_failure_is_counted_at_once_dead_letter_only_when_acknowledged():
     labels = {"stage": "decode", "reason": "invalid_json"}
     failed, dead = value("news_enricher_articles_failed_total", labels), value("news_enricher_articles_dead_lettered_total", labels)
     metrics.observe_dead_letter("decode", "invalid_json")
     assert value("news_enricher_articles_failed_total", labels) == failed + 1
     assert value("news_enricher_articles_dead_lettered_total", labels) == dead
 
-    sensor = metrics.PublishSensor(settings)
-    message = SimpleNamespace(key=b"k", headers=[("news-enricher.error.stage", b"decode"),
-                                                   ("news-enricher.error.reason", b"invalid_json")])
+    headers = [("news-enricher.error.stage", b"decode"), ("news-enricher.error.reason", b"invalid_json")]
     published = value("news_enricher_records_published_total", {"output": "dead_letter"})
-    state = sensor.on_send_initiated(None, "u.dlq", message, 1, 10)
-    sensor.on_send_completed(None, state, None)
+    _settle(_record("dead_letter", headers=headers))
     assert value("news_enricher_articles_dead_lettered_total", labels) == dead + 1
     assert value("news_enricher_records_published_total", {"output": "dead_letter"}) == published + 1
 
 
-def test_end_to_end_latency_from_receive_to_acknowledgement(event, settings):
+def test_end_to_end_latency_from_receive_to_acknowledgement():
     count = value("news_enricher_end_to_end_latency_seconds_count")
     total = value("news_enricher_end_to_end_latency_seconds_sum")
-    received = datetime.fromtimestamp(time.time() - 0.25, timezone.utc)
-    metrics.observe_enriched(event, received)
-    sensor = metrics.PublishSensor(settings)
-    state = sensor.on_send_initiated(None, "u.enriched", SimpleNamespace(key=event["article_id"].encode(), headers=None), 1, 1)
-    assert event["article_id"] not in metrics._RECEIVED, "the receive time is consumed at send"
-    sensor.on_send_completed(None, state, None)
+    published = value("news_enricher_records_published_total", {"output": "enriched"})
+    _settle(_record("enriched", received_at=time.time() - 0.25))
     assert value("news_enricher_end_to_end_latency_seconds_count") == count + 1
     assert 0.25 <= value("news_enricher_end_to_end_latency_seconds_sum") - total < 5.0
+    assert value("news_enricher_records_published_total", {"output": "enriched"}) == published + 1
 
 
-def test_send_errors_by_output(settings):
-    sensor = metrics.PublishSensor(settings)
+def test_send_errors_by_output():
     before = value("news_enricher_producer_send_errors_total", {"output": "mentions"})
-    state = sensor.on_send_initiated(None, "u.mentions", SimpleNamespace(key=b"Q1", headers=None), 2, 10)
-    sensor.on_send_error(None, RuntimeError("broker says no"), state)
+    published = value("news_enricher_records_published_total", {"output": "mentions"})
+    _settle(_record("mentions"), exc=RuntimeError("broker says no"))
     assert value("news_enricher_producer_send_errors_total", {"output": "mentions"}) == before + 1
+    assert value("news_enricher_records_published_total", {"output": "mentions"}) == published
+
+
+def test_records_faust_sends_itself_are_counted_by_the_sensor(settings):
+    sensor = metrics.PublishSensor(settings)
+    trending = value("news_enricher_records_published_total", {"output": "trending"})
+    sensor.on_send_completed(None, sensor.on_send_initiated(None, "u.trending", SimpleNamespace(key=b"Q1", headers=None), 2, 10), None)
+    assert value("news_enricher_records_published_total", {"output": "trending"}) == trending + 1
     other = value("news_enricher_producer_send_errors_total", {"output": "other"})
     sensor.on_send_error(None, RuntimeError("x"), sensor.on_send_initiated(None, "who.knows", SimpleNamespace(key=None, headers=None), 0, 0))
     assert value("news_enricher_producer_send_errors_total", {"output": "other"}) == other + 1
-
-
-def test_received_times_are_bounded(monkeypatch):
-    monkeypatch.setattr(metrics, "_RECEIVED_CAP", 5)
-    monkeypatch.setattr(metrics, "_RECEIVED", {})
-    base = {"pipeline": {"timings_ms": {}}, "language": {"code": "en"}}
-    for n in range(20):
-        metrics.observe_enriched(dict(base, article_id=f"cap-{n}"), datetime.now(timezone.utc))
-    assert len(metrics._RECEIVED) == 5 and "cap-19" in metrics._RECEIVED
 
 
 class TP(NamedTuple):
