@@ -93,7 +93,10 @@ def _day_value(lx: Lexicon, m: re.Match, branch: str) -> int | None:
     if raw:
         return int(re.sub(r"\D", "", raw)[:2] or 0) or None
     raw = _g(m, branch, "ord")
-    return lx.ordinals.get(key(raw)) if raw else None
+    if raw:
+        return lx.ordinals.get(key(raw))
+    raw = _g(m, branch, "card")
+    return lx.minute_numbers.get(key(raw)) if raw else None
 
 
 def _year_value(raw: str | None, lx: Lexicon) -> tuple[int | None, str | None]:
@@ -221,6 +224,11 @@ def _date_branch(m: re.Match, ctx: _Ctx, b: str) -> _M | None:
         return None
     cal, month = mon[:2]
     year = mon[2] if rel else _year_value(_g(m, b, "year"), lx)[0]
+    if _g(m, b, "card") and year is None:
+        if _g(m, b, "mon") and key(_g(m, b, "mon")) in lx.ambiguous_months:
+            return None  # "خمسة رمضان", "ثلاثة مارس": a count before a word, not a date
+        if b == "dmy" and not _after_prep(ctx, m.start()):
+            return None  # "مدينة ستة أكتوبر" is a name: a day in words needs "في"/"منذ"... or a year
     s, e = m.span()
     flags: list = []
     res = _resolve_day(ctx, cal, month, day, year, s, e, flags)

@@ -248,6 +248,8 @@ def _build(language: str) -> Lexicon:
         return (rf"(?:{SEP}(?:{A['year_of']}{S})?(?:{A['year_words']}{S})?{g(b, 'year', year)})?")
 
     num = rf"(?:\d{{1,3}}|{cardinal})"
+    # A day of the month in cardinal words ("واحد وعشرين مايو"): the compound numbers up to 31
+    day_card = _alt([k for k, v in lx.minute_numbers.items() if 1 <= v <= 31]) if lx.minute_numbers and not latin else "(?!)"
     # One count of a compound duration ("و 21 يوما", "وساعتين", "وشهر واحد"); see _ago.
     count_part = (rf"(?:(?P<n>{num}){S}(?P<u>{units})|(?P<d>{duals})|(?P<o>{units}))"
                   rf"(?:{S}{A['one_after']}(?![^\W\d_]))?(?![^\W\d_])")
@@ -284,10 +286,17 @@ def _build(language: str) -> Lexicon:
                    rf"|{g('nwday', 'ordb', _alt(lx.nth_weekday_before))}{S}{A['weekday_prefixes']}{S}{g('nwday', 'wdb', weekday_bare)})")
                   + rf"(?={S}{A['nth_of']}{S})"),
         # "الأحد 28 نوفمبر 2023", "ليلة الجمعة 12 تشرين الثاني/نوفمبر", "الثاني عشر من نوفمبر", "12th of May"
-        "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', day)}|{g('dmy', 'ord', ordinal)})"
-                rf"(?:{S}{A['day_of']})?{S0}(?:{A['month_words']}{S})?(?:{mon('dmy')}{yearpart('dmy')}|{relmon('dmy')})"),
+        # "16. نوفمبر. 2016": a dot after the day allows one after the month before the year
+        "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', DAY_NUM + EN_SUFFIX if latin else DAY_NUM + r'(?:[-/](?= ))?')}"
+                + ("" if latin else r"(?P<dmy_dot>\.(?= ))?")
+                + rf"|{g('dmy', 'ord', ordinal)}|{g('dmy', 'card', day_card)})"
+                rf"(?:{S}{A['day_of']})?{S0}(?:{A['month_words']}{S})?(?:{mon('dmy')}"
+                + ("" if latin else r"(?(dmy_dot)(?:\.(?= ?\d))?)")
+                + rf"{yearpart('dmy')}|{relmon('dmy')})"),
         # "November 12, 2023", "Monday, Jan 4th"
-        "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-/]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)})"
+        # ("مايو تسعة وعشرين": a day in cardinal words after the month only when it ends the clause)
+        "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-/]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)}"
+                rf"|{g('mdy', 'card', day_card)}(?={S0}(?:[,،.;:!?؟)\n]|$)))"
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
         "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
@@ -438,7 +447,7 @@ def _build(language: str) -> Lexicon:
     starts = {
         "drange": ["range_from", DIGIT] + (["@months"] if latin else []),
         "yrange": ["range_from", DIGIT],
-        "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else []),
+        "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else ["@minute_numbers"]),
         "mdy": wd_starts + ["@months"],
         "wdd": wd_starts,
         "hol": ["weekday_prefixes", "@holidays"],
