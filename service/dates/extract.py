@@ -401,6 +401,12 @@ def _mon(m, ctx):
     cal, month = mon
     s, e = m.span()
     flags: list = []
+    if shift and lx.rules.get("named_month_shift_by_year") and cal == C.GREGORIAN and ctx.ref is not None:
+        # conventions profile: "سبتمبر الماضي" is September of last year, "المقبل" of next year
+        y = ctx.ref.year + shift
+        first, last = C.month_range(C.GREGORIAN, y, month)
+        return _M(s, e, "month", first, last, f"{y:04d}-{month:02d}", relative=True, anchored=True,
+                  conf=0.8, flags=flags, kind="mon")
     res = _resolve_month(ctx, cal, month, None, shift, s, e, flags)
     if res is None:
         return None
@@ -446,6 +452,8 @@ def _ago(m, ctx):
                       flags=["vague"], kind="vague")
         if lx.count_before is not None and lx.count_before.search(ctx.text, max(0, m.start() - 16), m.start()):
             return None
+        if pre and key(pre) in lx.rules.get("later_needs_count", ()):
+            return None  # "في شهر رمضان" is not "in one month"
         n, unit = 1, lx.units.get(key(one))
     else:
         n = int(num_raw) if num_raw.isdigit() else lx.cardinals.get(key(num_raw))
@@ -479,6 +487,14 @@ def _ago(m, ctx):
     sign = -1 if word in lx.ago_before or word in lx.ago_after else 1
     s, e = m.span()
     ref = ctx.ref
+    if (len(counts) == 1 and word in lx.rules.get("later_span_words", ()) and unit in lx.rules.get("later_span_units", ())
+            and not _g(m, "ago", "fromnow")):  # "بعد أسبوعين من الآن" stays a point
+        # conventions profile: "بعد يومين" is the stretch up to two days from publication, not the day
+        if unit in ("hour", "minute"):
+            return _clock_span(ctx, s, e, n, unit, 1)
+        start, end = ref + timedelta(days=1), ref + timedelta(days=days)
+        return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{n}{'W' if unit == 'week' else 'D'})",
+                  relative=True, anchored=True, conf=0.7, kind="span")
     if minutes and ctx.anchor is not None:
         moment = ctx.anchor + sign * timedelta(days=days, minutes=minutes)
         if months:
@@ -511,11 +527,13 @@ def _unit(m, ctx):
     modb, moda = _g(m, "unit", "modb"), _g(m, "unit", "moda") or _g(m, "unit", "moda2")
     unit = lx.unit_nouns.get(key(noun))
     shift = lx.modifiers_after.get(key(moda)) if moda else lx.modifiers_after_far.get(key(_g(m, "unit", "far") or ""))
+    if moda and key(moda) in lx.rules.get("unit_shift", {}) and unit in ("month", "year"):
+        shift = lx.rules["unit_shift"][key(moda)]  # conventions profile: "الشهر التالي" = the month after next
     if shift is None and modb:
         shift = lx.modifiers_before.get(key(modb))
     if _g(m, "unit", "bare") and unit == "weekend":
         # "عطلة نهاية الأسبوع" alone: the last weekend begun by publication, the coming one in a future clause
-        shift = 0 if ctx.ref.weekday() >= 5 or ctx.future(*m.span()) else -1
+        shift = 0 if ctx.ref.weekday() >= 5 or ctx.future(*m.span()) or lx.rules.get("bare_weekend_this_week") else -1
     if unit is None or shift is None:
         return None
     if lx.count_before is not None and lx.count_before.search(ctx.text, max(0, m.start() - 16), m.start()):
@@ -644,12 +662,16 @@ def _wday(m, ctx):
     shift = lx.modifiers_after.get(key(moda)) if moda else (lx.modifiers_before.get(key(modb)) if modb else None)
     s, e = m.span()
     flags: list = []
-    # "ليلة الجمعة" is the evening before Friday: resolve the Thursday.
-    target = (wd - 1) % 7 if night else wd
+    # "ليلة الجمعة" is the evening before Friday: resolve the Thursday (the profile may say the
+    # night of Friday itself).
+    target = (wd - 1) % 7 if night and not lx.rules.get("night_of_same_day") else wd
     ref = ctx.ref
     back = (ref.weekday() - target) % 7
     fwd = (target - ref.weekday()) % 7
-    if shift == -1:
+    if shift in (-1, 1) and lx.rules.get("weekday_shift_by_week"):
+        # conventions profile: "الأحد القادم" is Sunday of next week, "الماضي" of last week
+        d = _week_range(ref)[0] + timedelta(days=7 * shift + target)
+    elif shift == -1:
         d = ref - timedelta(days=back or 7)
     elif shift == 1:
         d = ref + timedelta(days=fwd or 7)
@@ -980,7 +1002,7 @@ def _ppu(m, ctx):
                 conf=0.75, kind="unit")
     pp = _M(s, m.end("ppu_w"), "pp", None, None, "", kind="pp")
     pp.part = part
-    return _narrow(pp, period)
+    return _narrow(pp, period, key(_g(m, "ppu", "w")) in lx.rules.get("weekend_parts", ()))
 
 
 def _pp(m, ctx):
@@ -1330,7 +1352,9 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         b.flags.append("calendar_mismatch")
     # "مطلع الشهر المقبل", "أواخر 2015", "early next week"
     if a.gran == "pp" and b.gran in ("month", "year", "week") and _NARROW_GAP.match(gap):
-        return _narrow(a, b)
+        # (the profile's weekend reading is for this week only: "نهاية الأسبوع المقبل" stays its late half)
+        return _narrow(a, b, key(text[a.s:a.e]) in lx.rules.get("weekend_parts", ())
+                       and b.gran == "week" and ctx.ref is not None and b.start == _week_range(ctx.ref)[0])
     # "نهاية اليوم", "نهاية يوم الأحد": the end of that day, 23:59
     if (a.gran == "pp" and b.gran == "day" and not b.part and b.value is None and _NARROW_GAP.match(gap)
             and key(text[a.s:a.e]) in lx.end_of_day_words):
@@ -1554,8 +1578,14 @@ def _datetime_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
     return out
 
 
-def _narrow(pp: _M, b: _M) -> _M:
+def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
     """Early/mid/late part of a month, year or week: halves (a week: Mon-Wed / Thu-Sun)."""
+    if weekend and b.gran == "week":
+        # conventions profile: "نهاية هذا الأسبوع" is that week's Saturday-Sunday weekend
+        sat = b.start + timedelta(days=5)
+        iso = sat.isocalendar()
+        return _M(pp.s, b.e, "week", sat, sat + timedelta(days=1), f"{iso[0]:04d}-W{iso[1]:02d}-WE",
+                  relative=b.relative, anchored=b.anchored, conf=b.conf - 0.1, flags=list(b.flags), kind="pp")
     days = (b.end - b.start).days + 1
     if b.gran == "week":
         first, last = {"early": (0, 2), "mid": (1, 3), "late": (3, 6)}[pp.part]
@@ -1681,8 +1711,8 @@ def _emit(mm: _M, ctx: _Ctx) -> dict:
     return out
 
 
-def extract(doc: Doc) -> list[dict]:
-    lx = lexicon(doc.language or "und")
+def extract(doc: Doc, conventions: str = "news") -> list[dict]:
+    lx = lexicon(doc.language or "und", conventions)
     anchor = doc.published_at or doc.received_at
     ctx = _Ctx(doc, lx, anchor)
     found: list[_M] = []

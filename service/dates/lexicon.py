@@ -141,6 +141,7 @@ class Lexicon:
     year_number_words: dict = field(default_factory=dict)  # "ألفين" -> 2000, "وعشرين" -> 20
     year_number_rx: re.Pattern | None = None
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
+    rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
 
@@ -152,9 +153,39 @@ def _load_json(language: str) -> dict:
         return json.load(fh)
 
 
-def _build(language: str) -> Lexicon:
-    data = _load_json(language)
+CONVENTIONS = ("news", "recognizers")  # reading conventions a language file may define (see docs/dates.md)
+
+
+def _with_conventions(data: dict, conventions: str) -> tuple[dict, dict]:
+    """The language data with a conventions profile applied, and the profile's code switches.
+
+    A profile (`"conventions": {"recognizers": {...}}` in the language file) may `extend` a word
+    list or map, `replace` a key, and set `rules` read by the resolvers; "news" is the file as it
+    is. A language without the profile reads every text the news way."""
+    if conventions not in CONVENTIONS:
+        raise ValueError(f"unknown date conventions {conventions!r}; expected one of {', '.join(CONVENTIONS)}")
+    profile = (data.get("conventions") or {}).get(conventions) or {}
+    if not profile:
+        return data, {}
+    data = dict(data)
+    for name, more in profile.get("extend", {}).items():
+        old = data.get(name)
+        data[name] = {**(old or {}), **more} if isinstance(more, dict) else list(old or []) + list(more)
+    data.update(profile.get("replace", {}))
+    rules: dict = {}
+    for name, value in profile.get("rules", {}).items():  # word lists and maps folded like every key
+        if isinstance(value, list):
+            value = frozenset(normalize_key(w) for w in value)
+        elif isinstance(value, dict):
+            value = _norm_map(value)
+        rules[name] = value
+    return data, rules
+
+
+def _build(language: str, conventions: str = "news") -> Lexicon:
+    data, rules = _with_conventions(_load_json(language), conventions)
     lx = Lexicon(language=language)
+    lx.rules = rules
     for calendar, names in data.get("months", {}).items():
         for name, month in names.items():
             lx.months.setdefault(normalize_key(name), (calendar, month))
@@ -352,7 +383,7 @@ def _build(language: str) -> Lexicon:
                 rf"(?:{S}{A['one_after']}(?![^\W\d_]))?"
                 # "منذ شهر و21 يوما", "بعد عامين وثلاثة أشهر": a compound count, summed in _ago
                 rf"{g('ago', 'more', more_counts)}?"
-                rf"(?:{S}{A['from_now']})?"
+                rf"(?:{S}{g('ago', 'fromnow', A['from_now'])})?"
                 # "قبل يومين من الانتخابات", "بعد ثلاثة أيام على": counted from an event, not from publication
                 rf"(?!{S0}(?:\d|(?:{cardinal}{S})?{A['relative_blockers_after']}(?![^\W\d_])|{weekday}))"
                 rf"|(?:{g('ago', 'num2', num)}{S}{g('ago', 'unit2', units)}|{g('ago', 'dual2', duals)}|{g('ago', 'one2', units)})"
@@ -544,11 +575,19 @@ def _build(language: str) -> Lexicon:
 
 
 @lru_cache(maxsize=None)
-def lexicon(language: str) -> Lexicon:
-    """The lexicon for a language code (cached; built once per process)."""
-    return _build(language if (DATA_DIR / f"{language}.json").exists() else "und")
+def lexicon(language: str, conventions: str = "news") -> Lexicon:
+    """The lexicon for a language code under a reading-conventions profile (cached; built once per
+    process)."""
+    if conventions not in CONVENTIONS:
+        raise ValueError(f"unknown date conventions {conventions!r}; expected one of {', '.join(CONVENTIONS)}")
+    name = language if (DATA_DIR / f"{language}.json").exists() else "und"
+    if conventions != "news" and not (_load_json(name).get("conventions") or {}).get(conventions):
+        return lexicon(language)  # no such profile for this language: the news reading
+    return _build(name, conventions)
 
 
-# Build the shipped languages at import time so the first article does not pay for it.
+# Build the shipped languages and their profiles at import time so the first article does not pay
+# for it (~40 ms each).
 for _path in sorted(DATA_DIR.glob("*.json")):
-    lexicon(_path.stem)
+    for _conventions in CONVENTIONS:
+        lexicon(_path.stem, _conventions)
