@@ -359,10 +359,27 @@ def _bdn(m, ctx):
     if (prev is None or prev.gran != "day" or prev.kind not in ("dmy", "mdy") or not prev.start
             or prev.calendar != C.GREGORIAN or prev.start.day >= n or m.start() - prev.e > 80
             or not _WORD.search(ctx.text, prev.e, m.start()) or _SENTENCE_END.search(ctx.text, prev.e, m.start())):
+        ref = ctx.ref
+        if (ctx.lx.rules.get("bare_day_this_month") and ref and n <= C.month_length(C.GREGORIAN, ref.year, ref.month)
+                and (prev is None or m.start() - prev.e > 6)  # "الليلة في 7": an hour of that night
+                and not _month_follows(ctx, m.end())):  # "يوم 2. أكتوبر" is a date
+            # conventions profile: "عدت إلى 27" is the 27th of the publication month
+            d = ref.replace(day=n)
+            return _M(m.start("bdn_day"), m.end(), "day", d, d, f"XXXX-XX-{n:02d}", anchored=True, conf=0.5,
+                      flags=["month_inferred", "year_inferred"], kind="bdnp")
         return None
     out = _M(m.start("bdn_day"), m.end(), "bdn", None, None, "", kind="bdn")  # waits for a month (see _week_ranges)
     out.clock = (int(_g(m, "bdn", "day")),)
     return out
+
+
+def _month_follows(ctx: _Ctx, pos: int) -> bool:
+    """Does a month name follow ("يوم 2. أكتوبر")?"""
+    mm = _NEXT_WORDS.match(ctx.text, pos)
+    return mm is not None and any(key(w) in ctx.lx.months for w in (mm.group(1), mm.group(0).strip(" .")))
+
+
+_NEXT_WORDS = re.compile(r"[ .,]{0,3}([^\W\d_]+)(?: [^\W\d_]+)?")
 
 
 def _dmnp(m, ctx):
@@ -487,6 +504,13 @@ def _ago(m, ctx):
     sign = -1 if word in lx.ago_before or word in lx.ago_after else 1
     s, e = m.span()
     ref = ctx.ref
+    if (len(counts) == 1 and word in lx.rules.get("later_span_words", ()) and unit in lx.rules.get("later_last_unit", ())
+            and not _g(m, "ago", "fromnow") and months):
+        # conventions profile: "بعد 3 سنوات" is the third year from publication, a one-year stretch
+        start = _add_months(ref, months - _COUNT_UNITS[unit][0]) + timedelta(days=1)
+        end = _add_months(ref, months)
+        return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P1{unit[0].upper()})",
+                  relative=True, anchored=True, conf=0.7, kind="span")
     if (len(counts) == 1 and word in lx.rules.get("later_span_words", ()) and unit in lx.rules.get("later_span_units", ())
             and not _g(m, "ago", "fromnow")):  # "بعد أسبوعين من الآن" stays a point
         # conventions profile: "بعد يومين" is the stretch up to two days from publication, not the day
@@ -898,7 +922,7 @@ def _dpart(m, ctx):
         return out
     # A bare part needs a preposition or a modifier: "الصباح" alone is also a newspaper, a family name.
     prep = lx.bare_part_prep is not None and lx.bare_part_prep.search(ctx.text, max(0, s - 8), s) is not None
-    if not (prep or mod):
+    if not (prep or mod or key(bare) in lx.rules.get("bare_parts_alone", ())):
         return None
     part = lx.bare_parts.get(key(bare))
     clocks = _part_clocks(part, mod)
@@ -1337,6 +1361,9 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
         if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime", "bdn") or (
                 a is not None and a.gran == "bdn" and out and out[-1].gran == "day"):
             out.append(a)
+        elif (a is not None and a.kind == "btime" and a.clock is not None and ctx.lx.rules.get("bare_hour_alone")
+              and _BTIME_AFTER.match(text, a.e) and (a.cal_value is None or _BTIME_PREP_BEFORE.search(text, max(0, a.s - 8), a.s))):
+            out.append(_as_time(a))  # conventions profile: "سأعود في السابعة" is 07:00 (a digit needs في/عند)
         i += 1
     return out
 
@@ -1507,6 +1534,7 @@ _BDAY_GAP = re.compile(r"[ ,،]{0,3}(?:يوم|في) {1,3}")  # "الساعة 8 �
 _BDAY_BEFORE = re.compile(r"(?<![^\W\d_])يوم {1,3}\Z")  # "يوم 15، 8 مساء"
 _BTRANGE_AFTER = re.compile(r" {0,3}(?:[.,،;:!?؟)]|\Z|(?:من|في) {1,3}[\w])")
 _BTIME_PREP_GAP = re.compile(r"[ ,،]{0,3}(?:في|عند|at) {1,3}")  # "الليلة في 7": the hour needs its preposition
+_BTIME_PREP_BEFORE = re.compile(r"(?<![^\W\d_])(?:في|عند|at) {1,3}\Z")
 _BTIME_AFTER = re.compile(r" {0,3}(?:[^\w ]|\Z)")  # ... and ends the clause ("في 7 مدن" is a count)
 
 

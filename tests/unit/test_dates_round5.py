@@ -153,3 +153,27 @@ def test_conventions_setting_reaches_the_dates_stage(monkeypatch):
 
     with pytest.raises(SystemExit):
         Settings.from_env()
+
+
+def test_bare_day_numbers_and_hours():
+    # news: a bare number after a preposition is a number; specs: a day of the month, an hour
+    assert run("عاد اللاعب إلى 27.", conventions="news") == []
+    assert one_value("عاد اللاعب إلى 27.", "recognizers") == ("27", "2024-05-27")
+    assert run("يبدأ العرض في السابعة.", conventions="news") == []
+    assert one_value("يبدأ العرض في السابعة.", "recognizers") == ("السابعة", "T07:00")
+    # a month name after the number keeps the date reading; an hour after a day keeps the join
+    assert one_value("وصل يوم 2. أكتوبر", "recognizers")[1].endswith("-10-02")
+    assert one_value("نلتقي الليلة في 8", "recognizers")[1] == "2024-05-15T20:00:00+03:00"
+
+
+def test_later_years_and_rest_of_a_day():
+    assert one_value("ستنتهي الخطة بعد 3 سنوات", "news")[1] == "2027-05-15"
+    assert one_value("ستنتهي الخطة بعد 3 سنوات", "recognizers")[1] == "2026-05-16/2027-05-15"
+    assert run("قضى الفريق بقية يوم في الفندق", conventions="news") == []
+    assert one_value("قضى الفريق بقية يوم في الفندق", "recognizers")[1] == "2024-05-15T10:00:00+03:00/2024-05-15T23:59:59+03:00"
+
+
+def test_bare_afternoon_and_noon():
+    assert run("نلتقي بعد الظهر", conventions="news") == []
+    assert one_value("نلتقي بعد الظهر", "recognizers") == ("بعد الظهر", "T12:00/T16:00")
+    assert run("أصيب اللاعب في الظهر", conventions="news") == []
