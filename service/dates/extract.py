@@ -457,6 +457,8 @@ def _ago(m, ctx):
     if dual:
         n, unit = 2, lx.dual_units.get(key(dual))
     elif one:
+        if pre and key(pre) in lx.rules.get("later_needs_count", ()):
+            return None  # "في شهر رمضان" is not "in one month", "في أيام" not "in some days"
         if key(one) in lx.vague_plural_units:
             # "قبل أيام", "years ago": a time before (after) publication, but how long is not said:
             # no value rather than a wrong "one day ago"; TIMEX3 PAST_REF / FUTURE_REF.
@@ -469,8 +471,6 @@ def _ago(m, ctx):
                       flags=["vague"], kind="vague")
         if lx.count_before is not None and lx.count_before.search(ctx.text, max(0, m.start() - 16), m.start()):
             return None
-        if pre and key(pre) in lx.rules.get("later_needs_count", ()):
-            return None  # "في شهر رمضان" is not "in one month"
         n, unit = 1, lx.units.get(key(one))
     else:
         n = int(num_raw) if num_raw.isdigit() else lx.cardinals.get(key(num_raw))
@@ -692,7 +692,8 @@ def _wday(m, ctx):
     ref = ctx.ref
     back = (ref.weekday() - target) % 7
     fwd = (target - ref.weekday()) % 7
-    if shift in (-1, 1) and lx.rules.get("weekday_shift_by_week"):
+    by_week = lx.rules.get("weekday_shift_by_week")  # True, or the modifier words that read so
+    if shift in (-1, 1) and by_week and (by_week is True or key(moda or modb or "") in by_week):
         # conventions profile: "الأحد القادم" is Sunday of next week, "الماضي" of last week
         d = _week_range(ref)[0] + timedelta(days=7 * shift + target)
     elif shift == -1:
@@ -1362,8 +1363,9 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
                 a is not None and a.gran == "bdn" and out and out[-1].gran == "day"):
             out.append(a)
         elif (a is not None and a.kind == "btime" and a.clock is not None and ctx.lx.rules.get("bare_hour_alone")
-              and _BTIME_AFTER.match(text, a.e) and (a.cal_value is None or _BTIME_PREP_BEFORE.search(text, max(0, a.s - 8), a.s))):
-            out.append(_as_time(a))  # conventions profile: "سأعود في السابعة" is 07:00 (a digit needs في/عند)
+              and _BTIME_AFTER.match(text, a.e) and _BTIME_PREP_BEFORE.search(text, max(0, a.s - 8), a.s)):
+            # conventions profile: "سأعود في السابعة" is 07:00 (with في/عند: "الثانية" alone is "the second")
+            out.append(_as_time(a))
         i += 1
     return out
 
