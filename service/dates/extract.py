@@ -1277,6 +1277,11 @@ def _span(m, ctx):
         unit = lx.span_units.get(key(_g(m, "span", "units")))
         n = int(count.lstrip("ال ")) if count[-1:].isdigit() else lx.span_counts.get(count)
         shift = lx.modifiers_after.get(key(_g(m, "span", "moda")))
+    elif _g(m, "span", "count6") or _g(m, "span", "num7"):  # "الثلاثة عقود القادمة", "2 العقود الماضية"
+        count = key(_g(m, "span", "count6") or _g(m, "span", "num7"))
+        unit = lx.units.get(key(_g(m, "span", "unit6") or "")) or lx.span_units.get(key(_g(m, "span", "units7") or ""))
+        n = int(count.lstrip("ال ")) if count[-1:].isdigit() else lx.span_counts.get(count)
+        shift = lx.modifiers_after.get(key(_g(m, "span", "moda6") or _g(m, "span", "moda7")))
     elif _g(m, "span", "duals"):
         unit, n = lx.span_dual_units.get(key(_g(m, "span", "duals"))), 2
         shift = lx.modifiers_after.get(key(_g(m, "span", "moda2")))

@@ -38,6 +38,7 @@ MONTH_NUM = r"(?:1[0-2]|0?[1-9])(?!\d)"
 EN_SUFFIX = r"(?:st|nd|rd|th)?"
 D12 = r"\d{1,2}"
 MINUTE = r"[0-5]\d"
+DIGITS3 = r"\d{1,3}(?!\d)"
 DECADE_NUM = r"(?:1[89]|20)?[0-9]0"
 DIGIT = "<digit>"
 
@@ -371,6 +372,10 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "span": (rf"{g('span', 'units', span_units)}{S}{g('span', 'count', span_count_rx)}{S}{g('span', 'moda', mod_after)}"
                  rf"|{g('span', 'duals', span_duals)}{S}{g('span', 'moda2', mod_after)}"
                  rf"|{g('span', 'num', num)}{S}{g('span', 'unit', units)}{S}{g('span', 'moda3', mod_after)}"
+                 # "الثلاثة عقود القادمة", "2 العقود الماضية": the count before the noun
+                 + ("" if latin else
+                    rf"|{g('span', 'count6', span_count_rx)}{S}{g('span', 'unit6', units)}{S}{g('span', 'moda6', mod_after)}"
+                    rf"|{g('span', 'num7', DIGITS3)}{S}{g('span', 'units7', span_units)}{S}{g('span', 'moda7', mod_after)}")
                  + (rf"|(?:the{S})?{g('span', 'modb', mod_before)}{S}{g('span', 'num4', num)}{S}{g('span', 'unit4', units)}"
                     if latin else
                     # "آخر 3 سنوات" (not "آخر 3 أيام من رمضان": the last days of something else)
@@ -489,7 +494,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "bdn": ["bare_day_preps"],
         "wdo": wd_starts if lx.ordinals_weekday_end else [],
         "ymn": [DIGIT],
-        "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else ["@span_before"]),
+        "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else ["@span_before", "@span_counts"]),
         "my": ["month_words", "@months"],
         "mon": ["@modifiers_before", "month_words", "@months"],
         "ago": ["ago_before", "later_before", "@cardinals", DIGIT, "@units", "@dual_units"],

@@ -55,6 +55,17 @@ def test_dotted_day_month_year():
     assert found[0] == ("3 نوفمبر", "2023-11-03")
 
 
+def test_count_before_the_plural_noun():
+    # the count before the noun, as often as after it ("الأشهر الثلاثة الماضية")
+    assert values("ارتفعت الأسعار خلال الثلاثة أشهر الماضية") == [("الثلاثة أشهر الماضية", "2024-02-15/2024-05-14")]
+    assert values("تتغير المدن في الثلاثة عقود القادمة") == [("الثلاثة عقود القادمة", "2030-01-01/2059-12-31")]
+    assert values("تضاعف السكان في 2 العقود الماضية") == [("2 العقود الماضية", "2000-01-01/2019-12-31")]
+
+
+def test_the_past_day():
+    assert values("نشرت الوزارة البيان في اليوم الماضي") == [("اليوم الماضي", "2024-05-14")]
+
+
 # ----------------------------------------------------------------- the conventions profile
 # PUB is Wednesday 15 May 2024; its ISO week runs Monday 13 to Sunday 19 May.
 
