@@ -834,6 +834,15 @@ def _time(m, ctx):
         c = _clock(m, ctx, "time", "c")
     elif _g(m, "time", "hw4") is not None:
         c = _clock(m, ctx, "time", "4")
+    elif _g(m, "time", "hw6") is not None:  # "عشرين دقيقة بعد الخامسة" = 5:20, "ثلاث دقائق قبل الثامنة" = 7:57
+        raw = _g(m, "time", "mins6")
+        mins = int(raw) if raw.isdigit() else ctx.lx.minute_numbers.get(key(raw), 99)
+        hour = ctx.lx.hour_words.get(key(_g(m, "time", "hw6")))
+        if hour is None or mins > 59:
+            return None
+        hour += 12 if _g(m, "time", "pm6") and hour < 12 else 0
+        total = (hour * 60 + (mins if _g(m, "time", "after6") else -mins)) % (24 * 60)
+        c = (*divmod(total, 60), 0, bool(_g(m, "time", "am6") or _g(m, "time", "pm6")), None)
     elif _g(m, "time", "h3") is not None or _g(m, "time", "hw3") is not None:
         c = _clock(m, ctx, "time", "3")
         ampm = _g(m, "time", "am3") or _g(m, "time", "pm3")

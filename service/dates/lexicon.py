@@ -212,7 +212,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
         "numeric_date_preps", "bare_unit_nouns", "bare_period_after", "bare_day_preps",
-        "rest_day_nouns")}
+        "rest_day_nouns", "minutes_after", "minutes_before")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     weekday_bare = _alt([w[2:] for w in lx.weekdays if w.startswith("ال")])  # "أول يوم جمعة"
@@ -439,6 +439,11 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
                  rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_])"
                  rf"(?:{S0}\(?{g('time', 'tz3', zones)}\)?(?![^\W\d_]))?"
+                 # "عشرين دقيقة بعد الخامسة", "ثلاث دقائق قبل الثامنة": minutes after/before an hour word
+                 + (rf"|{g('time', 'mins6', mins)}{S}{A['minute_words']}{S}(?:{g('time', 'after6', A['minutes_after'])}"
+                    rf"|{g('time', 'before6', A['minutes_before'])}){S}{g('time', 'hw6', _alt(lx.hour_words))}"
+                    rf"(?:{S0}(?:{g('time', 'am6', A['am'])}|{g('time', 'pm6', A['pm'])})(?![^\W\d_]))?"
+                    if data.get("minutes_after") and lx.hour_words else "")
                  # "الثامنة والنصف", "السابعة إلا ربع": an hour word with a fraction is a clock time
                  + (rf"|{g('time', 'hw4', ordinal)}{S0}(?:{g('time', 'frac4', fracs)}"
                     rf"|و{S0}{g('time', 'mins4', mins)}(?:{S}{A['minute_words']}|(?={S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))))"
@@ -504,7 +509,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "year": ["year_words", "year_preps", DIGIT],
         "decade": ["@decades"] + (["#the", DIGIT] if latin else []),
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
-        "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"],
+        "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"] + (
+            ["@minute_numbers"] if data.get("minutes_after") else []),
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
         "ppu": ["@period_parts"],
         "pp": ["@period_parts"],

@@ -62,6 +62,19 @@ def test_count_before_the_plural_noun():
     assert values("تضاعف السكان في 2 العقود الماضية") == [("2 العقود الماضية", "2000-01-01/2019-12-31")]
 
 
+def test_minutes_after_or_before_an_hour_word():
+    assert one_value_news("يبدأ البث عشرين دقيقة بعد الخامسة مساء") == "T17:20"
+    assert one_value_news("يبدأ البث ثلاث دقائق قبل الثامنة") == "T07:57"
+    # a count of minutes before a match half is not a clock
+    assert run("سجل الهدف قبل نهاية الشوط بثلاث دقائق") == []
+
+
+def one_value_news(text: str) -> str:
+    found = run(text)
+    assert len(found) == 1, found
+    return found[0]["value"]
+
+
 def test_the_past_day():
     assert values("نشرت الوزارة البيان في اليوم الماضي") == [("اليوم الماضي", "2024-05-14")]
 
