@@ -773,6 +773,7 @@ def _clock(m: re.Match, ctx: _Ctx, b: str, i: str) -> tuple[int, int, int, bool]
     minute = int(_g(m, b, "mi" + i) or 0)
     sec = int(_g(m, b, "s" + i) or 0)
     frac = _g(m, b, "frac" + i) if f"{b}_frac{i}" in m.re.groupindex else None
+    frac = frac or (_g(m, b, f"frac{i}b") if f"{b}_frac{i}b" in m.re.groupindex else None)
     mins = _g(m, b, "mins" + i) if f"{b}_mins{i}" in m.re.groupindex else None
     if frac:
         delta = lx.time_fractions.get(key(frac), 0)

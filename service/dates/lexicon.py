@@ -438,6 +438,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  rf"(?:{g('time', 'am5', A['am'])}|{g('time', 'pm5', A['pm'])})(?![^\W\d_])"
                  rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
                  rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_])"
+                 # "9 مساءً وثلاثة أرباع": the fraction after am/pm (only when there was none before)
+                 rf"(?(time_frac3)|(?:{S0}{g('time', 'frac3b', fracs)}(?![^\W\d_]))?)"
                  rf"(?:{S0}\(?{g('time', 'tz3', zones)}\)?(?![^\W\d_]))?"
                  # "عشرين دقيقة بعد الخامسة", "ثلاث دقائق قبل الثامنة": minutes after/before an hour word
                  + (rf"|{g('time', 'mins6', mins)}{S}{A['minute_words']}{S}(?:{g('time', 'after6', A['minutes_after'])}"

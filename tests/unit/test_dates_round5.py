@@ -65,6 +65,7 @@ def test_count_before_the_plural_noun():
 def test_minutes_after_or_before_an_hour_word():
     assert one_value_news("يبدأ البث عشرين دقيقة بعد الخامسة مساء") == "T17:20"
     assert one_value_news("يبدأ البث ثلاث دقائق قبل الثامنة") == "T07:57"
+    assert one_value_news("تنطلق الرحلة 9 مساءً وثلاثة أرباع") == "T21:45"
     # a count of minutes before a match half is not a clock
     assert run("سجل الهدف قبل نهاية الشوط بثلاث دقائق") == []
 
