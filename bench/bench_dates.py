@@ -49,6 +49,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=5,
                     help="time each article this many times and keep the best (the machine may be shared)")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--conventions", choices=("news", "recognizers"), default="news",
+                    help="reading conventions of the dates stage (docs/dates.md)")
     ap.add_argument("--dump", help="write every mention (article id, text, span, value) as JSONL, to diff two versions")
     args = ap.parse_args(argv)
 
@@ -80,7 +82,7 @@ def main(argv=None) -> int:
         best = cpu = float("inf")
         for _ in range(args.repeat):
             t, c = clock(), time.thread_time()
-            found = extract_dates(doc)
+            found = extract_dates(doc, conventions=args.conventions)
             cpu = min(cpu, time.thread_time() - c)
             best = min(best, clock() - t)
         ours_ms.append(best * 1000)
@@ -96,7 +98,7 @@ def main(argv=None) -> int:
     chars = [len(doc.norm) for doc, _, _ in docs]
 
     result = {
-        "data": path.name, "articles": len(docs), "median_chars": statistics.median(chars),
+        "data": path.name, "conventions": args.conventions, "articles": len(docs), "median_chars": statistics.median(chars),
         "ours": {"median_ms": round(statistics.median(ours_ms), 4), "p95_ms": round(pct(ours_ms, 0.95), 4),
                  "mean_ms": round(statistics.fmean(ours_ms), 4), "max_ms": round(max(ours_ms), 3),
                  "cpu_median_ms": round(statistics.median(cpu_ms), 4), "cpu_p95_ms": round(pct(cpu_ms, 0.95), 4),

@@ -137,13 +137,13 @@ def _cand_value(typ: str, v: dict) -> dict | None:
 
 # ----------------------------------------------------------------- systems
 
-def run_ours(text: str, lang: str, ref: datetime) -> list[dict]:
+def run_ours(text: str, lang: str, ref: datetime, conventions: str = "news") -> list[dict]:
     doc = build_doc(RawArticle(body=text))
     doc.language = lang
     doc.received_at = doc.published_at = ref.replace(tzinfo=timezone.utc)
     doc.published_from = "metadata"
     out = []
-    for m in extract_dates(doc):
+    for m in extract_dates(doc, conventions=conventions):
         out.append({"span": tuple(m["span"]), "kind": m["granularity"], "start": m["start"], "end": m["end"],
                     "value": m["value"], "timex": m["timex"], "part": m["part_of_day"]})
     return out
@@ -278,6 +278,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip dateparser")
     ap.add_argument("--limit", type=int, default=0, help="first N cases only (smoke test)")
     ap.add_argument("--errors", type=int, default=0, help="print up to N normalization errors of ours")
+    ap.add_argument("--conventions", choices=("news", "recognizers"), default="news",
+                    help="reading conventions of our dates stage (docs/dates.md); dateparser is unaffected")
     args = ap.parse_args(argv)
 
     path = data_file()
@@ -305,7 +307,7 @@ def main(argv=None) -> int:
         spec = case["spec_file"].rsplit("/", 1)[-1].replace(".json", "")
         keys = [(lang, "ALL"), (lang, spec)]
         t = time.perf_counter()
-        ours = run_ours(case["input"], lang, ref)
+        ours = run_ours(case["input"], lang, ref, args.conventions)
         timing["ours"] += time.perf_counter() - t
         for k in keys:
             score_case(scores["ours"][k], golds, ours, correct_ours, bool(case.get("ignore_resolution")))
@@ -322,7 +324,7 @@ def main(argv=None) -> int:
             for k in keys:
                 score_case(scores["dateparser"][k], golds, dp, correct_dateparser, bool(case.get("ignore_resolution")))
 
-    results = {"data": path.name, "cases": len(cases), "seconds": {k: round(v, 2) for k, v in timing.items()},
+    results = {"data": path.name, "conventions": args.conventions, "cases": len(cases), "seconds": {k: round(v, 2) for k, v in timing.items()},
                "systems": {s: {f"{k[0]}/{k[1]}": v.row() for k, v in sorted(scores[s].items())} for s in systems}}
     _print(results, systems)
     for spec, text, exp, over in errors:
@@ -353,7 +355,7 @@ def _print(results: dict, systems: list[str]) -> None:
             line += (f" | {'':10} {_fmt(x['precision'])} {_fmt(x['recall'])} {_fmt(x['f1'])} "
                      f"{_fmt(x['norm_acc'])} {_fmt(x['norm_acc_validated'])}")
         print(line)
-    print(f"cases: {results['cases']}; seconds: {results['seconds']}")
+    print(f"cases: {results['cases']}; conventions: {results['conventions']}; seconds: {results['seconds']}")
 
 
 if __name__ == "__main__":

@@ -153,6 +153,7 @@ def cmd_enrich(args) -> int:
 
     option = orjson.OPT_APPEND_NEWLINE | (orjson.OPT_INDENT_2 if args.pretty else 0)
     out = sys.stdout.buffer
+    conventions = Settings.from_env().date_conventions
     failed = 0
     for source, line, data, kind in _inputs(args.files):
         try:
@@ -161,7 +162,7 @@ def cmd_enrich(args) -> int:
             except UnicodeDecodeError as exc:
                 raise DecodeError(f"not valid UTF-8: {exc.reason} at byte {exc.start}", "invalid_utf8") from None
             raw = decode_plain_text(text) if kind == "text" else decode_json(text)
-            record = enrich(raw, Context.now())
+            record = enrich(raw, Context.now(date_conventions=conventions))
         except EnrichmentError as exc:
             failed += 1
             record = _error_record(source, line, data, exc.reason, exc.stage, str(exc))

@@ -28,10 +28,11 @@ class Context:
 
     received_at: datetime
     position: InputPosition | None = None
+    date_conventions: str = "news"  # Settings.date_conventions: how the dates stage reads conflicting expressions
 
     @classmethod
-    def now(cls, position: InputPosition | None = None) -> "Context":
-        return cls(received_at=datetime.now(timezone.utc), position=position)
+    def now(cls, position: InputPosition | None = None, date_conventions: str = "news") -> "Context":
+        return cls(received_at=datetime.now(timezone.utc), position=position, date_conventions=date_conventions)
 
 
 def content_hash(doc: Doc) -> str:
@@ -80,7 +81,7 @@ def enrich(raw: RawArticle, context: Context) -> dict[str, Any]:
         t3 = clock()
         timings["source"] = t3 - t2
         stage = "dates"
-        dates = extract_dates(doc)
+        dates = extract_dates(doc, conventions=context.date_conventions)
         t4 = clock()
         timings["dates"] = t4 - t3
         stage = "entities"

@@ -62,6 +62,13 @@ def _bool(name: str, default: bool) -> bool:
     raise SystemExit(f"{PREFIX}{name} must be true or false, got {raw!r}")
 
 
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (_env(name, default) or default).strip().lower()
+    if value not in allowed:
+        raise SystemExit(f"{PREFIX}{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     bootstrap_servers: str
@@ -94,6 +101,7 @@ class Settings:
     trending_in_worker: bool
     log_level: str
     data_dir: str
+    date_conventions: str
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -138,6 +146,9 @@ class Settings:
             trending_in_worker=_bool("TRENDING_IN_WORKER", True),
             log_level=_env("LOG_LEVEL", "info").lower(),
             data_dir=_env("DATA_DIR", os.path.join(os.getcwd(), ".news-enricher")),
+            # How the dates stage reads expressions whose meaning differs between Arabic news and the
+            # Recognizers-Text specs ("سبتمبر الماضي", "الأحد القادم"...): news | recognizers (docs/dates.md).
+            date_conventions=_choice("DATE_CONVENTIONS", "news", ("news", "recognizers")),
         )
 
     def masked(self) -> dict[str, object]:

@@ -63,7 +63,8 @@ class ArticleHandler:
         try:
             raw = decode(value, headers, max_bytes=self.settings.max_message_bytes)
             stage = "enrich"
-            event = enrich(raw, Context(received_at=received_at, position=position))
+            event = enrich(raw, Context(received_at=received_at, position=position,
+                                        date_conventions=self.settings.date_conventions))
             stage = "serialize"
             payload = orjson.dumps(event)
             if len(payload) > self.settings.max_output_bytes:

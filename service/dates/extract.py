@@ -93,7 +93,10 @@ def _day_value(lx: Lexicon, m: re.Match, branch: str) -> int | None:
     if raw:
         return int(re.sub(r"\D", "", raw)[:2] or 0) or None
     raw = _g(m, branch, "ord")
-    return lx.ordinals.get(key(raw)) if raw else None
+    if raw:
+        return lx.ordinals.get(key(raw))
+    raw = _g(m, branch, "card")
+    return lx.minute_numbers.get(key(raw)) if raw else None
 
 
 def _year_value(raw: str | None, lx: Lexicon) -> tuple[int | None, str | None]:
@@ -221,6 +224,11 @@ def _date_branch(m: re.Match, ctx: _Ctx, b: str) -> _M | None:
         return None
     cal, month = mon[:2]
     year = mon[2] if rel else _year_value(_g(m, b, "year"), lx)[0]
+    if _g(m, b, "card") and year is None:
+        if _g(m, b, "mon") and key(_g(m, b, "mon")) in lx.ambiguous_months:
+            return None  # "خمسة رمضان", "ثلاثة مارس": a count before a word, not a date
+        if b == "dmy" and not _after_prep(ctx, m.start()):
+            return None  # "مدينة ستة أكتوبر" is a name: a day in words needs "في"/"منذ"... or a year
     s, e = m.span()
     flags: list = []
     res = _resolve_day(ctx, cal, month, day, year, s, e, flags)
@@ -351,10 +359,27 @@ def _bdn(m, ctx):
     if (prev is None or prev.gran != "day" or prev.kind not in ("dmy", "mdy") or not prev.start
             or prev.calendar != C.GREGORIAN or prev.start.day >= n or m.start() - prev.e > 80
             or not _WORD.search(ctx.text, prev.e, m.start()) or _SENTENCE_END.search(ctx.text, prev.e, m.start())):
+        ref = ctx.ref
+        if (ctx.lx.rules.get("bare_day_this_month") and ref and n <= C.month_length(C.GREGORIAN, ref.year, ref.month)
+                and (prev is None or m.start() - prev.e > 6)  # "الليلة في 7": an hour of that night
+                and not _month_follows(ctx, m.end())):  # "يوم 2. أكتوبر" is a date
+            # conventions profile: "عدت إلى 27" is the 27th of the publication month
+            d = ref.replace(day=n)
+            return _M(m.start("bdn_day"), m.end(), "day", d, d, f"XXXX-XX-{n:02d}", anchored=True, conf=0.5,
+                      flags=["month_inferred", "year_inferred"], kind="bdnp")
         return None
     out = _M(m.start("bdn_day"), m.end(), "bdn", None, None, "", kind="bdn")  # waits for a month (see _week_ranges)
     out.clock = (int(_g(m, "bdn", "day")),)
     return out
+
+
+def _month_follows(ctx: _Ctx, pos: int) -> bool:
+    """Does a month name follow ("يوم 2. أكتوبر")?"""
+    mm = _NEXT_WORDS.match(ctx.text, pos)
+    return mm is not None and any(key(w) in ctx.lx.months for w in (mm.group(1), mm.group(0).strip(" .")))
+
+
+_NEXT_WORDS = re.compile(r"[ .,]{0,3}([^\W\d_]+)(?: [^\W\d_]+)?")
 
 
 def _dmnp(m, ctx):
@@ -393,6 +418,12 @@ def _mon(m, ctx):
     cal, month = mon
     s, e = m.span()
     flags: list = []
+    if shift and lx.rules.get("named_month_shift_by_year") and cal == C.GREGORIAN and ctx.ref is not None:
+        # conventions profile: "سبتمبر الماضي" is September of last year, "المقبل" of next year
+        y = ctx.ref.year + shift
+        first, last = C.month_range(C.GREGORIAN, y, month)
+        return _M(s, e, "month", first, last, f"{y:04d}-{month:02d}", relative=True, anchored=True,
+                  conf=0.8, flags=flags, kind="mon")
     res = _resolve_month(ctx, cal, month, None, shift, s, e, flags)
     if res is None:
         return None
@@ -426,6 +457,8 @@ def _ago(m, ctx):
     if dual:
         n, unit = 2, lx.dual_units.get(key(dual))
     elif one:
+        if pre and key(pre) in lx.rules.get("later_needs_count", ()):
+            return None  # "في شهر رمضان" is not "in one month", "في أيام" not "in some days"
         if key(one) in lx.vague_plural_units:
             # "قبل أيام", "years ago": a time before (after) publication, but how long is not said:
             # no value rather than a wrong "one day ago"; TIMEX3 PAST_REF / FUTURE_REF.
@@ -471,6 +504,21 @@ def _ago(m, ctx):
     sign = -1 if word in lx.ago_before or word in lx.ago_after else 1
     s, e = m.span()
     ref = ctx.ref
+    if (len(counts) == 1 and word in lx.rules.get("later_span_words", ()) and unit in lx.rules.get("later_last_unit", ())
+            and not _g(m, "ago", "fromnow") and months):
+        # conventions profile: "بعد 3 سنوات" is the third year from publication, a one-year stretch
+        start = _add_months(ref, months - _COUNT_UNITS[unit][0]) + timedelta(days=1)
+        end = _add_months(ref, months)
+        return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P1{unit[0].upper()})",
+                  relative=True, anchored=True, conf=0.7, kind="span")
+    if (len(counts) == 1 and word in lx.rules.get("later_span_words", ()) and unit in lx.rules.get("later_span_units", ())
+            and not _g(m, "ago", "fromnow")):  # "بعد أسبوعين من الآن" stays a point
+        # conventions profile: "بعد يومين" is the stretch up to two days from publication, not the day
+        if unit in ("hour", "minute"):
+            return _clock_span(ctx, s, e, n, unit, 1)
+        start, end = ref + timedelta(days=1), ref + timedelta(days=days)
+        return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{n}{'W' if unit == 'week' else 'D'})",
+                  relative=True, anchored=True, conf=0.7, kind="span")
     if minutes and ctx.anchor is not None:
         moment = ctx.anchor + sign * timedelta(days=days, minutes=minutes)
         if months:
@@ -503,11 +551,13 @@ def _unit(m, ctx):
     modb, moda = _g(m, "unit", "modb"), _g(m, "unit", "moda") or _g(m, "unit", "moda2")
     unit = lx.unit_nouns.get(key(noun))
     shift = lx.modifiers_after.get(key(moda)) if moda else lx.modifiers_after_far.get(key(_g(m, "unit", "far") or ""))
+    if moda and key(moda) in lx.rules.get("unit_shift", {}) and unit in ("month", "year"):
+        shift = lx.rules["unit_shift"][key(moda)]  # conventions profile: "الشهر التالي" = the month after next
     if shift is None and modb:
         shift = lx.modifiers_before.get(key(modb))
     if _g(m, "unit", "bare") and unit == "weekend":
         # "عطلة نهاية الأسبوع" alone: the last weekend begun by publication, the coming one in a future clause
-        shift = 0 if ctx.ref.weekday() >= 5 or ctx.future(*m.span()) else -1
+        shift = 0 if ctx.ref.weekday() >= 5 or ctx.future(*m.span()) or lx.rules.get("bare_weekend_this_week") else -1
     if unit is None or shift is None:
         return None
     if lx.count_before is not None and lx.count_before.search(ctx.text, max(0, m.start() - 16), m.start()):
@@ -636,12 +686,17 @@ def _wday(m, ctx):
     shift = lx.modifiers_after.get(key(moda)) if moda else (lx.modifiers_before.get(key(modb)) if modb else None)
     s, e = m.span()
     flags: list = []
-    # "ليلة الجمعة" is the evening before Friday: resolve the Thursday.
-    target = (wd - 1) % 7 if night else wd
+    # "ليلة الجمعة" is the evening before Friday: resolve the Thursday (the profile may say the
+    # night of Friday itself).
+    target = (wd - 1) % 7 if night and not lx.rules.get("night_of_same_day") else wd
     ref = ctx.ref
     back = (ref.weekday() - target) % 7
     fwd = (target - ref.weekday()) % 7
-    if shift == -1:
+    by_week = lx.rules.get("weekday_shift_by_week")  # True, or the modifier words that read so
+    if shift in (-1, 1) and by_week and (by_week is True or key(moda or modb or "") in by_week):
+        # conventions profile: "الأحد القادم" is Sunday of next week, "الماضي" of last week
+        d = _week_range(ref)[0] + timedelta(days=7 * shift + target)
+    elif shift == -1:
         d = ref - timedelta(days=back or 7)
     elif shift == 1:
         d = ref + timedelta(days=fwd or 7)
@@ -718,6 +773,7 @@ def _clock(m: re.Match, ctx: _Ctx, b: str, i: str) -> tuple[int, int, int, bool]
     minute = int(_g(m, b, "mi" + i) or 0)
     sec = int(_g(m, b, "s" + i) or 0)
     frac = _g(m, b, "frac" + i) if f"{b}_frac{i}" in m.re.groupindex else None
+    frac = frac or (_g(m, b, f"frac{i}b") if f"{b}_frac{i}b" in m.re.groupindex else None)
     mins = _g(m, b, "mins" + i) if f"{b}_mins{i}" in m.re.groupindex else None
     if frac:
         delta = lx.time_fractions.get(key(frac), 0)
@@ -779,6 +835,15 @@ def _time(m, ctx):
         c = _clock(m, ctx, "time", "c")
     elif _g(m, "time", "hw4") is not None:
         c = _clock(m, ctx, "time", "4")
+    elif _g(m, "time", "hw6") is not None:  # "عشرين دقيقة بعد الخامسة" = 5:20, "ثلاث دقائق قبل الثامنة" = 7:57
+        raw = _g(m, "time", "mins6")
+        mins = int(raw) if raw.isdigit() else ctx.lx.minute_numbers.get(key(raw), 99)
+        hour = ctx.lx.hour_words.get(key(_g(m, "time", "hw6")))
+        if hour is None or mins > 59:
+            return None
+        hour += 12 if _g(m, "time", "pm6") and hour < 12 else 0
+        total = (hour * 60 + (mins if _g(m, "time", "after6") else -mins)) % (24 * 60)
+        c = (*divmod(total, 60), 0, bool(_g(m, "time", "am6") or _g(m, "time", "pm6")), None)
     elif _g(m, "time", "h3") is not None or _g(m, "time", "hw3") is not None:
         c = _clock(m, ctx, "time", "3")
         ampm = _g(m, "time", "am3") or _g(m, "time", "pm3")
@@ -868,7 +933,7 @@ def _dpart(m, ctx):
         return out
     # A bare part needs a preposition or a modifier: "الصباح" alone is also a newspaper, a family name.
     prep = lx.bare_part_prep is not None and lx.bare_part_prep.search(ctx.text, max(0, s - 8), s) is not None
-    if not (prep or mod):
+    if not (prep or mod or key(bare) in lx.rules.get("bare_parts_alone", ())):
         return None
     part = lx.bare_parts.get(key(bare))
     clocks = _part_clocks(part, mod)
@@ -972,7 +1037,7 @@ def _ppu(m, ctx):
                 conf=0.75, kind="unit")
     pp = _M(s, m.end("ppu_w"), "pp", None, None, "", kind="pp")
     pp.part = part
-    return _narrow(pp, period)
+    return _narrow(pp, period, key(_g(m, "ppu", "w")) in lx.rules.get("weekend_parts", ()))
 
 
 def _pp(m, ctx):
@@ -1222,6 +1287,11 @@ def _span(m, ctx):
         unit = lx.span_units.get(key(_g(m, "span", "units")))
         n = int(count.lstrip("ال ")) if count[-1:].isdigit() else lx.span_counts.get(count)
         shift = lx.modifiers_after.get(key(_g(m, "span", "moda")))
+    elif _g(m, "span", "count6") or _g(m, "span", "num7"):  # "الثلاثة عقود القادمة", "2 العقود الماضية"
+        count = key(_g(m, "span", "count6") or _g(m, "span", "num7"))
+        unit = lx.units.get(key(_g(m, "span", "unit6") or "")) or lx.span_units.get(key(_g(m, "span", "units7") or ""))
+        n = int(count.lstrip("ال ")) if count[-1:].isdigit() else lx.span_counts.get(count)
+        shift = lx.modifiers_after.get(key(_g(m, "span", "moda6") or _g(m, "span", "moda7")))
     elif _g(m, "span", "duals"):
         unit, n = lx.span_dual_units.get(key(_g(m, "span", "duals"))), 2
         shift = lx.modifiers_after.get(key(_g(m, "span", "moda2")))
@@ -1307,6 +1377,10 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
         if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime", "bdn") or (
                 a is not None and a.gran == "bdn" and out and out[-1].gran == "day"):
             out.append(a)
+        elif (a is not None and a.kind == "btime" and a.clock is not None and ctx.lx.rules.get("bare_hour_alone")
+              and _BTIME_AFTER.match(text, a.e) and _BTIME_PREP_BEFORE.search(text, max(0, a.s - 8), a.s)):
+            # conventions profile: "سأعود في السابعة" is 07:00 (with في/عند: "الثانية" alone is "the second")
+            out.append(_as_time(a))
         i += 1
     return out
 
@@ -1322,7 +1396,9 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         b.flags.append("calendar_mismatch")
     # "مطلع الشهر المقبل", "أواخر 2015", "early next week"
     if a.gran == "pp" and b.gran in ("month", "year", "week") and _NARROW_GAP.match(gap):
-        return _narrow(a, b)
+        # (the profile's weekend reading is for this week only: "نهاية الأسبوع المقبل" stays its late half)
+        return _narrow(a, b, key(text[a.s:a.e]) in lx.rules.get("weekend_parts", ())
+                       and b.gran == "week" and ctx.ref is not None and b.start == _week_range(ctx.ref)[0])
     # "نهاية اليوم", "نهاية يوم الأحد": the end of that day, 23:59
     if (a.gran == "pp" and b.gran == "day" and not b.part and b.value is None and _NARROW_GAP.match(gap)
             and key(text[a.s:a.e]) in lx.end_of_day_words):
@@ -1475,6 +1551,7 @@ _BDAY_GAP = re.compile(r"[ ,،]{0,3}(?:يوم|في) {1,3}")  # "الساعة 8 �
 _BDAY_BEFORE = re.compile(r"(?<![^\W\d_])يوم {1,3}\Z")  # "يوم 15، 8 مساء"
 _BTRANGE_AFTER = re.compile(r" {0,3}(?:[.,،;:!?؟)]|\Z|(?:من|في) {1,3}[\w])")
 _BTIME_PREP_GAP = re.compile(r"[ ,،]{0,3}(?:في|عند|at) {1,3}")  # "الليلة في 7": the hour needs its preposition
+_BTIME_PREP_BEFORE = re.compile(r"(?<![^\W\d_])(?:في|عند|at) {1,3}\Z")
 _BTIME_AFTER = re.compile(r" {0,3}(?:[^\w ]|\Z)")  # ... and ends the clause ("في 7 مدن" is a count)
 
 
@@ -1546,8 +1623,14 @@ def _datetime_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
     return out
 
 
-def _narrow(pp: _M, b: _M) -> _M:
+def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
     """Early/mid/late part of a month, year or week: halves (a week: Mon-Wed / Thu-Sun)."""
+    if weekend and b.gran == "week":
+        # conventions profile: "نهاية هذا الأسبوع" is that week's Saturday-Sunday weekend
+        sat = b.start + timedelta(days=5)
+        iso = sat.isocalendar()
+        return _M(pp.s, b.e, "week", sat, sat + timedelta(days=1), f"{iso[0]:04d}-W{iso[1]:02d}-WE",
+                  relative=b.relative, anchored=b.anchored, conf=b.conf - 0.1, flags=list(b.flags), kind="pp")
     days = (b.end - b.start).days + 1
     if b.gran == "week":
         first, last = {"early": (0, 2), "mid": (1, 3), "late": (3, 6)}[pp.part]
@@ -1673,8 +1756,8 @@ def _emit(mm: _M, ctx: _Ctx) -> dict:
     return out
 
 
-def extract(doc: Doc) -> list[dict]:
-    lx = lexicon(doc.language or "und")
+def extract(doc: Doc, conventions: str = "news") -> list[dict]:
+    lx = lexicon(doc.language or "und", conventions)
     anchor = doc.published_at or doc.received_at
     ctx = _Ctx(doc, lx, anchor)
     found: list[_M] = []

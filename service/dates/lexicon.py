@@ -38,6 +38,7 @@ MONTH_NUM = r"(?:1[0-2]|0?[1-9])(?!\d)"
 EN_SUFFIX = r"(?:st|nd|rd|th)?"
 D12 = r"\d{1,2}"
 MINUTE = r"[0-5]\d"
+DIGITS3 = r"\d{1,3}(?!\d)"
 DECADE_NUM = r"(?:1[89]|20)?[0-9]0"
 DIGIT = "<digit>"
 
@@ -141,6 +142,7 @@ class Lexicon:
     year_number_words: dict = field(default_factory=dict)  # "ألفين" -> 2000, "وعشرين" -> 20
     year_number_rx: re.Pattern | None = None
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
+    rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
 
@@ -152,9 +154,39 @@ def _load_json(language: str) -> dict:
         return json.load(fh)
 
 
-def _build(language: str) -> Lexicon:
-    data = _load_json(language)
+CONVENTIONS = ("news", "recognizers")  # reading conventions a language file may define (see docs/dates.md)
+
+
+def _with_conventions(data: dict, conventions: str) -> tuple[dict, dict]:
+    """The language data with a conventions profile applied, and the profile's code switches.
+
+    A profile (`"conventions": {"recognizers": {...}}` in the language file) may `extend` a word
+    list or map, `replace` a key, and set `rules` read by the resolvers; "news" is the file as it
+    is. A language without the profile reads every text the news way."""
+    if conventions not in CONVENTIONS:
+        raise ValueError(f"unknown date conventions {conventions!r}; expected one of {', '.join(CONVENTIONS)}")
+    profile = (data.get("conventions") or {}).get(conventions) or {}
+    if not profile:
+        return data, {}
+    data = dict(data)
+    for name, more in profile.get("extend", {}).items():
+        old = data.get(name)
+        data[name] = {**(old or {}), **more} if isinstance(more, dict) else list(old or []) + list(more)
+    data.update(profile.get("replace", {}))
+    rules: dict = {}
+    for name, value in profile.get("rules", {}).items():  # word lists and maps folded like every key
+        if isinstance(value, list):
+            value = frozenset(normalize_key(w) for w in value)
+        elif isinstance(value, dict):
+            value = _norm_map(value)
+        rules[name] = value
+    return data, rules
+
+
+def _build(language: str, conventions: str = "news") -> Lexicon:
+    data, rules = _with_conventions(_load_json(language), conventions)
     lx = Lexicon(language=language)
+    lx.rules = rules
     for calendar, names in data.get("months", {}).items():
         for name, month in names.items():
             lx.months.setdefault(normalize_key(name), (calendar, month))
@@ -180,7 +212,7 @@ def _build(language: str) -> Lexicon:
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
         "numeric_date_preps", "bare_unit_nouns", "bare_period_after", "bare_day_preps",
-        "rest_day_nouns")}
+        "rest_day_nouns", "minutes_after", "minutes_before")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     weekday_bare = _alt([w[2:] for w in lx.weekdays if w.startswith("ال")])  # "أول يوم جمعة"
@@ -248,6 +280,8 @@ def _build(language: str) -> Lexicon:
         return (rf"(?:{SEP}(?:{A['year_of']}{S})?(?:{A['year_words']}{S})?{g(b, 'year', year)})?")
 
     num = rf"(?:\d{{1,3}}|{cardinal})"
+    # A day of the month in cardinal words ("واحد وعشرين مايو"): the compound numbers up to 31
+    day_card = _alt([k for k, v in lx.minute_numbers.items() if 1 <= v <= 31]) if lx.minute_numbers and not latin else "(?!)"
     # One count of a compound duration ("و 21 يوما", "وساعتين", "وشهر واحد"); see _ago.
     count_part = (rf"(?:(?P<n>{num}){S}(?P<u>{units})|(?P<d>{duals})|(?P<o>{units}))"
                   rf"(?:{S}{A['one_after']}(?![^\W\d_]))?(?![^\W\d_])")
@@ -284,10 +318,17 @@ def _build(language: str) -> Lexicon:
                    rf"|{g('nwday', 'ordb', _alt(lx.nth_weekday_before))}{S}{A['weekday_prefixes']}{S}{g('nwday', 'wdb', weekday_bare)})")
                   + rf"(?={S}{A['nth_of']}{S})"),
         # "الأحد 28 نوفمبر 2023", "ليلة الجمعة 12 تشرين الثاني/نوفمبر", "الثاني عشر من نوفمبر", "12th of May"
-        "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', day)}|{g('dmy', 'ord', ordinal)})"
-                rf"(?:{S}{A['day_of']})?{S0}(?:{A['month_words']}{S})?(?:{mon('dmy')}{yearpart('dmy')}|{relmon('dmy')})"),
+        # "16. نوفمبر. 2016": a dot after the day allows one after the month before the year
+        "dmy": (rf"(?:{wdpart('dmy')})?(?:(?:the{S})?{g('dmy', 'day', DAY_NUM + EN_SUFFIX if latin else DAY_NUM + r'(?:[-/](?= ))?')}"
+                + ("" if latin else r"(?P<dmy_dot>\.(?= ))?")
+                + rf"|{g('dmy', 'ord', ordinal)}|{g('dmy', 'card', day_card)})"
+                rf"(?:{S}{A['day_of']})?{S0}(?:{A['month_words']}{S})?(?:{mon('dmy')}"
+                + ("" if latin else r"(?(dmy_dot)(?:\.(?= ?\d))?)")
+                + rf"{yearpart('dmy')}|{relmon('dmy')})"),
         # "November 12, 2023", "Monday, Jan 4th"
-        "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-/]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)})"
+        # ("مايو تسعة وعشرين": a day in cardinal words after the month only when it ends the clause)
+        "mdy": (rf"(?:{wdpart('mdy')})?{mon('mdy')}[ .,\-/]{{0,3}}(?:(?:the{S})?{g('mdy', 'day', day)}|{g('mdy', 'ord', ordinal)}"
+                rf"|{g('mdy', 'card', day_card)}(?={S0}(?:[,،.;:!?؟)\n]|$)))"
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
         "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
@@ -331,6 +372,10 @@ def _build(language: str) -> Lexicon:
         "span": (rf"{g('span', 'units', span_units)}{S}{g('span', 'count', span_count_rx)}{S}{g('span', 'moda', mod_after)}"
                  rf"|{g('span', 'duals', span_duals)}{S}{g('span', 'moda2', mod_after)}"
                  rf"|{g('span', 'num', num)}{S}{g('span', 'unit', units)}{S}{g('span', 'moda3', mod_after)}"
+                 # "الثلاثة عقود القادمة", "2 العقود الماضية": the count before the noun
+                 + ("" if latin else
+                    rf"|{g('span', 'count6', span_count_rx)}{S}{g('span', 'unit6', units)}{S}{g('span', 'moda6', mod_after)}"
+                    rf"|{g('span', 'num7', DIGITS3)}{S}{g('span', 'units7', span_units)}{S}{g('span', 'moda7', mod_after)}")
                  + (rf"|(?:the{S})?{g('span', 'modb', mod_before)}{S}{g('span', 'num4', num)}{S}{g('span', 'unit4', units)}"
                     if latin else
                     # "آخر 3 سنوات" (not "آخر 3 أيام من رمضان": the last days of something else)
@@ -343,7 +388,7 @@ def _build(language: str) -> Lexicon:
                 rf"(?:{S}{A['one_after']}(?![^\W\d_]))?"
                 # "منذ شهر و21 يوما", "بعد عامين وثلاثة أشهر": a compound count, summed in _ago
                 rf"{g('ago', 'more', more_counts)}?"
-                rf"(?:{S}{A['from_now']})?"
+                rf"(?:{S}{g('ago', 'fromnow', A['from_now'])})?"
                 # "قبل يومين من الانتخابات", "بعد ثلاثة أيام على": counted from an event, not from publication
                 rf"(?!{S0}(?:\d|(?:{cardinal}{S})?{A['relative_blockers_after']}(?![^\W\d_])|{weekday}))"
                 rf"|(?:{g('ago', 'num2', num)}{S}{g('ago', 'unit2', units)}|{g('ago', 'dual2', duals)}|{g('ago', 'one2', units)})"
@@ -393,7 +438,14 @@ def _build(language: str) -> Lexicon:
                  rf"(?:{g('time', 'am5', A['am'])}|{g('time', 'pm5', A['pm'])})(?![^\W\d_])"
                  rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
                  rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_])"
+                 # "9 مساءً وثلاثة أرباع": the fraction after am/pm (only when there was none before)
+                 rf"(?(time_frac3)|(?:{S0}{g('time', 'frac3b', fracs)}(?![^\W\d_]))?)"
                  rf"(?:{S0}\(?{g('time', 'tz3', zones)}\)?(?![^\W\d_]))?"
+                 # "عشرين دقيقة بعد الخامسة", "ثلاث دقائق قبل الثامنة": minutes after/before an hour word
+                 + (rf"|{g('time', 'mins6', mins)}{S}{A['minute_words']}{S}(?:{g('time', 'after6', A['minutes_after'])}"
+                    rf"|{g('time', 'before6', A['minutes_before'])}){S}{g('time', 'hw6', _alt(lx.hour_words))}"
+                    rf"(?:{S0}(?:{g('time', 'am6', A['am'])}|{g('time', 'pm6', A['pm'])})(?![^\W\d_]))?"
+                    if data.get("minutes_after") and lx.hour_words else "")
                  # "الثامنة والنصف", "السابعة إلا ربع": an hour word with a fraction is a clock time
                  + (rf"|{g('time', 'hw4', ordinal)}{S0}(?:{g('time', 'frac4', fracs)}"
                     rf"|و{S0}{g('time', 'mins4', mins)}(?:{S}{A['minute_words']}|(?={S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))))"
@@ -438,7 +490,7 @@ def _build(language: str) -> Lexicon:
     starts = {
         "drange": ["range_from", DIGIT] + (["@months"] if latin else []),
         "yrange": ["range_from", DIGIT],
-        "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else []),
+        "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else ["@minute_numbers"]),
         "mdy": wd_starts + ["@months"],
         "wdd": wd_starts,
         "hol": ["weekday_prefixes", "@holidays"],
@@ -449,7 +501,7 @@ def _build(language: str) -> Lexicon:
         "bdn": ["bare_day_preps"],
         "wdo": wd_starts if lx.ordinals_weekday_end else [],
         "ymn": [DIGIT],
-        "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else ["@span_before"]),
+        "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else ["@span_before", "@span_counts"]),
         "my": ["month_words", "@months"],
         "mon": ["@modifiers_before", "month_words", "@months"],
         "ago": ["ago_before", "later_before", "@cardinals", DIGIT, "@units", "@dual_units"],
@@ -459,7 +511,8 @@ def _build(language: str) -> Lexicon:
         "year": ["year_words", "year_preps", DIGIT],
         "decade": ["@decades"] + (["#the", DIGIT] if latin else []),
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
-        "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"],
+        "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"] + (
+            ["@minute_numbers"] if data.get("minutes_after") else []),
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
         "ppu": ["@period_parts"],
         "pp": ["@period_parts"],
@@ -535,11 +588,19 @@ def _build(language: str) -> Lexicon:
 
 
 @lru_cache(maxsize=None)
-def lexicon(language: str) -> Lexicon:
-    """The lexicon for a language code (cached; built once per process)."""
-    return _build(language if (DATA_DIR / f"{language}.json").exists() else "und")
+def lexicon(language: str, conventions: str = "news") -> Lexicon:
+    """The lexicon for a language code under a reading-conventions profile (cached; built once per
+    process)."""
+    if conventions not in CONVENTIONS:
+        raise ValueError(f"unknown date conventions {conventions!r}; expected one of {', '.join(CONVENTIONS)}")
+    name = language if (DATA_DIR / f"{language}.json").exists() else "und"
+    if conventions != "news" and not (_load_json(name).get("conventions") or {}).get(conventions):
+        return lexicon(language)  # no such profile for this language: the news reading
+    return _build(name, conventions)
 
 
-# Build the shipped languages at import time so the first article does not pay for it.
+# Build the shipped languages and their profiles at import time so the first article does not pay
+# for it (~40 ms each).
 for _path in sorted(DATA_DIR.glob("*.json")):
-    lexicon(_path.stem)
+    for _conventions in CONVENTIONS:
+        lexicon(_path.stem, _conventions)
