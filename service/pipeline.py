@@ -120,6 +120,7 @@ def enrich(raw: RawArticle, context: Context) -> dict[str, Any]:
         "extra": raw.extra,
         "pipeline": {
             "version": __version__,
+            "date_conventions": context.date_conventions,  # which reading produced `dates`
             "timings_ms": {k: round(v * 1000, 3) for k, v in timings.items()},
         },
     }

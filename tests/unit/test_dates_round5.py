@@ -169,10 +169,14 @@ def test_conventions_setting_reaches_the_dates_stage(monkeypatch):
     raw = RawArticle(body="زار الوفد الرياض في مارس الماضي وعاد يوم الجمعة المقبل.", language="ar",
                      published_at=PUB.isoformat())
     received = datetime(2024, 5, 15, 8, 0, tzinfo=timezone.utc)
-    spec = enrich(raw, Context(received_at=received, date_conventions=settings.date_conventions))["dates"]
-    news = enrich(raw, Context(received_at=received))["dates"]
+    spec_event = enrich(raw, Context(received_at=received, date_conventions=settings.date_conventions))
+    news_event = enrich(raw, Context(received_at=received))
+    spec, news = spec_event["dates"], news_event["dates"]
     assert [m["value"] for m in news] == ["2024-03", "2024-05-17"]
     assert [m["value"] for m in spec] == ["2023-03", "2024-05-24"]
+    # the event says which reading produced its dates
+    assert news_event["pipeline"]["date_conventions"] == "news"
+    assert spec_event["pipeline"]["date_conventions"] == "recognizers"
     monkeypatch.setenv("NEWS_ENRICHER_DATE_CONVENTIONS", "both")
     import pytest
 
