@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 from service.text.normalize import normalize_key  # noqa: E402
 
 KB_DIR = ROOT / "service" / "data" / "kb"
-FILES = {"people.jsonl": "PERSON", "orgs.jsonl": "ORG"}
+FILES = {"people.jsonl": "PERSON", "orgs.jsonl": "ORG",
+         # read by the gazetteer only, not by the tagger's features (no retrain needed)
+         "gazetteer_only/people.jsonl": "PERSON", "gazetteer_only/orgs.jsonl": "ORG"}
 KEYS = {"id", "qid", "type", "subtype", "name", "aliases", "roles", "country"}
 LANGS = {"ar", "fa", "en"}
 SUBTYPES = {

@@ -7,6 +7,9 @@ Files (service/data/kb/ unless noted), all optional except the derived country f
   demonyms.tsv         nationality adjectives -> country (hand-reviewed)
   common_words.txt     one-word aliases that are ordinary words (never matched alone)
   people.jsonl, orgs.jsonl   curated people and organizations (curated-data work)
+  gazetteer_only/*.jsonl     more curated people and organizations, same format, that the
+                       tagger does NOT read as features (features.py reads only the top folder),
+                       so coverage can grow without retraining the tagger
   ../sources/agencies.json   news agencies (sources work), loaded as ORG/news_agency
 
 Each alias becomes a normalized key (service.text.normalize.normalize_key); a key can point to
@@ -26,6 +29,10 @@ from ..text.normalize import normalize_key
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 KB_DIR = DATA / "kb"
+
+# Curated records the gazetteer reads but the tagger's features do not (a sub-folder: features.py
+# reads only the files of KB_DIR itself), so adding names there needs no retrain.
+GAZETTEER_ONLY = "gazetteer_only"
 
 # Tiers: lower wins when one key names several entries.
 TIER_CURATED, TIER_PLACE, TIER_DEMONYM, TIER_CITY = 0, 1, 2, 3
@@ -300,6 +307,8 @@ def build_kb(extra_records: Iterable[dict] = (), curated_files: bool = True) -> 
     if curated_files:
         _load_curated(kb, _read_jsonl(KB_DIR / "people.jsonl"))
         _load_curated(kb, _read_jsonl(KB_DIR / "orgs.jsonl"))
+        for path in sorted((KB_DIR / GAZETTEER_ONLY).glob("*.jsonl")):
+            _load_curated(kb, _read_jsonl(path))
         _load_agencies(kb, DATA / "sources" / "agencies.json")
     _load_places(kb)
     _load_city_aliases(kb)

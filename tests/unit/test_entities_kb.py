@@ -1,0 +1,28 @@
+"""The gazetteer-only KB folder: read by the gazetteer, never by the tagger's features."""
+
+from service.entities import extract_entities
+from service.entities.features import gazetteer_words
+from service.entities.kb import GAZETTEER_ONLY, KB_DIR, default_kb, match_key
+from service.decode import article_from_mapping
+from service.document import build_doc
+
+
+def test_gazetteer_only_names_are_in_the_kb_but_not_tagger_features():
+    kb = default_kb()
+    files = sorted((KB_DIR / GAZETTEER_ONLY).glob("*.jsonl"))
+    assert files, "service/data/kb/gazetteer_only/*.jsonl missing"
+    words = gazetteer_words()
+    key = match_key("فولكسفاغن")
+    assert key in kb.keys and kb.entries[kb.keys[key].entries[0][0]].type == "ORG"
+    # the tagger was trained without this file: its features must not see it
+    assert "فولكسفاغن" not in words
+
+
+def test_gazetteer_only_org_found_in_text():
+    raw = article_from_mapping({"body": "أعلنت فولكسفاغن أمس زيادة مبيعاتها في الصين.", "language": "ar"})
+    doc = build_doc(raw)
+    doc.language = "ar"
+    ents = extract_entities(doc)
+    vw = [e for e in ents if e["name"] == "Volkswagen"]
+    assert vw and vw[0]["type"] == "ORG"
+    assert vw[0]["mentions"][0]["text"] == "فولكسفاغن"
