@@ -91,6 +91,9 @@ class KnowledgeBase:
         self.by_id: dict[str, int] = {}
         self.common_words: set[str] = set()
         self.given_names: set[str] = set()
+        # Outlet names that are also places or words (agencies.json `needs_cue`: `الشرق الأوسط`,
+        # `الرياض`): key -> entry index; they name the outlet only inside quotes (`« الشرق الأوسط »`).
+        self.quoted_outlets: dict[str, int] = {}
 
     # -- building ---------------------------------------------------------------------------
     def add_entry(self, entry: Entry) -> int:
@@ -202,6 +205,8 @@ def _load_agencies(kb: KnowledgeBase, path: Path) -> None:
             key = match_key(alias)
             if isinstance(alias, str) and len(key) >= 3 and key not in skip:
                 kb.add_alias(idx, alias)
+        for key in skip:
+            kb.quoted_outlets.setdefault(key, idx)
 
 
 def _place_alias_ok(kb: KnowledgeBase, alias: str) -> bool:

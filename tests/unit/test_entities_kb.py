@@ -26,3 +26,26 @@ def test_gazetteer_only_org_found_in_text():
     vw = [e for e in ents if e["name"] == "Volkswagen"]
     assert vw and vw[0]["type"] == "ORG"
     assert vw[0]["mentions"][0]["text"] == "فولكسفاغن"
+
+
+def _entities(body: str):
+    raw = article_from_mapping({"body": body, "language": "ar"})
+    doc = build_doc(raw)
+    doc.language = "ar"
+    return extract_entities(doc)
+
+
+def test_outlet_name_alone_in_quotes_is_the_outlet():
+    # `الشرق الأوسط` is the Middle East, but alone in quotes after a dateline it is the newspaper
+    quoted = _entities("بيروت : « الشرق الأوسط » قال مسؤول لبناني إن المحادثات ستستأنف.")
+    ent = [e for e in quoted if e["mentions"] and e["mentions"][0]["text"] == "الشرق الأوسط"]
+    assert ent and ent[0]["type"] == "ORG"
+    plain = _entities("تشهد منطقة الشرق الأوسط توترا متزايدا منذ أسابيع.")
+    ent = [e for e in plain if e["mentions"] and e["mentions"][0]["text"] == "الشرق الأوسط"]
+    assert ent and ent[0]["type"] == "LOC"
+
+
+def test_curated_company_keeps_its_type():
+    ents = _entities("وزادت تويوتا إنتاجها في مصانعها الأوروبية العام الماضي.")
+    toy = [e for e in ents if e["name"] == "Toyota"]
+    assert toy and toy[0]["type"] == "ORG"
