@@ -227,18 +227,33 @@ def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
     if not head:
         return
     first = head[0][2]
-    if first not in trig.titles and (first[:1] not in "وف" or len(first) <= 3 or first[1:] not in trig.titles):
+    bare = _title_form(first)
+    if first not in trig.titles and bare not in trig.titles:
         return  # no title starts the span (most spans): no need for its other words
     toks = [w for w in words_at(doc, t.start, 6) if w[1] <= t.end]
     if len(toks) < 2:
         return
     first = toks[0][2]
-    for w in (first, first[1:] if first[:1] in "وف" and len(first) > 3 else first):
+    for w in (first, _title_form(first)):
         n = _match_phrase(trig.titles, toks, 0, w)
         if n and n < len(toks):
             t.start = t.name_start = toks[n][0]
             t.key_text = doc.norm_folded[t.start:t.end]
             return
+
+
+def _title_form(word: str) -> str:
+    """A title word without its proclitic: `والرئيس` -> `الرئيس`, `للحارس` -> `الحارس`,
+    `بالمدرب` -> `المدرب` (ل + ال is written لل)."""
+    if len(word) <= 3:
+        return word
+    if word[0] in "وف":
+        word = word[1:]
+    if word.startswith("لل") and len(word) > 4:
+        return "ا" + word[1:]
+    if word.startswith(("بال", "كال")) and len(word) > 5:
+        return word[1:]
+    return word
 
 
 def _plausible(doc: Doc, t: _Mention) -> bool:

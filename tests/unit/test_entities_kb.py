@@ -49,3 +49,12 @@ def test_curated_company_keeps_its_type():
     ents = _entities("وزادت تويوتا إنتاجها في مصانعها الأوروبية العام الماضي.")
     toy = [e for e in ents if e["name"] == "Toyota"]
     assert toy and toy[0]["type"] == "ORG"
+
+
+def test_title_with_a_proclitic_is_not_part_of_the_name():
+    from service.entities import _title_form
+
+    assert _title_form("للحارس") == "الحارس"
+    assert _title_form("والرئيس") == "الرئيس"
+    assert _title_form("بالمدرب") == "المدرب"
+    assert _title_form("لبنان") == "لبنان"  # no article after ل: left alone
