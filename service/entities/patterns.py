@@ -69,6 +69,9 @@ class Triggers:
         self.not_place_after = {
             match_key(alias): {match_key(w) for w in words}
             for per_lang in data.get("not_a_place_after", {}).values() for alias, words in per_lang.items()}
+        # per language: a stadium/prize word before a name (ملعب، جائزة); Persian استاد is a title
+        self.named_after = {lang: frozenset(match_key(w) for w in words)
+                            for lang, words in data.get("named_after", {}).items()}
         self.direct = keys("direct_titles")
         self.modifiers = keys("modifiers")
         self.stop = keys("stop_words")

@@ -58,3 +58,8 @@ def test_title_with_a_proclitic_is_not_part_of_the_name():
     assert _title_form("والرئيس") == "الرئيس"
     assert _title_form("بالمدرب") == "المدرب"
     assert _title_form("لبنان") == "لبنان"  # no article after ل: left alone
+
+
+def test_stadium_named_after_a_person_is_no_person():
+    for ent in _entities('وتقام المباراة على ملعب " خوسيه ألفالادي " مساء السبت.'):
+        assert ent["type"] != "PERSON" or "ألفالادي" not in ent["mentions"][0]["text"]
