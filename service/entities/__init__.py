@@ -437,6 +437,11 @@ def _trim_org(doc: Doc, kb, h: Hit) -> None:
     last = kb.keys.get(words[-1])
     if len(words) >= 2 and last is not None and any(k == "demonym" for _, k in last.entries) and same(words[:-1]):
         h.end = toks[-2][1]
+    elif len(words) >= 2 and h.entry.subtype == "sports_club" and words[-1].startswith("ال"):
+        # `ميلان الإيطالي`, `الهلال السعودي`: a club's nationality is outside its name (ANERcorp)
+        last = kb.keys.get(words[-1][2:])  # demonym keys have no article
+        if last is not None and any(k == "demonym" for _, k in last.entries):
+            h.end = toks[-2][1]
 
 
 def _trim_title(doc: Doc, kb, h: Hit) -> None:

@@ -63,3 +63,9 @@ def test_title_with_a_proclitic_is_not_part_of_the_name():
 def test_stadium_named_after_a_person_is_no_person():
     for ent in _entities('وتقام المباراة على ملعب " خوسيه ألفالادي " مساء السبت.'):
         assert ent["type"] != "PERSON" or "ألفالادي" not in ent["mentions"][0]["text"]
+
+
+def test_club_nationality_adjective_is_outside_the_name():
+    ents = _entities("وتعادل ميلان الإيطالي مع ضيفه في دوري الأبطال.")
+    milan = [e for e in ents if e["name"] == "AC Milan"]
+    assert milan and [m["text"] for m in milan[0]["mentions"]] == ["ميلان"]
