@@ -69,3 +69,11 @@ def test_club_nationality_adjective_is_outside_the_name():
     ents = _entities("وتعادل ميلان الإيطالي مع ضيفه في دوري الأبطال.")
     milan = [e for e in ents if e["name"] == "AC Milan"]
     assert milan and [m["text"] for m in milan[0]["mentions"]] == ["ميلان"]
+
+
+def test_gazetteer_only_given_names_reach_the_patterns_not_the_features():
+    from service.entities.features import kb_word_list
+    from service.entities.patterns import default_triggers
+
+    assert match_key("نادين") in default_triggers().given
+    assert "نادين" not in kb_word_list("given_names.txt")
