@@ -463,9 +463,9 @@ def _trim_title(doc: Doc, kb, h: Hit) -> None:
             return
 
 
-# Generic place words that some aliases start with (قطاع غزة، مدينة غزة): the entity is the
+# Generic place words that some aliases start with (قطاع غزة، مدينة غزة، مخيم بلاطة): the entity is the
 # specific place, the mention is the name after the cue word (the corpus convention).
-_PLACE_CUES = {"قطاع", "مدينه", "شهر", "نوار", "city"}
+_PLACE_CUES = {"قطاع", "مدينه", "شهر", "نوار", "city", "مخيم"}
 
 
 def _trim_cue(doc: Doc, h: Hit) -> None:
