@@ -47,6 +47,9 @@ SETS = {
     # scores are in-sample, a check of the label mapping, not of generalization.
     "ar_wojood": ("ar", TT.EXTRA["wojood"], "all"),
     "ar_aqmar": ("ar", TT.EXTRA["aqmar"], "all"),
+    # The tagger's own training part (in-sample for the tagger): only for checking that a
+    # combination rule is not tuned to the dev slice (does it hold on other text?).
+    "ar_train": ("ar", TT.SPLITS["ar"][0], "train"),
 }
 
 
@@ -121,7 +124,7 @@ def entity_mentions(entities: list[dict]):
         for m in ent.get("mentions", []):
             if m.get("field") == "title":
                 continue
-            yield tuple(m["span"]), ent["type"], linked
+            yield tuple(m["span"]), ent["type"], linked, m.get("method", "")
 
 
 def windows(sents: list, size: int) -> list:
@@ -140,11 +143,42 @@ def windows(sents: list, size: int) -> list:
     return out
 
 
+def error_lines(tokens: list[str], gold: set, pred: dict) -> list[str]:
+    """The combination's misses and false positives of one article, each with its cause:
+    `bound` (a prediction of the same type overlaps with other boundaries), `type` (same span,
+    another type), `other` (overlaps a prediction/gold of another type and other boundaries),
+    `none` (nothing overlaps), and for false positives which method made the mention."""
+    def show(a, b):
+        return " ".join(tokens[max(0, a - 3):a]) + " [" + " ".join(tokens[a:b]) + "] " + " ".join(tokens[b:b + 3])
+
+    def cause(x, others):
+        ov = [o for o in others if o[0] < x[1] and o[1] > x[0] and o[0] >= 0]
+        if not ov:
+            return "none"
+        if any(o[:2] == x[:2] for o in ov):
+            return "type"
+        return "bound" if any(o[2] == x[2] for o in ov) else "other"
+
+    out = []
+    core_gold = {g for g in gold if g[2] in CORE}
+    core_pred = {p for p in pred if p[2] in CORE}
+    for g in sorted(core_gold - core_pred):
+        out.append(f"FN\t{g[2]}\t{cause(g, core_pred)}\t-\t{show(g[0], g[1])}")
+    for p in sorted(core_pred - core_gold):
+        if p[0] < 0:
+            out.append(f"FP\t{p[2]}\tmisaligned\t{pred[p]}\t{p[3]}")
+            continue
+        out.append(f"FP\t{p[2]}\t{cause(p, core_gold)}\t{pred[p]}\t{show(p[0], p[1])}")
+    return out
+
+
 def run_set(name: str, lang: str, rel: str, part: str, root: Path, gazetteer_fn, tag_spans, limit: int,
-            window: int = 1):
+            window: int = 1, errors: list | None = None):
     sents = TT.read_corpus(root / rel)
     if part == "dev":
         _, sents = TT.split(sents, TT.SPLITS[lang][1])
+    elif part == "train":
+        sents, _ = TT.split(sents, TT.SPLITS[lang][1])
     if limit:
         sents = sents[:limit]
     sents = windows(sents, window)
@@ -188,8 +222,8 @@ def run_set(name: str, lang: str, rel: str, part: str, root: Path, gazetteer_fn,
         t_enrich += time.perf_counter() - t0
         systems.append(("combined", event["entities"]))
         for sys_name, entities in systems:
-            pred, linked = set(), set()
-            for span, typ, is_linked in entity_mentions(entities):
+            pred, linked, methods = set(), set(), {}
+            for span, typ, is_linked, method in entity_mentions(entities):
                 tok = to_tokens(span, starts, ends)
                 if tok is None:
                     scorers[sys_name].misaligned += 1
@@ -197,9 +231,12 @@ def run_set(name: str, lang: str, rel: str, part: str, root: Path, gazetteer_fn,
                 else:
                     item = tok + (typ,)
                 pred.add(item)
+                methods[item] = method + ("+id" if is_linked else "")
                 if is_linked:
                     linked.add(item)
             scorers[sys_name].add(gold, pred, linked)
+            if errors is not None and sys_name == "combined":
+                errors.extend(f"{name}\t{x}" for x in error_lines(tokens, gold, methods))
     result = {k: v.report() for k, v in scorers.items()}
     result["sentences"] = len(sents)
     result["enrich_ms_per_sentence"] = round(1000 * t_enrich / max(1, len(sents)), 3)
@@ -218,6 +255,9 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N sentences of each set")
     ap.add_argument("--window", type=int, default=1,
                     help="feed N consecutive sentences as one article (default 1, as held-out scoring)")
+    ap.add_argument("--errors", default="",
+                    help="write the combination's misses (FN) and false positives (FP) to this TSV file: "
+                         "set, FN/FP, type, cause (bound|type|other|none), method, tokens in context")
     args = ap.parse_args(argv)
     root = data_dir()
     if not (root / "ner").is_dir():
@@ -228,12 +268,13 @@ def main(argv=None) -> int:
 
     gazetteer_fn = getattr(entities, "gazetteer_entities", None)
     results = {}
+    errors: list | None = [] if args.errors else None
     for name in [x for x in args.sets.split(",") if x]:
         lang, rel, part = SETS[name]
         if not (root / rel).exists():
             print(f"{name}: {rel} missing, skipped")
             continue
-        res = run_set(name, lang, rel, part, root, gazetteer_fn, tag_spans, args.limit, args.window)
+        res = run_set(name, lang, rel, part, root, gazetteer_fn, tag_spans, args.limit, args.window, errors)
         res["window"] = args.window
         results[name] = res
         print(f"\n== {name} ({lang}, {rel}, {part}: {res['sentences']} articles of {args.window} sentence(s); "
@@ -251,6 +292,9 @@ def main(argv=None) -> int:
                 lp = rep["linked_precision"]
                 extra += f"; precision of QID/GeoNames-linked mentions {lp['p']:.4f} over {lp['mentions']}"
             print(f"{sys_name:10} {extra}")
+    if errors is not None:
+        Path(args.errors).write_text("\n".join(errors) + "\n", "utf-8")
+        print(f"wrote {len(errors)} error lines to {args.errors}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", "utf-8")

@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 from service.text.normalize import normalize_key  # noqa: E402
 
 KB_DIR = ROOT / "service" / "data" / "kb"
-FILES = {"people.jsonl": "PERSON", "orgs.jsonl": "ORG"}
+FILES = {"people.jsonl": "PERSON", "orgs.jsonl": "ORG",
+         # read by the gazetteer only, not by the tagger's features (no retrain needed)
+         "gazetteer_only/people.jsonl": "PERSON", "gazetteer_only/orgs.jsonl": "ORG"}
 KEYS = {"id", "qid", "type", "subtype", "name", "aliases", "roles", "country"}
 LANGS = {"ar", "fa", "en"}
 SUBTYPES = {
@@ -211,7 +213,7 @@ def check(markdown: bool = False) -> int:
           f"ORG {sum(v for (t, _), v in by_subtype.items() if t == 'ORG')}); with QID: "
           f"PERSON {n_qid['PERSON']}, ORG {n_qid['ORG']}")
     print(f"aliases (distinct per entry after normalization): ar {n_alias['ar']}, fa {n_alias['fa']}, en {n_alias['en']}")
-    print("names per language: " + ", ".join(f"{t} {l} {lang_cov[(t, l)]}" for t in FILES.values() for l in ("en", "ar", "fa")))
+    print("names per language: " + ", ".join(f"{t} {l} {lang_cov[(t, l)]}" for t in dict.fromkeys(FILES.values()) for l in ("en", "ar", "fa")))
     if markdown:
         print("\n| type | subtype | entries |\n|---|---|---:|")
         for (t, s), n in sorted(by_subtype.items()):

@@ -7,6 +7,10 @@ Files (service/data/kb/ unless noted), all optional except the derived country f
   demonyms.tsv         nationality adjectives -> country (hand-reviewed)
   common_words.txt     one-word aliases that are ordinary words (never matched alone)
   people.jsonl, orgs.jsonl   curated people and organizations (curated-data work)
+  gazetteer_only/     more curated data the tagger does NOT read as features (features.py
+                       reads only the top folder), so coverage can grow without a retrain:
+                       people.jsonl, orgs.jsonl (curated format), places.jsonl (places_extra
+                       format), city_aliases.tsv (city_aliases format)
   ../sources/agencies.json   news agencies (sources work), loaded as ORG/news_agency
 
 Each alias becomes a normalized key (service.text.normalize.normalize_key); a key can point to
@@ -26,6 +30,10 @@ from ..text.normalize import normalize_key
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 KB_DIR = DATA / "kb"
+
+# Curated records the gazetteer reads but the tagger's features do not (a sub-folder: features.py
+# reads only the files of KB_DIR itself), so adding names there needs no retrain.
+GAZETTEER_ONLY = "gazetteer_only"
 
 # Tiers: lower wins when one key names several entries.
 TIER_CURATED, TIER_PLACE, TIER_DEMONYM, TIER_CITY = 0, 1, 2, 3
@@ -84,6 +92,9 @@ class KnowledgeBase:
         self.by_id: dict[str, int] = {}
         self.common_words: set[str] = set()
         self.given_names: set[str] = set()
+        # Outlet names that are also places or words (agencies.json `needs_cue`: `الشرق الأوسط`,
+        # `الرياض`): key -> entry index; they name the outlet only inside quotes (`« الشرق الأوسط »`).
+        self.quoted_outlets: dict[str, int] = {}
 
     # -- building ---------------------------------------------------------------------------
     def add_entry(self, entry: Entry) -> int:
@@ -195,6 +206,8 @@ def _load_agencies(kb: KnowledgeBase, path: Path) -> None:
             key = match_key(alias)
             if isinstance(alias, str) and len(key) >= 3 and key not in skip:
                 kb.add_alias(idx, alias)
+        for key in skip:
+            kb.quoted_outlets.setdefault(key, idx)
 
 
 def _place_alias_ok(kb: KnowledgeBase, alias: str) -> bool:
@@ -203,7 +216,8 @@ def _place_alias_ok(kb: KnowledgeBase, alias: str) -> bool:
 
 
 def _load_places(kb: KnowledgeBase) -> None:
-    for rec in _read_jsonl(KB_DIR / "places_extra.jsonl"):
+    extra = list(_read_jsonl(KB_DIR / "places_extra.jsonl")) + list(_read_jsonl(KB_DIR / GAZETTEER_ONLY / "places.jsonl"))
+    for rec in extra:
         idx = kb.add_entry(Entry(
             id=rec["id"], type="LOC", subtype=rec.get("subtype"), name=dict(rec["name"]),
             country=rec.get("country"), geonames_id=rec.get("geonames_id"), tier=TIER_PLACE,
@@ -261,10 +275,11 @@ def _load_places(kb: KnowledgeBase) -> None:
 
 
 def _load_city_aliases(kb: KnowledgeBase) -> None:
-    path = KB_DIR / "city_aliases.tsv"
-    if not path.exists():
-        return
-    for line in path.read_text(encoding="utf-8").splitlines():
+    lines = []
+    for path in (KB_DIR / "city_aliases.tsv", KB_DIR / GAZETTEER_ONLY / "city_aliases.tsv"):
+        if path.exists():
+            lines += path.read_text(encoding="utf-8").splitlines()
+    for line in lines:
         if not line.strip() or line.startswith("#"):
             continue
         gid, alias, cue = (line.split("\t") + ["", ""])[:3]
@@ -300,6 +315,8 @@ def build_kb(extra_records: Iterable[dict] = (), curated_files: bool = True) -> 
     if curated_files:
         _load_curated(kb, _read_jsonl(KB_DIR / "people.jsonl"))
         _load_curated(kb, _read_jsonl(KB_DIR / "orgs.jsonl"))
+        for name in ("people.jsonl", "orgs.jsonl"):
+            _load_curated(kb, _read_jsonl(KB_DIR / GAZETTEER_ONLY / name))
         _load_agencies(kb, DATA / "sources" / "agencies.json")
     _load_places(kb)
     _load_city_aliases(kb)

@@ -69,12 +69,18 @@ class Triggers:
         self.not_place_after = {
             match_key(alias): {match_key(w) for w in words}
             for per_lang in data.get("not_a_place_after", {}).values() for alias, words in per_lang.items()}
+        # per language: a stadium/prize word before a name (ملعب، جائزة); Persian استاد is a title
+        self.named_after = {lang: frozenset(match_key(w) for w in words)
+                            for lang, words in data.get("named_after", {}).items()}
         self.direct = keys("direct_titles")
         self.modifiers = keys("modifiers")
         self.stop = keys("stop_words")
-        path = KB_DIR / "given_names.txt"
-        self.given = {match_key(w) for w in path.read_text(encoding="utf-8").splitlines()
-                      if w.strip() and not w.startswith("#")} if path.exists() else set()
+        # given names: the KB list (a tagger feature too) and the gazetteer-only addition
+        self.given = set()
+        for path in (KB_DIR / "given_names.txt", KB_DIR / "gazetteer_only" / "given_names.txt"):
+            if path.exists():
+                self.given |= {match_key(w) for w in path.read_text(encoding="utf-8").splitlines()
+                               if w.strip() and not w.startswith("#")}
         # One Aho-Corasick pass finds every place a pattern can start: a trigger's first word,
         # alone or after و/ف, as a whole word (keys are padded with the spaces that the
         # gazetteer's padded text has around every word). Patterns are tried only there.
