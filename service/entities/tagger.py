@@ -38,7 +38,8 @@ _CACHE_LIMIT = 400_000
 _FEATURE_CACHE_LIMIT = 200_000
 # Feature prefixes that name the word itself: hashing them is cheaper than caching them.
 _WORD_SPECIFIC = ("w=", "wa=", "st=", "ast=")
-_NO_IDS = [()] * len(F.OFFSETS)
+_NO_IDS = [(), ()]
+_AT_MINUS_1, _AT_0, _AT_PLUS_1 = F.OFFSETS.index(-1), F.OFFSETS.index(0), F.OFFSETS.index(1)
 
 
 class TaggerModel:
@@ -93,15 +94,31 @@ class TaggerModel:
     def _reset_cache(self) -> None:
         self._index: dict[str, int] = {}
         self._block = np.zeros((1024, len(F.OFFSETS), N_LABELS), np.float32)
-        # Feature string -> its hashed ids at each offset, for features many words share
-        # (affixes, shapes, clusters, cue and KB flags); word-specific ones are hashed each time.
-        self._feature_ids: dict[str, tuple[int, ...]] = {}
+        # Feature string -> its hashed ids, for features many words share (affixes, shapes,
+        # clusters, cue and KB flags); word-specific ones are hashed each time.  One cache per
+        # part of `features.feature_parts`, holding only the offsets that part is used at:
+        # common at all five, part 1 at offset 0, part 2 at offsets -1 and +1.
+        self._ids_all: dict[str, tuple[int, ...]] = {}
+        self._ids_0: dict[str, int] = {}
+        self._ids_pm1: dict[str, tuple[int, int]] = {}
         self._add_words([F.BOS, F.EOS])
 
-    def _ids(self, feature: str) -> tuple[int, ...]:
+    def _new_all(self, feature: str) -> tuple[int, ...]:
         ids = F.feature_ids(feature)
         if not feature.startswith(_WORD_SPECIFIC):
-            self._feature_ids[feature] = ids
+            self._ids_all[feature] = ids
+        return ids
+
+    def _new_0(self, feature: str) -> int:
+        i = F.feature_id(feature, _AT_0)
+        if not feature.startswith(_WORD_SPECIFIC):
+            self._ids_0[feature] = i
+        return i
+
+    def _new_pm1(self, feature: str) -> tuple[int, int]:
+        ids = F.feature_id(feature, _AT_MINUS_1), F.feature_id(feature, _AT_PLUS_1)
+        if not feature.startswith(_WORD_SPECIFIC):
+            self._ids_pm1[feature] = ids
         return ids
 
     def _add_words(self, words: list[str]) -> None:
@@ -110,27 +127,29 @@ class TaggerModel:
         map them to weight rows with one gather, sum per (word, offset)."""
         ids: list[int] = []
         counts: list[int] = []
-        get = self._feature_ids.get
+        get_all, get_0, get_pm1 = self._ids_all.get, self._ids_0.get, self._ids_pm1.get
+        new_all, new_0, new_pm1 = self._new_all, self._new_0, self._new_pm1
         lex = self.lex
         for w in words:
             f0, f1, common = F.feature_parts(w, lex)
-            # per-offset tuples of ids (offsets -2..+2) of each part
-            c = list(zip(*[get(f) or self._ids(f) for f in common]))
-            z0 = list(zip(*[get(f) or self._ids(f) for f in f0])) or _NO_IDS
-            z1 = list(zip(*[get(f) or self._ids(f) for f in f1])) or _NO_IDS
+            # per-offset tuples of ids (offsets -2..+2) of the features at every offset
+            c = list(zip(*[get_all(f) or new_all(f) for f in common]))
+            z0 = [get_0(f) or new_0(f) for f in f0]
+            z1 = list(zip(*[get_pm1(f) or new_pm1(f) for f in f1])) or _NO_IDS
             # offset -2: common; -1: f1 + common; 0: f0 + common; +1: f1 + common; +2: common
             ids += c[0]
-            ids += z1[1]
+            ids += z1[0]
             ids += c[1]
-            ids += z0[2]
+            ids += z0
             ids += c[2]
-            ids += z1[3]
+            ids += z1[1]
             ids += c[3]
             ids += c[4]
-            counts += (len(c[0]), len(z1[1]) + len(c[1]), len(z0[2]) + len(c[2]),
-                       len(z1[3]) + len(c[3]), len(c[4]))
-        if len(self._feature_ids) > _FEATURE_CACHE_LIMIT:
-            self._feature_ids.clear()
+            counts += (len(c[0]), len(z1[0]) + len(c[1]), len(z0) + len(c[2]),
+                       len(z1[1]) + len(c[3]), len(c[4]))
+        for cache in (self._ids_all, self._ids_0, self._ids_pm1):
+            if len(cache) > _FEATURE_CACHE_LIMIT:
+                cache.clear()
         first = len(self._index)
         need = first + len(words)
         if need > len(self._block):

@@ -178,6 +178,7 @@ def test_feature_ids_equal_the_hashed_ids_at_every_offset():
         feats = F.word_features(word, lex)
         for j, k in enumerate(F.OFFSETS):
             assert [F.feature_ids(f)[j] for f in feats[k]] == F.hashed(word, lex)[j]
+            assert [F.feature_id(f, j) for f in feats[k]] == F.hashed(word, lex)[j]
 
 
 def _reference_blocks(model, words):
