@@ -482,7 +482,10 @@ _PIECES = re.compile(r"(?<!\s)\s*+(?:" + F.TOKEN_RE.pattern + ")")
 def tokenize(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Tokens of `text` (features.TOKEN_RE) with their start and end offsets."""
     pieces = _PIECES.findall(text)
-    words = list(map(str.lstrip, pieces))
+    # Each piece is whitespace then one token, and tokens hold no whitespace (\s and str.split
+    # use the same definition): splitting the joined pieces gives the tokens, in two C calls
+    # instead of a Python-level lstrip per piece.
+    words = " ".join(pieces).split()
     ends = np.cumsum(np.fromiter(map(len, pieces), np.int64, len(pieces)))
     starts = ends - np.fromiter(map(len, words), np.int64, len(words))
     return words, starts, ends

@@ -34,6 +34,16 @@ def test_tokenize_offsets_tile_the_text_and_split_punctuation():
     assert T.tokenize("")[0] == []
 
 
+def test_tokens_are_the_regex_tokens_whatever_the_whitespace():
+    # Every character Python counts as whitespace (NBSP, em space, line separators, ...) between
+    # tokens, and characters that are not whitespace but look like it (zero-width space, BOM).
+    spaces = [chr(c) for c in range(0x3000 + 1) if chr(c).isspace()]
+    text = "كلمة" + "،".join(f"{sp}w{i}" for i, sp in enumerate(spaces)) + "\u200bx\ufeffy-z\u00a0 ."
+    words, starts, ends = T.tokenize(text)
+    assert words == F.TOKEN_RE.findall(text)
+    assert [text[s:e] for s, e in zip(starts.tolist(), ends.tolist())] == words
+
+
 def test_proclitics_are_stripped_only_where_safe():
     assert F.strip_proclitics("والرئيس") == ("وال", "الرئيس", "رئيس")
     assert F.strip_proclitics("للامم") == ("لل", "الامم", "امم")
