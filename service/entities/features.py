@@ -388,3 +388,8 @@ def feature_ids(feature: str, _crc=zlib.crc32, _mask=N_BUCKETS - 1, _p=_PREFIX_C
     b = feature.encode()
     return (_crc(b, _p[0]) & _mask, _crc(b, _p[1]) & _mask, _crc(b, _p[2]) & _mask,
             _crc(b, _p[3]) & _mask, _crc(b, _p[4]) & _mask)
+
+
+def feature_id(feature: str, j: int, _crc=zlib.crc32, _mask=N_BUCKETS - 1, _p=_PREFIX_CRC) -> int:
+    """`feature_ids(feature)[j]` alone: the hashed id at offset OFFSETS[j]."""
+    return _crc(feature.encode(), _p[j]) & _mask

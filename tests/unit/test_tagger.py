@@ -34,6 +34,16 @@ def test_tokenize_offsets_tile_the_text_and_split_punctuation():
     assert T.tokenize("")[0] == []
 
 
+def test_tokens_are_the_regex_tokens_whatever_the_whitespace():
+    # Every character Python counts as whitespace (NBSP, em space, line separators, ...) between
+    # tokens, and characters that are not whitespace but look like it (zero-width space, BOM).
+    spaces = [chr(c) for c in range(0x3000 + 1) if chr(c).isspace()]
+    text = "كلمة" + "،".join(f"{sp}w{i}" for i, sp in enumerate(spaces)) + "\u200bx\ufeffy-z\u00a0 ."
+    words, starts, ends = T.tokenize(text)
+    assert words == F.TOKEN_RE.findall(text)
+    assert [text[s:e] for s, e in zip(starts.tolist(), ends.tolist())] == words
+
+
 def test_proclitics_are_stripped_only_where_safe():
     assert F.strip_proclitics("والرئيس") == ("وال", "الرئيس", "رئيس")
     assert F.strip_proclitics("للامم") == ("لل", "الامم", "امم")
@@ -117,6 +127,38 @@ def test_pruned_batched_viterbi_equals_full_viterbi(seed):
         assert labels.tolist() == T.viterbi(e, model.trans, model.start, model.end)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_tokens_found_certainly_o_are_o_in_the_full_viterbi_path(seed):
+    # Small integer scores (exact float32 sums, many ties) around the O/non-O boundary: every
+    # token the certain-O test puts outside the stretches must be O in plain Viterbi, and the
+    # split decoding must give plain Viterbi's labels.
+    rng = np.random.default_rng(100 + seed)
+    trans = rng.integers(-3, 4, (T.N_LABELS, T.N_LABELS)).astype(np.float32)
+    start, end = (rng.integers(-2, 3, T.N_LABELS).astype(np.float32) for _ in range(2))
+    model = T.TaggerModel("ar", np.array([1]), np.zeros((1, T.N_LABELS)), trans, start, end,
+                          1.0, F.Lexicon("ar", {}, {}, {}))
+    checked = 0
+    for n in (1, 2, 3, 8, 60):
+        for _ in range(20):
+            e = rng.integers(-3, 4, (n, T.N_LABELS)).astype(np.float32)
+            e[:, 0] += rng.choice([0, 6, 12], size=n).astype(np.float32)
+            starts, stops = model.uncertain_stretches(e, compiled=False)
+            inside = np.zeros(n, bool)
+            for a, b in zip(starts, stops):
+                inside[a:b] = True
+            full = np.asarray(T.viterbi(e, trans, start, end))
+            assert (full[~inside] == 0).all()
+            checked += int((~inside).sum())
+            labels = np.zeros(n, np.intp)
+            if len(starts):
+                pos, lab = T.batched_viterbi(e, starts, stops, trans, start, end)
+                labels[pos] = lab
+            # ties: the split path may differ from plain Viterbi's, but never in score
+            path_score = lambda y: start[y[0]] + e[np.arange(n), y].sum() + trans[y[:-1], y[1:]].sum() + end[y[-1]]
+            assert path_score(labels) == path_score(full)
+    assert checked > 100  # the test does prune
+
+
 def test_emissions_are_the_sum_of_windowed_word_features():
     model = random_model(7)
     words = ["في", "مدينه", "حلب", "اليوم"]
@@ -146,6 +188,7 @@ def test_feature_ids_equal_the_hashed_ids_at_every_offset():
         feats = F.word_features(word, lex)
         for j, k in enumerate(F.OFFSETS):
             assert [F.feature_ids(f)[j] for f in feats[k]] == F.hashed(word, lex)[j]
+            assert [F.feature_id(f, j) for f in feats[k]] == F.hashed(word, lex)[j]
 
 
 def _reference_blocks(model, words):
