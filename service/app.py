@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         **faust_options(settings),
     )
     app.enricher_settings = settings
+    app.fetch_max_wait_ms = settings.fetch_max_wait_ms
     raw_topic = app.topic(
         settings.raw_topic,
         key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",

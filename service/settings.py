@@ -95,6 +95,7 @@ class Settings:
     max_in_flight: int
     commit_interval_s: float
     producer_linger_ms: int
+    fetch_max_wait_ms: int
     http_host: str
     http_port: int
     trending_window_s: float
@@ -138,6 +139,9 @@ class Settings:
             # within a millisecond, so a few ms gathers them (and neighbouring articles') into
             # one produce request instead of several: fewer broker wake-ups per article.
             producer_linger_ms=_int("PRODUCER_LINGER_MS", 5),
+            # How long the broker may hold an empty fetch; a record on a partition outside the
+            # fetch in flight waits up to this long (delivery.FETCH_MAX_WAIT_MS).
+            fetch_max_wait_ms=_int("FETCH_MAX_WAIT_MS", 100),
             http_host=_env("HTTP_HOST", "0.0.0.0"),
             http_port=_int("HTTP_PORT", 8080),
             trending_window_s=_float("TRENDING_WINDOW_SECONDS", 300.0),
