@@ -520,7 +520,8 @@ def main(argv=None) -> int:
         str(p.relative_to(REPO)): sha256(p)
         for p in sorted(list(F.MODELS_DIR.glob("*.json")) + list(F.MODELS_DIR.glob("clusters_*.npz"))
                         + (sorted(list(F.KB_DIR.glob("*.json*")) + list(F.KB_DIR.glob("*.tsv")) + list(F.KB_DIR.glob("*.txt"))) if F.KB_DIR.is_dir() else []))
-        if p.name != "tagger_manifest.json"
+        # the KB's triggers.json feeds the patterns, not the features (features.py skips it)
+        if p.name != "tagger_manifest.json" and not (p.parent == F.KB_DIR and p.stem == "triggers")
     }
     for lang in [x for x in args.clusters.split(",") if x]:
         rel, frac = SPLITS[lang]
