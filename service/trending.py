@@ -104,16 +104,22 @@ def install_trending(app, settings, mentions_topic) -> None:
                 else:
                     group[0] += 1
                     group[1] = event
-            for (key, start), (count, event, end) in batch.items():
-                # faust writes a table change to the changelog partition of the *current* event
-                # (the mention's own partition), which take_events leaves unset.
-                token = _current_event.set(weakref.ref(event))
-                try:
-                    window = counts[key]
-                    window.apply(operator.add, count, event)  # the window of this event's timestamp
-                    dirty[(key, start)] = (end, window.current(event))
-                finally:
-                    _current_event.reset(token)
+            try:
+                for (key, start), (count, event, end) in batch.items():
+                    # faust writes a table change to the changelog partition of the *current*
+                    # event (the mention's own partition), which take_events leaves unset.
+                    token = _current_event.set(weakref.ref(event))
+                    try:
+                        window = counts[key]
+                        window.apply(operator.add, count, event)  # the window of this event's timestamp
+                        dirty[(key, start)] = (end, window.current(event))
+                    finally:
+                        _current_event.reset(token)
+            except Exception:
+                # A misconfiguration (faust refuses a mentions topic whose partition count differs
+                # from the changelog's) would otherwise crash the agent; a crash while the worker
+                # stops, when a batch is flushed, left it hanging.  Say so loudly and go on.
+                log.exception("could not count a batch of %d mention records", len(events))
 
     @app.timer(interval=min(FLUSH_INTERVAL_S, max(0.2, size / 5)))
     async def flush_trending() -> None:

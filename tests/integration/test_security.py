@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from . import kafka_utils as ku
-from .test_reliability import Worker, topic_names, worker_env
+from .test_reliability import PARTITIONS, Worker, topic_names, worker_env
 
 ARTICLES = [
     (f"sec-{n}".encode(), orjson.dumps({"id": f"sec-{n}", "title": "Security check",
@@ -51,7 +51,7 @@ def test_worker_authenticates_with_sasl(sasl_broker, tmp_path, mechanism):
     prefix = ku.unique_prefix()
     topics = topic_names(prefix)
     ku.run(ku.create_topics(sasl_broker.sasl_bootstrap,
-                            {topics[n]: 2 for n in ("raw", "enriched", "dlq", "mentions")}, **client))
+                            {topics[n]: PARTITIONS for n in ("raw", "enriched", "dlq", "mentions")}, **client))
     ku.run(ku.produce(sasl_broker.sasl_bootstrap, topics["raw"], ARTICLES, **client))
     port = _free_port()
     worker = Worker(_sasl_env(sasl_broker, topics, tmp_path, mechanism, sasl_broker.sasl_password, port),
