@@ -56,8 +56,10 @@ def warm_up() -> None:
             tagger.load_model(lang)
 
 
+@lru_cache(maxsize=1)
 def _tagger():
-    """The tagger module when present (it returns no spans when its model file is absent)."""
+    """The tagger module when present (it returns no spans when its model file is absent);
+    cached: an import statement per article cost more than some whole steps of the stage."""
     try:
         from . import tagger
     except ImportError:
@@ -715,7 +717,7 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
                     break
                 target = gid
         if target is None or target == "ambiguous":
-            gid = f"local:{m.type.lower()}:" + hashlib.sha1(" ".join(words).encode()).hexdigest()[:12]
+            gid = _local_id(m.type, words)
             if gid not in groups:  # same words: same entity
                 groups[gid] = {"entry": None, "type": m.type, "mentions": [], "demonyms": []}
                 order.append(gid)
@@ -785,6 +787,12 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
 
 
 _BY_START = operator.attrgetter("start")
+
+
+@lru_cache(maxsize=1 << 14)
+def _local_id(typ: str, words: tuple[str, ...]) -> str:
+    """The deterministic id of a name without a KB entry (memoized: names recur across articles)."""
+    return f"local:{typ.lower()}:" + hashlib.sha1(" ".join(words).encode()).hexdigest()[:12]
 
 
 @lru_cache(maxsize=1 << 14)

@@ -116,9 +116,13 @@ def doc_words(doc) -> list[tuple[int, int, str]]:
 def words_from_padded(doc, padded: str) -> None:
     """The same word table from the gazetteer's padded text (its words are exactly the \\w runs,
     one space or more between them), by str.split instead of a regex match per word."""
+    # Built with C-level iterators only (no Python bytecode per word): this table is made for
+    # every article, and a list comprehension over its ~500 words cost ~0.1 ms.
     parts = padded.split(" ")
     offsets = itertools.accumulate(map(operator.add, map(len, parts), itertools.repeat(1)), initial=-1)
-    doc.notes["_entity_words"] = [(o, o + len(p), p) for o, p in zip(offsets, parts) if p]
+    starts = list(itertools.compress(offsets, parts))  # a part is truthy when it is a word
+    words = list(filter(None, parts))
+    doc.notes["_entity_words"] = list(zip(starts, map(operator.add, starts, map(len, words)), words))
 
 
 _span = operator.methodcaller("span")
