@@ -85,7 +85,8 @@ class _Mention:
 def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     padded = gaz.padded(doc)
     words_from_padded(doc, padded)
-    hits: list[Hit] = gaz.find(doc, padded)
+    triggers: list[tuple[int, int]] = []  # pattern triggers, found by the gazetteer's scan
+    hits: list[Hit] = gaz.find(doc, padded, triggers)
 
     mentions: list[_Mention] = []
     covered: dict[int, tuple] = {}  # gazetteer hit start -> (kind, type, end), for the patterns
@@ -120,7 +121,7 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     by_start = {m.start: m for m in mentions}
     roles: list[tuple[int, str, tuple]] = []  # (norm position of the name, role, role span)
     patterns: list[_Mention] = []
-    for p in find_patterns(doc, padded, covered):
+    for p in find_patterns(doc, padded, covered, triggers):
         if p.type == "ORG_CUE":  # فريق برشلونة: a city name after a team/company word is the ORG
             m = by_start.get(p.start)
             if m is not None and m.type == "LOC" and m.entry.subtype == "city":

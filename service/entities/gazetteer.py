@@ -57,6 +57,11 @@ class Gazetteer:
             self._add(auto, key + " ", ((key, _MODE_PLAIN, info, len(key), countries),))
             if key.startswith("ال") and len(key) > 4:
                 self._add(auto, key[1:] + " ", ((key, _MODE_LAM, info, len(key) - 1, countries),))
+        # The pattern triggers (" word ", value: its length) ride along in the same automaton, so
+        # that one scan of the article serves both (keys never start with a space: no clash).
+        for word, length in default_triggers().trigger_auto.items():
+            assert not auto.exists(word)
+            auto.add_word(word, length)
         auto.make_automaton()
         self.auto = auto
 
@@ -70,13 +75,19 @@ class Gazetteer:
         """" " + norm_folded with every non-word character as a space + " " (same offsets + 1)."""
         return " " + _NONWORD_CHAR.sub(" ", doc.norm_folded) + " "
 
-    def find(self, doc, text: str | None = None) -> list[Hit]:
+    def find(self, doc, text: str | None = None, triggers: list | None = None) -> list[Hit]:
+        """Gazetteer hits; `triggers` (when given) receives the pattern triggers' (end, length)
+        in the padded text, in order, as `Triggers.trigger_auto.iter` would give them."""
         text = text or self.padded(doc)
         norm = doc.norm
         kb = self.kb
         cands: list[tuple] = []
         context = set()  # countries named anywhere in the article help pick among same-named cities
         for end_tb, value in self.auto.iter(text):
+            if value.__class__ is int:  # a pattern trigger
+                if triggers is not None:
+                    triggers.append((end_tb, value))
+                continue
             for key, mode, info, back, countries in value:
                 start_tb = end_tb - back
                 # Letters before the key inside its word must be proclitics (checked first: most

@@ -179,16 +179,17 @@ def _match_phrase(table, toks, i, first) -> int:
     return 0
 
 
-def find_patterns(doc, padded: str, covered_pos: dict[int, tuple]) -> list[PatternHit]:
+def find_patterns(doc, padded: str, covered_pos: dict[int, tuple], triggers=None) -> list[PatternHit]:
     """Pattern hits in the article. `padded` is " " + norm_folded with punctuation as spaces
     + " " (from the gazetteer); `covered_pos` maps the start of each gazetteer hit (norm offset)
     to (kind, type, end). Only the places where a trigger word occurs are looked at, each
-    through a short window of words."""
+    through a short window of words. `triggers`: the trigger matches (end, length) when the
+    gazetteer's scan already found them, else they are searched here."""
     trig = default_triggers()
     out: list[PatternHit] = []
     done = 0
     hit_words = None  # word-table indices where a gazetteer hit starts (made at the first trigger)
-    for end, length in trig.trigger_auto.iter(padded):
+    for end, length in trig.trigger_auto.iter(padded) if triggers is None else triggers:
         start = end - length - 1  # norm offset of the word (padded offsets are norm + 1)
         if start < done:
             continue
