@@ -682,7 +682,7 @@ def _title_back_references(doc: Doc, mentions: list[_Mention], occupied: _Occupa
 
 
 def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
-    mentions.sort(key=lambda m: (m.start, m.end))
+    mentions.sort(key=_BY_SPAN)
     groups: dict[str, dict] = {}
     order: list[str] = []
     unlinked: list[_Mention] = []
@@ -743,10 +743,13 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     out = []
     for gid in order:
         g = groups[gid]
-        ms = sorted(g["mentions"], key=_BY_START)
-        ds = sorted(g["demonyms"], key=_BY_START)
+        ms, ds = g["mentions"], g["demonyms"]  # lists of this call only: sorted in place
+        if len(ms) > 1:
+            ms.sort(key=_BY_START)
+        if len(ds) > 1:
+            ds.sort(key=_BY_START)
         located = [_located(doc, m) for m in ms]
-        demonyms = [_located(doc, m) for m in ds]
+        demonyms = [_located(doc, m) for m in ds] if ds else []
         entry: Entry | None = g["entry"]
         # both lists are sorted by start: the earliest mention is at the head of one of them
         first = min(ms[0].start, ds[0].start) if ms and ds else (ms or ds)[0].start
@@ -776,7 +779,7 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
             text = doc.original[s:e]  # what doc.locate(...)["text"] gives
             name, native = (text, None) if text.isascii() else (text, text)
             subtype = qid = geo = country = None
-        conf = max([m.conf for m in ms + ds])
+        conf = max(map(_CONF, ms + ds))
         out.append({
             "id": gid, "type": g["type"], "subtype": subtype, "name": name, "native_name": native,
             "qid": qid, "geonames_id": geo, "country": country, "roles": roles,
@@ -788,6 +791,8 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
 
 
 _BY_START = operator.attrgetter("start")
+_BY_SPAN = operator.attrgetter("start", "end")
+_CONF = operator.attrgetter("conf")
 
 
 @lru_cache(maxsize=1 << 14)

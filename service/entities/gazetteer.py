@@ -10,6 +10,7 @@ the article, so every key starting with ال is also entered without its alef an
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +26,7 @@ _CLITICS = {"و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل"
 # ال + adjective: demonyms are adjectives and take the article (الروسي، للروسية، والإيرانيين).
 _DEF_CLITICS = _CLITICS | {"ال", "وال", "فال", "بال", "كال", "لل", "ولل", "فلل", "وبال", "فبال"}
 _LAM_CLITICS = {"ل", "ول", "فل"}  # before an ال-key that lost its alef: للأمم = ل + (ا)لأمم
+_CLITIC_LAST = frozenset(p[-1] for p in _DEF_CLITICS | _LAM_CLITICS)  # و ف ب ل ك
 
 # Words right before a small city that say "this is a place" (normalized, folded).
 _CITY_CUES = {
@@ -92,11 +94,14 @@ class Gazetteer:
                 start_tb = end_tb - back
                 # Letters before the key inside its word must be proclitics (checked first: most
                 # raw hits start inside a word and end here).
-                if text[start_tb - 1] == " ":
+                before = text[start_tb - 1]
+                if before == " ":
                     if mode == _MODE_LAM:
                         continue
                     prefix = ""
                     ws = start_tb
+                elif before not in _CLITIC_LAST:
+                    continue  # no proclitic ends with this letter (`ايران` holds `ران`)
                 else:
                     ws = text.rfind(" ", 0, start_tb) + 1
                     prefix = text[ws:start_tb]
@@ -176,18 +181,23 @@ def _previous_word(text: str, pos: int) -> str:
 
 def _longest(hits: list[Hit]) -> list[Hit]:
     """Non-overlapping hits, longest first, then earliest, then best tier (deterministic)."""
-    hits.sort(key=lambda h: (-(h.end - h.start), h.start, h.tier, h.entry.id))
+    if len(hits) < 2:
+        return hits
+    hits.sort(key=_LONGEST_FIRST)
     taken: list[Hit] = []
-    occupied = bytearray()
+    occupied = bytearray(max(map(_END, hits)))  # one flag per character; find() tests in C
     for h in hits:
-        if len(occupied) < h.end:
-            occupied.extend(b"\0" * (h.end - len(occupied)))
-        if any(occupied[h.start:h.end]):
+        if occupied.find(1, h.start, h.end) >= 0:
             continue
         occupied[h.start:h.end] = b"\1" * (h.end - h.start)
         taken.append(h)
-    taken.sort(key=lambda h: h.start)
+    taken.sort(key=_START)
     return taken
+
+
+_LONGEST_FIRST = lambda h: (h.start - h.end, h.start, h.tier, h.entry.id)  # noqa: E731
+_START = operator.attrgetter("start")
+_END = operator.attrgetter("end")
 
 
 @lru_cache(maxsize=1)
