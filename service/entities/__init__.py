@@ -56,8 +56,10 @@ def warm_up() -> None:
             tagger.load_model(lang)
 
 
+@lru_cache(maxsize=1)
 def _tagger():
-    """The tagger module when present (it returns no spans when its model file is absent)."""
+    """The tagger module when present (it returns no spans when its model file is absent);
+    cached: an import statement per article cost more than some whole steps of the stage."""
     try:
         from . import tagger
     except ImportError:
@@ -83,7 +85,8 @@ class _Mention:
 def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     padded = gaz.padded(doc)
     words_from_padded(doc, padded)
-    hits: list[Hit] = gaz.find(doc, padded)
+    triggers: list[tuple[int, int]] = []  # pattern triggers, found by the gazetteer's scan
+    hits: list[Hit] = gaz.find(doc, padded, triggers)
 
     mentions: list[_Mention] = []
     covered: dict[int, tuple] = {}  # gazetteer hit start -> (kind, type, end), for the patterns
@@ -118,7 +121,7 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
     by_start = {m.start: m for m in mentions}
     roles: list[tuple[int, str, tuple]] = []  # (norm position of the name, role, role span)
     patterns: list[_Mention] = []
-    for p in find_patterns(doc, padded, covered):
+    for p in find_patterns(doc, padded, covered, triggers):
         if p.type == "ORG_CUE":  # فريق برشلونة: a city name after a team/company word is the ORG
             m = by_start.get(p.start)
             if m is not None and m.type == "LOC" and m.entry.subtype == "city":
@@ -679,7 +682,7 @@ def _title_back_references(doc: Doc, mentions: list[_Mention], occupied: _Occupa
 
 
 def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
-    mentions.sort(key=lambda m: (m.start, m.end))
+    mentions.sort(key=_BY_SPAN)
     groups: dict[str, dict] = {}
     order: list[str] = []
     unlinked: list[_Mention] = []
@@ -715,7 +718,7 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
                     break
                 target = gid
         if target is None or target == "ambiguous":
-            gid = f"local:{m.type.lower()}:" + hashlib.sha1(" ".join(words).encode()).hexdigest()[:12]
+            gid = _local_id(m.type, words)
             if gid not in groups:  # same words: same entity
                 groups[gid] = {"entry": None, "type": m.type, "mentions": [], "demonyms": []}
                 order.append(gid)
@@ -740,10 +743,13 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
     out = []
     for gid in order:
         g = groups[gid]
-        ms = sorted(g["mentions"], key=_BY_START)
-        ds = sorted(g["demonyms"], key=_BY_START)
+        ms, ds = g["mentions"], g["demonyms"]  # lists of this call only: sorted in place
+        if len(ms) > 1:
+            ms.sort(key=_BY_START)
+        if len(ds) > 1:
+            ds.sort(key=_BY_START)
         located = [_located(doc, m) for m in ms]
-        demonyms = [_located(doc, m) for m in ds]
+        demonyms = [_located(doc, m) for m in ds] if ds else []
         entry: Entry | None = g["entry"]
         # both lists are sorted by start: the earliest mention is at the head of one of them
         first = min(ms[0].start, ds[0].start) if ms and ds else (ms or ds)[0].start
@@ -773,7 +779,7 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
             text = doc.original[s:e]  # what doc.locate(...)["text"] gives
             name, native = (text, None) if text.isascii() else (text, text)
             subtype = qid = geo = country = None
-        conf = max([m.conf for m in ms + ds])
+        conf = max(map(_CONF, ms + ds))
         out.append({
             "id": gid, "type": g["type"], "subtype": subtype, "name": name, "native_name": native,
             "qid": qid, "geonames_id": geo, "country": country, "roles": roles,
@@ -785,6 +791,14 @@ def _link(doc: Doc, mentions: list[_Mention]) -> list[dict]:
 
 
 _BY_START = operator.attrgetter("start")
+_BY_SPAN = operator.attrgetter("start", "end")
+_CONF = operator.attrgetter("conf")
+
+
+@lru_cache(maxsize=1 << 14)
+def _local_id(typ: str, words: tuple[str, ...]) -> str:
+    """The deterministic id of a name without a KB entry (memoized: names recur across articles)."""
+    return f"local:{typ.lower()}:" + hashlib.sha1(" ".join(words).encode()).hexdigest()[:12]
 
 
 @lru_cache(maxsize=1 << 14)

@@ -10,6 +10,7 @@ the article, so every key starting with ال is also entered without its alef an
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +26,7 @@ _CLITICS = {"و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل"
 # ال + adjective: demonyms are adjectives and take the article (الروسي، للروسية، والإيرانيين).
 _DEF_CLITICS = _CLITICS | {"ال", "وال", "فال", "بال", "كال", "لل", "ولل", "فلل", "وبال", "فبال"}
 _LAM_CLITICS = {"ل", "ول", "فل"}  # before an ال-key that lost its alef: للأمم = ل + (ا)لأمم
+_CLITIC_LAST = frozenset(p[-1] for p in _DEF_CLITICS | _LAM_CLITICS)  # و ف ب ل ك
 
 # Words right before a small city that say "this is a place" (normalized, folded).
 _CITY_CUES = {
@@ -57,6 +59,11 @@ class Gazetteer:
             self._add(auto, key + " ", ((key, _MODE_PLAIN, info, len(key), countries),))
             if key.startswith("ال") and len(key) > 4:
                 self._add(auto, key[1:] + " ", ((key, _MODE_LAM, info, len(key) - 1, countries),))
+        # The pattern triggers (" word ", value: its length) ride along in the same automaton, so
+        # that one scan of the article serves both (keys never start with a space: no clash).
+        for word, length in default_triggers().trigger_auto.items():
+            assert not auto.exists(word)
+            auto.add_word(word, length)
         auto.make_automaton()
         self.auto = auto
 
@@ -70,22 +77,31 @@ class Gazetteer:
         """" " + norm_folded with every non-word character as a space + " " (same offsets + 1)."""
         return " " + _NONWORD_CHAR.sub(" ", doc.norm_folded) + " "
 
-    def find(self, doc, text: str | None = None) -> list[Hit]:
+    def find(self, doc, text: str | None = None, triggers: list | None = None) -> list[Hit]:
+        """Gazetteer hits; `triggers` (when given) receives the pattern triggers' (end, length)
+        in the padded text, in order, as `Triggers.trigger_auto.iter` would give them."""
         text = text or self.padded(doc)
         norm = doc.norm
         kb = self.kb
         cands: list[tuple] = []
         context = set()  # countries named anywhere in the article help pick among same-named cities
         for end_tb, value in self.auto.iter(text):
+            if value.__class__ is int:  # a pattern trigger
+                if triggers is not None:
+                    triggers.append((end_tb, value))
+                continue
             for key, mode, info, back, countries in value:
                 start_tb = end_tb - back
                 # Letters before the key inside its word must be proclitics (checked first: most
                 # raw hits start inside a word and end here).
-                if text[start_tb - 1] == " ":
+                before = text[start_tb - 1]
+                if before == " ":
                     if mode == _MODE_LAM:
                         continue
                     prefix = ""
                     ws = start_tb
+                elif before not in _CLITIC_LAST:
+                    continue  # no proclitic ends with this letter (`ايران` holds `ران`)
                 else:
                     ws = text.rfind(" ", 0, start_tb) + 1
                     prefix = text[ws:start_tb]
@@ -165,18 +181,23 @@ def _previous_word(text: str, pos: int) -> str:
 
 def _longest(hits: list[Hit]) -> list[Hit]:
     """Non-overlapping hits, longest first, then earliest, then best tier (deterministic)."""
-    hits.sort(key=lambda h: (-(h.end - h.start), h.start, h.tier, h.entry.id))
+    if len(hits) < 2:
+        return hits
+    hits.sort(key=_LONGEST_FIRST)
     taken: list[Hit] = []
-    occupied = bytearray()
+    occupied = bytearray(max(map(_END, hits)))  # one flag per character; find() tests in C
     for h in hits:
-        if len(occupied) < h.end:
-            occupied.extend(b"\0" * (h.end - len(occupied)))
-        if any(occupied[h.start:h.end]):
+        if occupied.find(1, h.start, h.end) >= 0:
             continue
         occupied[h.start:h.end] = b"\1" * (h.end - h.start)
         taken.append(h)
-    taken.sort(key=lambda h: h.start)
+    taken.sort(key=_START)
     return taken
+
+
+_LONGEST_FIRST = lambda h: (h.start - h.end, h.start, h.tier, h.entry.id)  # noqa: E731
+_START = operator.attrgetter("start")
+_END = operator.attrgetter("end")
 
 
 @lru_cache(maxsize=1)

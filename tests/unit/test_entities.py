@@ -532,3 +532,21 @@ def test_an_ordinary_noun_read_once_as_a_name_is_not_propagated(gaz, monkeypatch
     text = "زار محافظة الطائف أمس. وقالت المحافظة إن محافظة جدة تستعد."
     found = extract_entities(_doc(text, "ar"), gaz)
     assert [len(e["mentions"]) for e in found if e["type"] == "PERSON"] == [1]
+
+
+def test_pattern_triggers_from_the_gazetteer_scan_equal_their_own_scan(gaz):
+    """The gazetteer's automaton also reports the pattern triggers (one scan of the article):
+    they are the ones the trigger automaton finds alone, in the same order, and the patterns
+    found from them are the same."""
+    from service.entities.patterns import default_triggers, find_patterns, words_from_padded
+
+    doc = _doc("قال وزير الخارجية الروسي سيرغي لافروف إن وزارة الخارجية الإيرانية والرئيس "
+               "الفرنسي ناقشا الأمر، وأكد فريق برشلونة ومدير شركة أرامكو ذلك.", "ar")
+    padded = gaz.padded(doc)
+    words_from_padded(doc, padded)
+    triggers: list = []
+    hits = gaz.find(doc, padded, triggers)
+    assert triggers and triggers == list(default_triggers().trigger_auto.iter(padded))
+    covered = {h.start: (h.kind, h.entry.type, h.end) for h in hits}
+    shared = find_patterns(doc, padded, covered, triggers)
+    assert shared and shared == find_patterns(doc, padded, covered)
