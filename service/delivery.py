@@ -125,6 +125,15 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self):
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def _seek(self, partition, offset: int) -> None:
+        # aiokafka's consumer lives on faust's consumer thread, and faust's plain seek calls it
+        # from this one, racing that thread's fetch: once the fetcher crashed on it (KeyError in
+        # aiokafka's Fetcher.fetched_records right after a rebalance's seeks, member-leaves
+        # scenario in a CI run) and the worker exited.  Seek on the consumer's own thread, as
+        # faust does for seek_to_committed and commits.
+        thread = self._thread
+        await thread.call_thread(thread._ensure_consumer().seek, partition, offset)
+
     def ack(self, message) -> bool:
         window = getattr(self.app, "delivery_window", None)
         if window is not None and message.topic == window.topic and not window.take_settled(message):
