@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 
 from ..document import Doc
-from .gazetteer import Gazetteer, Hit, default_gazetteer, place_ok
+from .gazetteer import Gazetteer, Hit, default_gazetteer, gives_context, place_ok
 from .kb import TIER_CITY, TIER_CURATED, Entry, build_kb, match_key
 from .patterns import (_END, _match_phrase, _words, default_triggers, doc_words, find_patterns, words_at,
                        words_from_padded)
@@ -151,8 +151,7 @@ def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
                     tagged.append(t)
     if tagged:
         tagged = _merge_adjacent_people(doc, sorted(tagged, key=lambda t: t.start))
-    context = {m.entry.country for m in mentions if m.entry is not None and m.entry.type == "LOC"
-               and m.entry.tier < TIER_CITY and m.entry.country}
+    context = {m.entry.country for m in mentions if m.entry is not None and gives_context(m.entry)}
     _combine(doc, gaz.kb, mentions, patterns, tagged, occupied, padded, context)
 
     if roles:  # a title right before a known name: that person's role in this article

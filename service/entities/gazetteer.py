@@ -55,7 +55,7 @@ class Gazetteer:
         # end, the countries of the key's country/region entries) so that a hit costs no lookups.
         for key, info in kb.keys.items():
             countries = tuple({kb.entries[idx].country for idx, _kind in info.entries
-                               if _gives_context(kb.entries[idx])})
+                               if gives_context(kb.entries[idx])})
             self._add(auto, key + " ", ((key, _MODE_PLAIN, info, len(key), countries),))
             if key.startswith("ال") and len(key) > 4:
                 self._add(auto, key[1:] + " ", ((key, _MODE_LAM, info, len(key) - 1, countries),))
@@ -141,12 +141,8 @@ class Gazetteer:
             hits.append(Hit(s, e, key, entry, kind, entry.tier))
         return _longest(hits)
 
-    def place_context(self, entries) -> set[str]:
-        """Countries the article names (from its countries, regions and their demonyms)."""
-        return {e.country for e in entries if e.tier < TIER_CITY and e.country and e.type == "LOC"}
 
-
-def _gives_context(ent: Entry) -> bool:
+def gives_context(ent: Entry) -> bool:
     """A country or region entry: naming it helps pick among same-named cities."""
     return bool(ent.tier < TIER_CITY and ent.country and ent.type == "LOC")
 

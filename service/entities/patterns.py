@@ -22,7 +22,7 @@ import ahocorasick
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .kb import KB_DIR, match_key
+from .kb import GAZETTEER_ONLY, KB_DIR, match_key
 
 _WORD = re.compile(r"\w+")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -77,7 +77,7 @@ class Triggers:
         self.stop = keys("stop_words")
         # given names: the KB list (a tagger feature too) and the gazetteer-only addition
         self.given = set()
-        for path in (KB_DIR / "given_names.txt", KB_DIR / "gazetteer_only" / "given_names.txt"):
+        for path in (KB_DIR / "given_names.txt", KB_DIR / GAZETTEER_ONLY / "given_names.txt"):
             if path.exists():
                 self.given |= {match_key(w) for w in path.read_text(encoding="utf-8").splitlines()
                                if w.strip() and not w.startswith("#")}
