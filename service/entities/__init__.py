@@ -279,7 +279,7 @@ def _title_form(word: str) -> str:
     return word
 
 
-def _plausible(doc: Doc, t: _Mention) -> bool:
+def _plausible(doc: Doc, t: _Mention, kb) -> bool:
     """Cheap sanity checks on a tagger span: names do not start or end with a stop word, a person does
     not start with a title (`نظيره الروسي`), and no word of a name carries the accusative -an
     ending of adverbs (`هاتفياً`, `معتبراً`)."""
@@ -291,6 +291,8 @@ def _plausible(doc: Doc, t: _Mention) -> bool:
     bare = first[1:] if len(first) > 3 and first[0] in "وف" else first
     if first in trig.stop or bare in trig.stop:
         return False
+    if len(words) == 1 and doc.language == "ar" and (first in kb.arabic_words or bare in kb.arabic_words):
+        return False  # يمن "bestows": the tagger learnt it from the Persian spelling of Yemen
     # nor end with one: `فارس فإن` ("Fars, then ...") after "according to a Fars report"
     last = words[-1]
     if len(words) > 1 and (last in trig.stop or (len(last) > 2 and last[0] in "وف" and last[1:] in trig.stop)):
@@ -347,7 +349,7 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
             _extend_given_left(doc, t, occupied)
             if _named_after(doc, t.start):
                 t.type = "MISC"  # ملعب سانتياغو برنابيو: the stadium or prize, not the person
-        if not _plausible(doc, t):
+        if not _plausible(doc, t, kb):
             continue
         if clubs and any(s <= t.start and t.end <= e and (t.type != "ORG" or (s, e) != (t.start, t.end))
                          for s, e in clubs):
@@ -379,7 +381,7 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
             drop(inside)
         else:
             continue
-        t.entry = _lookup(kb, t, padded, context)
+        t.entry = _lookup(kb, t, padded, context, doc.language == "ar")
         occupied.take(t.start, t.end)
         mentions.append(t)
     for p in patterns:
@@ -523,14 +525,14 @@ def _clitic_keys(text: str) -> tuple[str, ...]:
     return tuple(_strip_clitics(match_key(text)))
 
 
-def _lookup(kb, t: _Mention, padded: str, context: set) -> Entry | None:
+def _lookup(kb, t: _Mention, padded: str, context: set, arabic: bool) -> Entry | None:
     """The KB entry a tagger span names by its own text (proclitics stripped), of the tagger's
     type; a place only where the gazetteer's own guards would accept it (`بريمن` with no cue is
     a football club more often than the city)."""
     if not t.key_text:
         return None
     for i, key in enumerate(_clitic_keys(t.key_text)):
-        best = kb.best(key, context)
+        best = kb.best(key, context, arabic)
         if best is not None and best[1] == "name":
             entry = best[0]
             if entry.type != t.type:

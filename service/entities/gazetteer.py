@@ -85,6 +85,7 @@ class Gazetteer:
         kb = self.kb
         cands: list[tuple] = []
         context = set()  # countries named anywhere in the article help pick among same-named cities
+        arabic = doc.language == "ar"
         for end_tb, value in self.auto.iter(text):
             if value.__class__ is int:  # a pattern trigger
                 if triggers is not None:
@@ -132,7 +133,7 @@ class Gazetteer:
                 idx = next(i for i, k in info.entries if k == "demonym")
                 entry, kind = kb.entries[idx], "demonym"
             else:
-                best = kb.best(key, context)
+                best = kb.best(key, context, arabic)
                 if best is None:
                     continue
                 entry, kind = best

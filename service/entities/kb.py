@@ -10,7 +10,10 @@ Files (service/data/kb/ unless noted), all optional except the derived country f
   gazetteer_only/     more curated data the tagger does NOT read as features (features.py
                        reads only the top folder), so coverage can grow without a retrain:
                        people.jsonl, orgs.jsonl (curated format), places.jsonl (places_extra
-                       format), city_aliases.tsv (city_aliases format)
+                       format), city_aliases.tsv (city_aliases format), common_words.txt
+                       (as above), persian_collisions.txt (Persian spellings that are ordinary
+                       Arabic words: no name in Arabic documents), wrong_aliases.tsv (entry id,
+                       alias: a derived alias that names another entry)
   ../sources/agencies.json   news agencies (sources work), loaded as ORG/news_agency
 
 Each alias becomes a normalized key (service.text.normalize.normalize_key); a key can point to
@@ -51,6 +54,8 @@ REGION = frozenset(
     "SA AE QA KW BH OM YE IQ SY LB JO PS IL EG LY TN DZ MA SD SS MR SO DJ ER IR AF PK TR AZ".split())
 
 _NONWORD = re.compile(r"[^\w]+")
+# Persian kaf and yeh: Arabic writes ك and ي, so an alias with either is a Persian spelling.
+_PERSIAN_LETTERS = re.compile("[\u06a9\u06cc]")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -83,6 +88,9 @@ class KeyInfo:
     needs_cue: bool = False  # a small-city one-word alias: only with a cue word before it
     well_known: bool = False  # listed with cue=no in city_aliases.tsv (a proclitic is fine: وجنيف)
     natural: str = ""
+    # (entry, kind) pairs reached only through Persian aliases: کریمه (Crimea) folds to the
+    # Arabic word كريمة, روسیه (Russia) to روسية (Russian, f.).  Not read in Arabic documents.
+    persian_only: frozenset = frozenset()
 
 
 class KnowledgeBase:
@@ -92,9 +100,13 @@ class KnowledgeBase:
         self.by_id: dict[str, int] = {}
         self.common_words: set[str] = set()
         self.given_names: set[str] = set()
+        # Persian spellings that fold onto ordinary Arabic words (یمن -> يمن "bestows"): in
+        # Arabic documents these keys name nothing (gazetteer_only/persian_collisions.txt).
+        self.arabic_words: set[str] = set()
         # Outlet names that are also places or words (agencies.json `needs_cue`: `الشرق الأوسط`,
         # `الرياض`): key -> entry index; they name the outlet only inside quotes (`« الشرق الأوسط »`).
         self.quoted_outlets: dict[str, int] = {}
+        self._not_persian: dict[str, set] = {}  # while building: key -> pairs with a non-Persian alias
 
     # -- building ---------------------------------------------------------------------------
     def add_entry(self, entry: Entry) -> int:
@@ -107,7 +119,9 @@ class KnowledgeBase:
         self.by_id[entry.id] = len(self.entries) - 1
         return len(self.entries) - 1
 
-    def add_alias(self, idx: int, alias: str, kind: str = "name", needs_cue: bool = False) -> None:
+    def add_alias(self, idx: int, alias: str, kind: str = "name", needs_cue: bool = False,
+                  persian: bool | None = None) -> None:
+        """`persian`: the alias comes from a Persian list (None: judged by its letters)."""
         key = match_key(alias)
         # Two letters of Arabic script match inside too many words (ان، ات، لي); Latin
         # acronyms (UN, US) are kept: they must match in capitals.
@@ -124,14 +138,33 @@ class KnowledgeBase:
             info.needs_cue = False
         if (idx, kind) not in info.entries:
             info.entries.append((idx, kind))
+        if not (_PERSIAN_LETTERS.search(alias) if persian is None else persian):
+            self._not_persian.setdefault(key, set()).add((idx, kind))
 
-    def best(self, key: str, place_context: set[str] | None = None) -> tuple[Entry, str] | None:
-        """The entry a key means here: lowest tier, then the article's countries, then population."""
+    def finish(self) -> None:
+        """Mark the pairs each key reaches only through Persian aliases."""
+        for key, info in self.keys.items():
+            written = self._not_persian.get(key, ())
+            if len(written) < len(info.entries):
+                info.persian_only = frozenset(p for p in info.entries if p not in written)
+        self._not_persian = {}
+
+    def best(self, key: str, place_context: set[str] | None = None,
+             arabic: bool = False) -> tuple[Entry, str] | None:
+        """The entry a key means here: lowest tier, then the article's countries, then population.
+        In an Arabic document (`arabic`) a Persian spelling gives way to the key's Arabic reading:
+        an entry's Arabic name or demonym, or an ordinary word (`arabic_words`)."""
         info = self.keys.get(key)
         if not info:
             return None
-        if len(info.entries) == 1:  # most keys name one thing: no ranking needed
-            idx, kind = info.entries[0]
+        entries = info.entries
+        if arabic:
+            if key in self.arabic_words:
+                return None
+            if info.persian_only:  # the Arabic reading, where the key has one besides the Persian
+                entries = [p for p in entries if p not in info.persian_only] or entries
+        if len(entries) == 1:  # most keys name one thing: no ranking needed
+            idx, kind = entries[0]
             return self.entries[idx], kind
         ctx = place_context or set()
 
@@ -142,7 +175,7 @@ class KnowledgeBase:
             e = self.entries[item[0]]
             return (e.tier, -e.population * (8 if e.country in ctx else 1), e.id)
 
-        idx, kind = min(info.entries, key=rank)
+        idx, kind = min(entries, key=rank)
         return self.entries[idx], kind
 
 
@@ -153,10 +186,11 @@ def _read_jsonl(path: Path) -> Iterable[dict]:
         return [json.loads(line) for line in f if line.strip() and not line.startswith("#")]
 
 
-def _aliases(rec: dict) -> list[str]:
-    out = [n for n in (rec.get("name") or {}).values() if n]
-    for names in (rec.get("aliases") or {}).values():
-        out.extend(a for a in names if a)
+def _aliases(rec: dict) -> list[tuple[str, bool]]:
+    """(alias, from a Persian list) of a record's names and aliases."""
+    out = [(n, lang == "fa") for lang, n in (rec.get("name") or {}).items() if n]
+    for lang, names in (rec.get("aliases") or {}).items():
+        out.extend((a, lang == "fa") for a in names if a)
     return out
 
 
@@ -174,8 +208,8 @@ def _load_curated(kb: KnowledgeBase, records: Iterable[dict]) -> None:
         if not entry.id:
             continue
         idx = kb.add_entry(entry)
-        for alias in _aliases(rec):
-            kb.add_alias(idx, alias)
+        for alias, persian in _aliases(rec):
+            kb.add_alias(idx, alias, persian=persian)
 
 
 def _load_agencies(kb: KnowledgeBase, path: Path) -> None:
@@ -222,9 +256,9 @@ def _load_places(kb: KnowledgeBase) -> None:
             id=rec["id"], type="LOC", subtype=rec.get("subtype"), name=dict(rec["name"]),
             country=rec.get("country"), geonames_id=rec.get("geonames_id"), tier=TIER_PLACE,
         ))
-        for alias in _aliases(rec):
+        for alias, persian in _aliases(rec):
             if _place_alias_ok(kb, alias):
-                kb.add_alias(idx, alias)
+                kb.add_alias(idx, alias, persian=persian)
     iso_index: dict[str, int] = {}
     for rec in _read_jsonl(KB_DIR / "countries.jsonl"):
         idx = kb.add_entry(Entry(
@@ -234,9 +268,9 @@ def _load_places(kb: KnowledgeBase) -> None:
         ))
         if rec.get("iso"):
             iso_index[rec["iso"]] = idx
-        for alias in _aliases(rec):
+        for alias, persian in _aliases(rec):
             if _place_alias_ok(kb, alias):
-                kb.add_alias(idx, alias)
+                kb.add_alias(idx, alias, persian=persian)
     path = KB_DIR / "demonyms.tsv"
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -296,9 +330,30 @@ def _load_city_aliases(kb: KnowledgeBase) -> None:
                     info.well_known = True
 
 
+def _drop_wrong_aliases(kb: KnowledgeBase) -> None:
+    """gazetteer_only/wrong_aliases.tsv: entry id, alias: a name the derived data gives the wrong
+    entry (pycountry's Arabic name of Moldova is the Maldives')."""
+    path = KB_DIR / GAZETTEER_ONLY / "wrong_aliases.tsv"
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        entry_id, alias = (part.strip() for part in line.split("\t")[:2])
+        key, idx = match_key(alias), kb.by_id.get(entry_id)
+        info = kb.keys.get(key)
+        if info is None or idx is None:
+            continue
+        info.entries = [p for p in info.entries if p[0] != idx]
+        if not info.entries:
+            del kb.keys[key]
+
+
 def _load_common_words(kb: KnowledgeBase) -> None:
-    for name, target in (("common_words.txt", kb.common_words), ("given_names.txt", kb.given_names)):
-        path = KB_DIR / name
+    for path, target in ((KB_DIR / "common_words.txt", kb.common_words),
+                         (KB_DIR / GAZETTEER_ONLY / "common_words.txt", kb.common_words),
+                         (KB_DIR / GAZETTEER_ONLY / "persian_collisions.txt", kb.arabic_words),
+                         (KB_DIR / "given_names.txt", kb.given_names)):
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
                 line = line.strip()
@@ -320,6 +375,8 @@ def build_kb(extra_records: Iterable[dict] = (), curated_files: bool = True) -> 
         _load_agencies(kb, DATA / "sources" / "agencies.json")
     _load_places(kb)
     _load_city_aliases(kb)
+    _drop_wrong_aliases(kb)
+    kb.finish()
     return kb
 
 

@@ -77,3 +77,40 @@ def test_gazetteer_only_given_names_reach_the_patterns_not_the_features():
 
     assert match_key("نادين") in default_triggers().given
     assert "نادين" not in kb_word_list("given_names.txt")
+
+
+def _entities_in(body: str, language: str):
+    raw = article_from_mapping({"body": body, "language": language})
+    doc = build_doc(raw)
+    doc.language = language
+    return extract_entities(doc)
+
+
+def test_persian_spelling_that_is_an_arabic_word_names_nothing_in_arabic():
+    # کریمه (Crimea) and یمن (Yemen) fold onto كريمة "the daughter of" and يمن "bestows"
+    arabic = _entities_in("تزوج الشاب من كريمة رجل الأعمال، ونسأل الله أن يمن على المصابين بالشفاء.", "ar")
+    assert not any(e["name"] in ("Crimea", "Yemen") for e in arabic)
+    assert not any(e["type"] == "LOC" for e in arabic)  # nor a tagger span in their place
+    persian = _entities_in("روسیه شبه جزیره کریمه را ضمیمه کرد و درباره یمن سخن گفت.", "fa")
+    names = {e["name"] for e in persian}
+    assert {"Crimea", "Yemen", "Russia"} <= names
+
+
+def test_arabic_demonym_wins_over_a_persian_country_spelling():
+    # ترکیه (Türkiye) folds onto تركية "Turkish (f.)": in Arabic it is the adjective
+    ents = _entities_in("شنت مقاتلات تركية غارات على مواقع التنظيم.", "ar")
+    turkey = [e for e in ents if e["name"] == "Türkiye"]
+    assert turkey and not turkey[0]["mentions"] and turkey[0]["demonym_mentions"][0]["text"] == "تركية"
+
+
+def test_gazetteer_only_common_word_is_no_place():
+    # الشهداء "the martyrs" is also a town in Egypt; naming Egypt is no cue for it
+    ents = _entities_in("قدمت مصر التعازي لأسر الشهداء في الحادث.", "ar")
+    assert not any(e["name"] == "Ash Shuhadā’" for e in ents)
+    assert any(e["name"] == "Egypt" for e in ents)
+
+
+def test_wrong_derived_alias_is_dropped():
+    # pycountry's Arabic name of Moldova is the Maldives': المالديف names the Maldives only
+    ents = _entities_in("قضى الزوجان شهر العسل في المالديف.", "ar")
+    assert [e["name"] for e in ents if e["type"] == "LOC"] == ["Maldives"]
