@@ -279,6 +279,25 @@ def _title_form(word: str) -> str:
     return word
 
 
+# Number words a currency follows (normalized): 5.7 مليار ريال, ثلاثة آلاف دولار.
+_NUMBER_WORDS = {"الف", "الاف", "مليون", "ملايين", "مليار", "مليارات"}
+
+
+def _currency_after_number(doc: Doc, t: _Mention) -> bool:
+    """A one-word tagger span that is a currency word right after a number (digits or a number word)."""
+    words = t.key_text.split()
+    if len(words) != 1:
+        return False
+    currencies = default_triggers().currencies
+    if words[0] not in currencies and _bare_name(words[0]) not in currencies:
+        return False
+    before = doc.norm_folded[max(0, t.start - 40):t.start].split()
+    if not before:
+        return False
+    prev = match_key(before[-1])
+    return any(c.isdigit() for c in before[-1]) or prev in _NUMBER_WORDS
+
+
 def _plausible(doc: Doc, t: _Mention, kb) -> bool:
     """Cheap sanity checks on a tagger span: names do not start or end with a stop word, a person does
     not start with a title (`نظيره الروسي`), and no word of a name carries the accusative -an
@@ -291,8 +310,12 @@ def _plausible(doc: Doc, t: _Mention, kb) -> bool:
     bare = first[1:] if len(first) > 3 and first[0] in "وف" else first
     if first in trig.stop or bare in trig.stop:
         return False
+    if len(words) == 1 and (bare in trig.place_words or _bare_name(first) in trig.place_words):
+        return False  # بمحافظة alone: the generic word, not the place after it
     if len(words) == 1 and doc.language == "ar" and (first in kb.arabic_words or bare in kb.arabic_words):
         return False  # يمن "bestows": the tagger learnt it from the Persian spelling of Yemen
+    if t.key_text in trig.not_names:
+        return False  # رحمه الله after a name: a formula, not an organization
     # nor end with one: `فارس فإن` ("Fars, then ...") after "according to a Fars report"
     last = words[-1]
     if len(words) > 1 and (last in trig.stop or (len(last) > 2 and last[0] in "وف" and last[1:] in trig.stop)):
@@ -349,6 +372,8 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
             _extend_given_left(doc, t, occupied)
             if _named_after(doc, t.start):
                 t.type = "MISC"  # ملعب سانتياغو برنابيو: the stadium or prize, not the person
+        if t.type != "MISC" and _currency_after_number(doc, t):
+            t.type = "MISC"  # 5.7 مليار ريال: the riyal (ANERcorp tags دولار MISC), not Real Madrid
         if not _plausible(doc, t, kb):
             continue
         if clubs and any(s <= t.start and t.end <= e and (t.type != "ORG" or (s, e) != (t.start, t.end))

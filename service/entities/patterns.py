@@ -75,6 +75,9 @@ class Triggers:
         self.direct = keys("direct_titles")
         self.modifiers = keys("modifiers")
         self.stop = keys("stop_words")
+        self.not_names = keys("not_names")
+        self.place_words = keys("place_words")
+        self.currencies = keys("currencies")
         # given names: the KB list (a tagger feature too) and the gazetteer-only addition
         self.given = set()
         for path in (KB_DIR / "given_names.txt", KB_DIR / GAZETTEER_ONLY / "given_names.txt"):
@@ -351,6 +354,9 @@ def _person_after(trig, doc, toks, covered, i, span_n):
         if name and not _adjacent(norm, toks, j - 1, j):
             break
         if w in trig.stop or j in covered or any(c.isdigit() for c in w) or _tanween(doc, toks[j]):
+            break
+        # a place noun ends the name: طريق الملك فهد بمحافظة الزلفي
+        if w in trig.place_words or (w[:1] in "وفبل" and w[1:] in trig.place_words):
             break
         # "عبدالله والرئيس": a و-word after a name starts something else (a list, a new clause);
         # so does a definite word with a preposition (بالمواجهة).

@@ -528,10 +528,32 @@ def test_an_ordinary_noun_read_once_as_a_name_is_not_propagated(gaz, monkeypatch
     text = "تعاقد ريال مع لاعب جديد. وبلغت الأرباح خمسة ملايين ريال. وارتفع سعر 100 ريال."
     found = extract_entities(_doc(text, "ar"), gaz)
     assert [_texts(e) for e in found if e["type"] == "ORG"] == [["ريال"]]
-    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("محافظه", "PERSON", 0.7)]))
-    text = "زار محافظة الطائف أمس. وقالت المحافظة إن محافظة جدة تستعد."
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("كاتب", "PERSON", 0.7)]))
+    text = "زار كاتب الطائف أمس. وقال الكاتب إن كاتب جدة يستعد."
     found = extract_entities(_doc(text, "ar"), gaz)
     assert [len(e["mentions"]) for e in found if e["type"] == "PERSON"] == [1]
+
+
+def test_currency_after_a_number_is_no_club(gaz, monkeypatch):
+    # the tagger learnt ريال from Real Madrid; after a number it is the riyal (MISC, like دولار)
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("ريال", "ORG", 0.7)]))
+    found = extract_entities(_doc("بلغت قيمة الصفقات 5.7 مليار ريال هذا الأسبوع.", "ar"), gaz)
+    assert [(e["type"], _texts(e)) for e in found] == [("MISC", ["ريال"])]
+    found = extract_entities(_doc("تعاقد ريال مع لاعب جديد.", "ar"), gaz)
+    assert [(e["type"], _texts(e)) for e in found] == [("ORG", ["ريال"])]
+
+
+def test_formula_after_a_name_and_a_bare_place_word_are_no_names(gaz, monkeypatch):
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("رحمه الله", "ORG", 0.7), ("بمحافظة", "LOC", 0.7)]))
+    found = extract_entities(_doc("قال الأمير الراحل -رحمه الله- إن المشروع بمحافظة ينبع مهم.", "ar"), gaz)
+    assert not [e for e in found if e["type"] == "ORG" or "بمحافظة" in _texts(e)]
+
+
+def test_a_place_word_ends_a_name_after_a_title(gaz, monkeypatch):
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([]))
+    found = extract_entities(_doc("افتتح طريق الملك فهد بمحافظة الزلفي أمس.", "ar"), gaz)
+    people = [_texts(e) for e in found if e["type"] == "PERSON"]
+    assert people == [["فهد"]]
 
 
 def test_pattern_triggers_from_the_gazetteer_scan_equal_their_own_scan(gaz):
