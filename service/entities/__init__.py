@@ -265,6 +265,25 @@ def _trim_tagger_title(doc: Doc, t: _Mention) -> None:
             return
 
 
+def _trim_trailing_title(doc: Doc, t: _Mention) -> None:
+    """`محمد بن سلمان بن عبدالعزيز ولي العهد` tagged as one PERSON, or up to `ولي`: a title of two
+    words or more that starts inside the span after the name and reaches its end is not part of
+    the name (ولي العهد، وزير الخارجية، أمير منطقة)."""
+    toks = words_at(doc, t.start, 12)
+    inside = sum(1 for w in toks if w[1] <= t.end)
+    if inside < 2:
+        return
+    titles = default_triggers().titles
+    for k in range(1, inside):
+        word = toks[k][2]
+        if word in titles and _ARABIC_LETTER.match(word):
+            n = _match_phrase(titles, toks, k, word)
+            if n > 1 and k + n >= inside:
+                t.end = toks[k - 1][1]
+                t.key_text = doc.norm_folded[t.start:t.end]
+                return
+
+
 def _title_form(word: str) -> str:
     """A title word without its proclitic: `والرئيس` -> `الرئيس`, `للحارس` -> `الحارس`,
     `بالمدرب` -> `المدرب` (ل + ال is written لل)."""
@@ -369,6 +388,7 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
     for t in tagged:
         if t.type == "PERSON":
             _trim_tagger_title(doc, t)
+            _trim_trailing_title(doc, t)
             _extend_given_left(doc, t, occupied)
             if _named_after(doc, t.start):
                 t.type = "MISC"  # ملعب سانتياغو برنابيو: the stadium or prize, not the person

@@ -549,6 +549,20 @@ def test_formula_after_a_name_and_a_bare_place_word_are_no_names(gaz, monkeypatc
     assert not [e for e in found if e["type"] == "ORG" or "بمحافظة" in _texts(e)]
 
 
+def test_a_title_after_the_name_is_not_part_of_it(gaz, monkeypatch):
+    # the tagger ran on into the title (or its first word): ولي العهد, ولي ولي العهد
+    for span, title in (("سامي بن خالد الحربي ولي العهد", "ولي العهد"), ("سامي بن خالد الحربي ولي", "ولي ولي العهد")):
+        monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([(span, "PERSON", 0.8)]))
+        text = f"استقبل سامي بن خالد الحربي {title} الوفد."
+        found = extract_entities(_doc(text, "ar"), gaz)
+        assert [_texts(e) for e in found if e["type"] == "PERSON"] == [["سامي بن خالد الحربي"]]
+
+
+def test_more_formulas_are_no_names(gaz, monkeypatch):
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("وفقهم الله", "ORG", 0.7)]))
+    assert extract_entities(_doc("وأكد المسؤول أن الفريق وفقهم الله سيكمل المشروع.", "ar"), gaz) == []
+
+
 def test_a_place_word_ends_a_name_after_a_title(gaz, monkeypatch):
     monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([]))
     found = extract_entities(_doc("افتتح طريق الملك فهد بمحافظة الزلفي أمس.", "ar"), gaz)
