@@ -323,8 +323,8 @@ def _plausible(doc: Doc, t: _Mention, kb) -> bool:
     ending of adverbs (`هاتفياً`, `معتبراً`)."""
     trig = default_triggers()
     words = t.key_text.split()
-    if not words:
-        return False
+    if not words or not any(c.isalpha() for c in t.key_text):
+        return False  # `5`: no letters, no name
     first = words[0]
     bare = first[1:] if len(first) > 3 and first[0] in "وف" else first
     if first in trig.stop or bare in trig.stop:

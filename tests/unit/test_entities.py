@@ -563,6 +563,12 @@ def test_more_formulas_are_no_names(gaz, monkeypatch):
     assert extract_entities(_doc("وأكد المسؤول أن الفريق وفقهم الله سيكمل المشروع.", "ar"), gaz) == []
 
 
+def test_amount_words_end_a_name_and_spans_without_letters_are_dropped(gaz, monkeypatch):
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("5", "ORG", 0.6), ("يمني الجنسية", "ORG", 0.6)]))
+    found = extract_entities(_doc("نزع ملكية 5 عقارات لطريق الملك فهد بإجمالي تعويض، وأوقف مقيم يمني الجنسية.", "ar"), gaz)
+    assert [(e["type"], _texts(e)) for e in found] == [("PERSON", ["فهد"])]
+
+
 def test_a_place_word_ends_a_name_after_a_title(gaz, monkeypatch):
     monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([]))
     found = extract_entities(_doc("افتتح طريق الملك فهد بمحافظة الزلفي أمس.", "ar"), gaz)
