@@ -557,6 +557,8 @@ def _strip_clitics(key: str) -> list[str]:
     out = [key]
     for c in _CLITICS:
         if key.startswith(c) and len(key) - len(c) >= 3:
+            if c.endswith("ك") and len(key) - len(c) <= 4:
+                continue  # كاسيا is no ك + آسيا (the gazetteer's rule)
             out.append(key[len(c):])
             if c.endswith("ل") and c != "ل" and not c.endswith("ال"):
                 out.append("ا" + key[len(c) - 1:])

@@ -112,6 +112,8 @@ class Gazetteer:
                     elif prefix in _CLITICS:
                         if info.latin_case is not None:
                             continue
+                        if prefix[-1] == "ك" and len(key) <= 4:
+                            continue  # كاسيا، كروما: a short name after ك ("like") is mostly another word
                     elif (prefix in _DEF_CLITICS and info.latin_case is None
                           and any(k == "demonym" for _, k in info.entries)):
                         mode = _MODE_DEFINITE  # ال before a key is only right for an adjective
@@ -139,6 +141,8 @@ class Gazetteer:
                 entry, kind = best
             if entry.type == "LOC" and kind == "name" and not place_ok(entry, info, key, clitic, text, s + 1, context):
                 continue
+            if kind == "demonym" and clitic and mode != _MODE_DEFINITE and len(key) <= 3:
+                continue  # كروس، بروس (Kroos, Bruce): a plural demonym after a proclitic takes the article
             hits.append(Hit(s, e, key, entry, kind, entry.tier))
         return _longest(hits)
 

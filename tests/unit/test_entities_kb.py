@@ -114,3 +114,12 @@ def test_wrong_derived_alias_is_dropped():
     # pycountry's Arabic name of Moldova is the Maldives': المالديف names the Maldives only
     ents = _entities_in("قضى الزوجان شهر العسل في المالديف.", "ar")
     assert [e["name"] for e in ents if e["type"] == "LOC"] == ["Maldives"]
+
+
+def test_short_names_after_ka_and_plural_demonyms_after_a_proclitic_are_other_words():
+    # كاسيا "like Asia" is a player's name here; كروس is Kroos, not ك + روس (Russians)
+    ents = _entities_in("سدد كروس الكرة وتصدى لها كاسيا ببراعة.", "ar")
+    assert not any(e["name"] in ("Asia", "Russia") for e in ents)
+    # with the article the demonym is read: بالروس
+    ents = _entities_in("اجتمع الوفد بالروس في جنيف.", "ar")
+    assert any(e["name"] == "Russia" and e["demonym_mentions"] for e in ents)
