@@ -17,6 +17,8 @@ import logging
 import os
 import re
 import threading
+from itertools import accumulate
+from operator import sub
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +81,7 @@ class TaggerModel:
         self._weights0 = np.vstack([self.weights, np.zeros((1, N_LABELS), np.float32)])
         self._row_of = np.full(F.N_BUCKETS, len(self.rows), np.int32)
         self._row_of[self.rows] = np.arange(len(self.rows), dtype=np.int32)
+        self._row_at = memoryview(self._row_of)  # the same table read one id at a time (a Python int)
         self._lock = threading.Lock()
         self._reset_cache()
 
@@ -94,37 +97,40 @@ class TaggerModel:
     def _reset_cache(self) -> None:
         self._index: dict[str, int] = {}
         self._block = np.zeros((1024, len(F.OFFSETS), N_LABELS), np.float32)
-        # Feature string -> its hashed ids, for features many words share (affixes, shapes,
-        # clusters, cue and KB flags); word-specific ones are hashed each time.  One cache per
-        # part of `features.feature_parts`, holding only the offsets that part is used at:
-        # common at all five, part 1 at offset 0, part 2 at offsets -1 and +1.
+        # Feature string -> the weight rows of its hashed ids, for features many words share
+        # (affixes, shapes, clusters, cue and KB flags); word-specific ones are hashed each time.
+        # Rows rather than ids: a new word then reads the 4 MB id -> row table only for its few
+        # word-specific features (random reads there were a good part of a new word's cost).
+        # One cache per part of `features.feature_parts`, holding only the offsets that part is
+        # used at: common at all five, part 1 at offset 0, part 2 at offsets -1 and +1.
         self._ids_all: dict[str, tuple[int, ...]] = {}
         self._ids_0: dict[str, int] = {}
         self._ids_pm1: dict[str, tuple[int, int]] = {}
         self._add_words([F.BOS, F.EOS])
 
     def _new_all(self, feature: str) -> tuple[int, ...]:
-        ids = F.feature_ids(feature)
+        rows = tuple(map(self._row_at.__getitem__, F.feature_ids(feature)))
         if not feature.startswith(_WORD_SPECIFIC):
-            self._ids_all[feature] = ids
-        return ids
+            self._ids_all[feature] = rows
+        return rows
 
     def _new_0(self, feature: str) -> int:
-        i = F.feature_id(feature, _AT_0)
+        row = self._row_at[F.feature_id(feature, _AT_0)]
         if not feature.startswith(_WORD_SPECIFIC):
-            self._ids_0[feature] = i
-        return i
+            self._ids_0[feature] = row
+        return row
 
     def _new_pm1(self, feature: str) -> tuple[int, int]:
-        ids = F.feature_id(feature, _AT_MINUS_1), F.feature_id(feature, _AT_PLUS_1)
+        at = self._row_at
+        rows = at[F.feature_id(feature, _AT_MINUS_1)], at[F.feature_id(feature, _AT_PLUS_1)]
         if not feature.startswith(_WORD_SPECIFIC):
-            self._ids_pm1[feature] = ids
-        return ids
+            self._ids_pm1[feature] = rows
+        return rows
 
     def _add_words(self, words: list[str]) -> None:
         """Compute and cache the (offsets x labels) score block of each new word type, in one
-        batch: collect all hashed feature ids (offset by offset, as features.hashed orders them),
-        map them to weight rows with one gather, sum per (word, offset)."""
+        batch: collect the weight rows of all hashed feature ids (offset by offset, as
+        features.hashed orders them), gather them at once, sum per (word, offset)."""
         ids: list[int] = []
         counts: list[int] = []
         get_all, get_0, get_pm1 = self._ids_all.get, self._ids_0.get, self._ids_pm1.get
@@ -132,7 +138,7 @@ class TaggerModel:
         lex = self.lex
         for w in words:
             f0, f1, common = F.feature_parts(w, lex)
-            # per-offset tuples of ids (offsets -2..+2) of the features at every offset
+            # per-offset tuples of rows (offsets -2..+2) of the features at every offset
             c = list(zip(*[get_all(f) or new_all(f) for f in common]))
             z0 = [get_0(f) or new_0(f) for f in f0]
             z1 = list(zip(*[get_pm1(f) or new_pm1(f) for f in f1])) or _NO_IDS
@@ -161,7 +167,7 @@ class TaggerModel:
             self._block = grown
         # Unknown features gather the zero row: the same sums, in the same order, as before.
         # take(axis=0) gathers whole rows several times faster than fancy indexing.
-        vals = self._weights0.take(self._row_of[np.asarray(ids, np.intp)], axis=0)
+        vals = self._weights0.take(np.asarray(ids, np.intp), axis=0)
         # Every (word, offset) has at least one feature, so reduceat segments are never empty.
         seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
         sums = np.add.reduceat(vals, seg, axis=0)
@@ -230,23 +236,23 @@ class TaggerModel:
         d = e[:, 0] - e.T  # (labels, tokens): e[i,O] - e[i,u]
         tot = d[1:].copy()  # one row per label y != O
         if n > 1:
-            # (side, u, y, token): the two options for the neighbour u, then the worst u
-            side = np.add(np.stack((d[:, :-1], d[:, 1:]))[:, :, None, :], self._swap)
+            # (side, u, y, token): the two options for the neighbour u, then the worst u; each
+            # side added into one preallocated array (np.stack would copy d first)
+            side = np.empty((2, N_LABELS, N_LABELS - 1, n - 1), e.dtype)
+            np.add(d[:, None, :-1], self._swap[0], out=side[0])
+            np.add(d[:, None, 1:], self._swap[1], out=side[1])
             np.maximum(side, self._keep, out=side)
             bound = np.minimum.reduce(side, axis=1)
             tot[:, 1:] += bound[0]  # tokens 1..n-1: their left neighbour
             tot[:, :-1] += bound[1]  # tokens 0..n-2: their right neighbour
         tot[:, :1] += self._first
         tot[:, -1:] += self._last
-        sure = (tot > 0).all(axis=0)
-        uncertain = np.flatnonzero(~sure)
-        if len(uncertain) == 0:
-            return uncertain, uncertain
-        # Group consecutive uncertain tokens into stretches.
-        breaks = np.flatnonzero(np.diff(uncertain) > 1)
-        starts = np.concatenate(([uncertain[0]], uncertain[breaks + 1]))
-        stops = np.concatenate((uncertain[breaks] + 1, [uncertain[-1] + 1]))
-        return starts, stops
+        # Stretches = runs of tokens not certainly O: where the padded "sure" flag changes,
+        # alternately a stretch's start and its stop.
+        sure = np.ones(n + 2, np.int8)
+        np.logical_and.reduce(tot > 0, axis=0, out=sure[1:-1].view(np.bool_))
+        edges = np.flatnonzero(np.diff(sure))
+        return edges[0::2], edges[1::2]
 
 
 def batched_viterbi(e, starts, stops, trans, start, end):
@@ -285,19 +291,23 @@ def batched_viterbi(e, starts, stops, trans, start, end):
         flat.take(idx[:m], out=s.reshape(-1))
         s += es[:a, j]
     score += np.where((s0 + ln == n)[:, None], end, trans[:, 0])
-    cur = score.argmax(axis=1)
-    lab = np.zeros((k, longest), np.intp)
-    row_base = np.arange(k) * n_labels
-    back_flat = back.reshape(longest, -1)
-    for j in range(longest - 1, 0, -1):
-        a = active[j]
-        c = cur[:a]
-        lab[:a, j] = c
-        back_flat[j].take(row_base[:a] + c, out=c)
-    lab[:, 0] = cur
-    mask = np.arange(longest) < ln[:, None]
-    pos = (s0[:, None] + np.arange(longest))[mask]
-    return pos, lab[mask]
+    # Trace each path back in plain Python: one back-pointer read per token (a few dozen per
+    # article) costs less than two numpy calls per step of the longest stretch.
+    cur = score.argmax(axis=1).tolist()
+    bk = memoryview(back.reshape(-1))  # flat (step, stretch, label) -> previous label
+    rows = k * n_labels
+    pos: list[int] = []
+    lab: list[int] = []
+    for r, (s, length) in enumerate(zip(s0.tolist(), ln.tolist())):
+        c = cur[r]
+        at = (length - 1) * rows + r * n_labels
+        for _ in range(length - 1):
+            lab.append(c)
+            c = bk[at + c]
+            at -= rows
+        lab.append(c)
+        pos += range(s + length - 1, s - 1, -1)
+    return np.asarray(pos, np.intp), np.asarray(lab, np.intp)
 
 
 def _stretches_viterbi(e, starts, stops, trans, start, end, labels):
@@ -473,21 +483,22 @@ def load_model(lang: str = "ar") -> TaggerModel | None:
 
 
 # TOKEN_RE with the whitespace before each token: the pieces then tile the text, so offsets are
-# a running sum of lengths (much cheaper than a Match object per token).  A piece starts only at
-# the text's start or right after a token, and its whitespace is taken without backtracking:
-# otherwise a long whitespace run with no token after it is rescanned from every position (O(n^2)).
-_PIECES = re.compile(r"(?<!\s)\s*+(?:" + F.TOKEN_RE.pattern + ")")
+# a running sum of lengths (much cheaper than a Match object per token).  `tokenize` right-strips
+# the text first, so every whitespace run is followed by a token (any non-space character starts
+# one): a piece never fails after taking a run, and the possessive run is never rescanned (a
+# long whitespace run with no token after it would otherwise be O(n^2)).
+_PIECES = re.compile(r"\s*+(?:" + F.TOKEN_RE.pattern + ")")
 
 
-def tokenize(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+def tokenize(text: str) -> tuple[list[str], list[int], list[int]]:
     """Tokens of `text` (features.TOKEN_RE) with their start and end offsets."""
-    pieces = _PIECES.findall(text)
+    pieces = _PIECES.findall(text.rstrip())
     # Each piece is whitespace then one token, and tokens hold no whitespace (\s and str.split
     # use the same definition): splitting the joined pieces gives the tokens, in two C calls
     # instead of a Python-level lstrip per piece.
     words = " ".join(pieces).split()
-    ends = np.cumsum(np.fromiter(map(len, pieces), np.int64, len(pieces)))
-    starts = ends - np.fromiter(map(len, words), np.int64, len(words))
+    ends = list(accumulate(map(len, pieces)))
+    starts = list(map(sub, ends, map(len, words)))
     return words, starts, ends
 
 
@@ -522,7 +533,6 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     idx = np.arange(len(tagged))
     probs = (z[idx, b_col] + z[idx, b_col + 1]) / z.sum(axis=1)
     chosen = dict(zip(tagged.tolist(), probs.tolist()))
-    starts, ends = starts.tolist(), ends.tolist()
     out = []
     norm = doc.norm
     for a, b, etype in found:

@@ -29,7 +29,7 @@ def test_tokenize_offsets_tile_the_text_and_split_punctuation():
     text = "  قال الرئيس، (ولبنان) U.S.-led\n\nend "
     words, starts, ends = T.tokenize(text)
     assert words == ["قال", "الرئيس", "،", "(", "ولبنان", ")", "U", ".", "S", ".", "-", "led", "end"]
-    for w, s, e in zip(words, starts.tolist(), ends.tolist()):
+    for w, s, e in zip(words, starts, ends):
         assert text[s:e] == w
     assert T.tokenize("")[0] == []
 
@@ -41,7 +41,7 @@ def test_tokens_are_the_regex_tokens_whatever_the_whitespace():
     text = "كلمة" + "،".join(f"{sp}w{i}" for i, sp in enumerate(spaces)) + "\u200bx\ufeffy-z\u00a0 ."
     words, starts, ends = T.tokenize(text)
     assert words == F.TOKEN_RE.findall(text)
-    assert [text[s:e] for s, e in zip(starts.tolist(), ends.tolist())] == words
+    assert [text[s:e] for s, e in zip(starts, ends)] == words
 
 
 def test_proclitics_are_stripped_only_where_safe():
