@@ -81,7 +81,6 @@ class TaggerModel:
         self._weights0 = np.vstack([self.weights, np.zeros((1, N_LABELS), np.float32)])
         self._row_of = np.full(F.N_BUCKETS, len(self.rows), np.int32)
         self._row_of[self.rows] = np.arange(len(self.rows), dtype=np.int32)
-        self._row_at = memoryview(self._row_of)  # the same table read one id at a time (a Python int)
         self._lock = threading.Lock()
         self._reset_cache()
 
@@ -97,40 +96,37 @@ class TaggerModel:
     def _reset_cache(self) -> None:
         self._index: dict[str, int] = {}
         self._block = np.zeros((1024, len(F.OFFSETS), N_LABELS), np.float32)
-        # Feature string -> the weight rows of its hashed ids, for features many words share
-        # (affixes, shapes, clusters, cue and KB flags); word-specific ones are hashed each time.
-        # Rows rather than ids: a new word then reads the 4 MB id -> row table only for its few
-        # word-specific features (random reads there were a good part of a new word's cost).
-        # One cache per part of `features.feature_parts`, holding only the offsets that part is
-        # used at: common at all five, part 1 at offset 0, part 2 at offsets -1 and +1.
+        # Feature string -> its hashed ids, for features many words share (affixes, shapes,
+        # clusters, cue and KB flags); word-specific ones are hashed each time.  One cache per
+        # part of `features.feature_parts`, holding only the offsets that part is used at:
+        # common at all five, part 1 at offset 0, part 2 at offsets -1 and +1.
         self._ids_all: dict[str, tuple[int, ...]] = {}
         self._ids_0: dict[str, int] = {}
         self._ids_pm1: dict[str, tuple[int, int]] = {}
         self._add_words([F.BOS, F.EOS])
 
     def _new_all(self, feature: str) -> tuple[int, ...]:
-        rows = tuple(map(self._row_at.__getitem__, F.feature_ids(feature)))
+        ids = F.feature_ids(feature)
         if not feature.startswith(_WORD_SPECIFIC):
-            self._ids_all[feature] = rows
-        return rows
+            self._ids_all[feature] = ids
+        return ids
 
     def _new_0(self, feature: str) -> int:
-        row = self._row_at[F.feature_id(feature, _AT_0)]
+        i = F.feature_id(feature, _AT_0)
         if not feature.startswith(_WORD_SPECIFIC):
-            self._ids_0[feature] = row
-        return row
+            self._ids_0[feature] = i
+        return i
 
     def _new_pm1(self, feature: str) -> tuple[int, int]:
-        at = self._row_at
-        rows = at[F.feature_id(feature, _AT_MINUS_1)], at[F.feature_id(feature, _AT_PLUS_1)]
+        ids = F.feature_id(feature, _AT_MINUS_1), F.feature_id(feature, _AT_PLUS_1)
         if not feature.startswith(_WORD_SPECIFIC):
-            self._ids_pm1[feature] = rows
-        return rows
+            self._ids_pm1[feature] = ids
+        return ids
 
     def _add_words(self, words: list[str]) -> None:
         """Compute and cache the (offsets x labels) score block of each new word type, in one
-        batch: collect the weight rows of all hashed feature ids (offset by offset, as
-        features.hashed orders them), gather them at once, sum per (word, offset)."""
+        batch: collect all hashed feature ids (offset by offset, as features.hashed orders them),
+        map them to weight rows with one gather, sum per (word, offset)."""
         ids: list[int] = []
         counts: list[int] = []
         get_all, get_0, get_pm1 = self._ids_all.get, self._ids_0.get, self._ids_pm1.get
@@ -138,7 +134,7 @@ class TaggerModel:
         lex = self.lex
         for w in words:
             f0, f1, common = F.feature_parts(w, lex)
-            # per-offset tuples of rows (offsets -2..+2) of the features at every offset
+            # per-offset tuples of ids (offsets -2..+2) of the features at every offset
             c = list(zip(*[get_all(f) or new_all(f) for f in common]))
             z0 = [get_0(f) or new_0(f) for f in f0]
             z1 = list(zip(*[get_pm1(f) or new_pm1(f) for f in f1])) or _NO_IDS
@@ -167,7 +163,7 @@ class TaggerModel:
             self._block = grown
         # Unknown features gather the zero row: the same sums, in the same order, as before.
         # take(axis=0) gathers whole rows several times faster than fancy indexing.
-        vals = self._weights0.take(np.asarray(ids, np.intp), axis=0)
+        vals = self._weights0.take(self._row_of[np.asarray(ids, np.intp)], axis=0)
         # Every (word, offset) has at least one feature, so reduceat segments are never empty.
         seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
         sums = np.add.reduceat(vals, seg, axis=0)
@@ -233,7 +229,8 @@ class TaggerModel:
         if compiled and _jit_stretches is not None:
             return _jit_stretches(e, self._keep, self._swap, self._first, self._last)
         n = len(e)
-        d = e[:, 0] - e.T  # (labels, tokens): e[i,O] - e[i,u]
+        et = e.T.copy()  # (labels, tokens), C-ordered: the broadcast additions below then run
+        d = np.subtract(et[0], et, out=et)  # over contiguous rows; d[u, i] = e[i,O] - e[i,u]
         tot = d[1:].copy()  # one row per label y != O
         if n > 1:
             # (side, u, y, token): the two options for the neighbour u, then the worst u; each
@@ -266,9 +263,10 @@ def batched_viterbi(e, starts, stops, trans, start, end):
     k, longest = len(s0), int(ln[0])
     # Number of stretches still running at step j (lengths sorted descending).
     active = np.searchsorted(-ln, -np.arange(longest), side="left").tolist()
-    # All stretches' emissions in one gather (rows past a stretch's end are never used).
-    es = e[np.minimum(s0[:, None] + np.arange(longest), n - 1)]
-    score = np.where((s0 == 0)[:, None], start, trans[0]) + es[:, 0]
+    # All stretches' emissions in one gather, step-major (rows past a stretch's end are never
+    # used), so that each step reads one contiguous block.
+    es = e[np.minimum(np.arange(longest)[:, None] + s0, n - 1)]
+    score = np.where((s0 == 0)[:, None], start, trans[0]) + es[0]
     back = np.empty((longest, k, n_labels), np.intp)
     # Each step is a handful of numpy calls on tiny arrays, so call overhead is the cost: the
     # candidates are laid out (stretch, next label, previous label) with preallocated buffers,
@@ -280,34 +278,35 @@ def batched_viterbi(e, starts, stops, trans, start, end):
     idx = np.empty(k * n_labels, np.intp)
     trans_t = np.ascontiguousarray(trans.T)[None]
     add = np.add
+    views = {}  # the views of the buffers for a number of running stretches (made once each)
     for j in range(1, longest):
         a = active[j]
-        s = score[:a]
-        add(s[:, None, :], trans_t, out=cand[:a])
+        v = views.get(a)
+        if v is None:
+            m = a * n_labels
+            s = score[:a]
+            v = views[a] = (s, s[:, None, :], cand[:a], base[:m], idx[:m], s.reshape(-1))
+        s, s_prev, c, bs, ix, s_flat = v
+        add(s_prev, trans_t, out=c)
         b = back[j, :a]
-        cand[:a].argmax(axis=2, out=b)
-        m = a * n_labels
-        add(base[:m], b.reshape(-1), out=idx[:m])
-        flat.take(idx[:m], out=s.reshape(-1))
-        s += es[:a, j]
+        c.argmax(axis=2, out=b)
+        add(bs, b.reshape(-1), out=ix)
+        flat.take(ix, out=s_flat)
+        s += es[j, :a]
     score += np.where((s0 + ln == n)[:, None], end, trans[:, 0])
-    # Trace each path back in plain Python: one back-pointer read per token (a few dozen per
-    # article) costs less than two numpy calls per step of the longest stretch.
-    cur = score.argmax(axis=1).tolist()
-    bk = memoryview(back.reshape(-1))  # flat (step, stretch, label) -> previous label
-    rows = k * n_labels
-    pos: list[int] = []
-    lab: list[int] = []
-    for r, (s, length) in enumerate(zip(s0.tolist(), ln.tolist())):
-        c = cur[r]
-        at = (length - 1) * rows + r * n_labels
-        for _ in range(length - 1):
-            lab.append(c)
-            c = bk[at + c]
-            at -= rows
-        lab.append(c)
-        pos += range(s + length - 1, s - 1, -1)
-    return np.asarray(pos, np.intp), np.asarray(lab, np.intp)
+    cur = score.argmax(axis=1)
+    lab = np.zeros((k, longest), np.intp)
+    row_base = np.arange(k) * n_labels
+    back_flat = back.reshape(longest, -1)
+    for j in range(longest - 1, 0, -1):
+        a = active[j]
+        c = cur[:a]
+        lab[:a, j] = c
+        back_flat[j].take(row_base[:a] + c, out=c)
+    lab[:, 0] = cur
+    mask = np.arange(longest) < ln[:, None]
+    pos = (s0[:, None] + np.arange(longest))[mask]
+    return pos, lab[mask]
 
 
 def _stretches_viterbi(e, starts, stops, trans, start, end, labels):
