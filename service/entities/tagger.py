@@ -74,6 +74,11 @@ class TaggerModel:
         swap_out = (t_oo - t - gain_out[None, :]).T
         self._keep = np.ascontiguousarray(np.stack([keep_in, keep_out])[:, :, 1:, None])
         self._swap = np.ascontiguousarray(np.stack([swap_in, swap_out])[:, :, 1:, None])
+        # For span scores: the transition into a token from each previous label, the last row
+        # (index -1) from the sentence start; and out of it to each next label, the last row to
+        # the end.
+        self._into = into
+        self._out_t = np.ascontiguousarray(out_of.T)
         self._first = np.ascontiguousarray((self.start[0] - self.start)[1:, None])  # token 0: start -> O vs y
         self._last = np.ascontiguousarray((self.end[0] - self.end)[1:, None])  # last token: O -> end vs y
         # Hashed feature id -> row of `weights`; ids never seen in training -> an all-zero row
@@ -447,11 +452,16 @@ def viterbi(e: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray
 
 def spans_from_labels(labels) -> list[tuple[int, int, str]]:
     """BIO label ids -> (first token, last token + 1, type); an I- after another type starts a span."""
-    out = []
-    cur = None
     labels = np.asarray(labels)
     nz = np.flatnonzero(labels)
-    for i, lab in zip(nz.tolist(), labels[nz].tolist()):
+    return _spans(nz.tolist(), labels[nz].tolist())
+
+
+def _spans(tagged: list[int], tags: list[int]) -> list[tuple[int, int, str]]:
+    """`spans_from_labels` from the positions and label ids of the tokens that are not O."""
+    out = []
+    cur = None
+    for i, lab in zip(tagged, tags):
         name = LABELS[lab]
         etype = name[2:]
         if cur is not None and cur[1] == i and cur[2] == etype and name[0] == "I":
@@ -510,25 +520,23 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     if not words:
         return []
     labels, e = model.decode(words)
-    found = spans_from_labels(labels)
-    if not found:
+    tagged = np.flatnonzero(labels)
+    if len(tagged) == 0:
         return []
+    tags = labels[tagged]
+    found = _spans(tagged.tolist(), tags.tolist())
     # Score: mean over the span's tokens of the probability of the chosen type (B- and I- of it
     # together), from a softmax over each label's local score: emission plus the transitions
     # from the previous and to the next chosen label (the emission alone often prefers an I-
     # label that only the transitions rule out).  Computed only for the tagged tokens.
-    tagged = np.flatnonzero(labels)
-    n = len(labels)
-    prev_in = np.vstack([model.start, model.trans[labels[tagged[tagged > 0] - 1]]]) \
-        if tagged[0] == 0 else model.trans[labels[tagged - 1]]
-    nxt = tagged + 1
-    at_end = nxt >= n
-    out_to = model.trans[:, labels[np.minimum(nxt, n - 1)]].T
-    if at_end.any():
-        out_to[at_end] = model.end
+    # With -1 (the last row of the tables: sentence start / end) around the labels, the label
+    # before token i is at i and the one after it at i + 2.
+    around = np.concatenate(([-1], labels, [-1]))
+    prev_in = model._into[around[tagged]]
+    out_to = model._out_t[around[tagged + 2]]
     rows = e[tagged] + prev_in + out_to
     z = np.exp((rows - rows.max(axis=1, keepdims=True)) / model.temperature)
-    b_col = labels[tagged] - (labels[tagged] - 1) % 2  # B- column of the chosen type
+    b_col = tags - (tags - 1) % 2  # B- column of the chosen type
     idx = np.arange(len(tagged))
     probs = (z[idx, b_col] + z[idx, b_col + 1]) / z.sum(axis=1)
     chosen = dict(zip(tagged.tolist(), probs.tolist()))
