@@ -74,6 +74,10 @@ class TaggerModel:
         swap_out = (t_oo - t - gain_out[None, :]).T
         self._keep = np.ascontiguousarray(np.stack([keep_in, keep_out])[:, :, 1:, None])
         self._swap = np.ascontiguousarray(np.stack([swap_in, swap_out])[:, :, 1:, None])
+        # The numpy test splits off u = O: its d is 0 (e - e), so its option is a constant.
+        self._keep_u = np.ascontiguousarray(self._keep[:, 1:])
+        self._swap_u = np.ascontiguousarray(self._swap[:, 1:])
+        self._bound_o = np.maximum(self._keep[:, 0], self._swap[:, 0])  # (side, y, 1)
         # For span scores: the transition into a token from each previous label, the last row
         # (index -1) from the sentence start; and out of it to each next label, the last row to
         # the end.
@@ -239,12 +243,14 @@ class TaggerModel:
         tot = d[1:].copy()  # one row per label y != O
         if n > 1:
             # (side, u, y, token): the two options for the neighbour u, then the worst u; each
-            # side added into one preallocated array (np.stack would copy d first)
-            side = np.empty((2, N_LABELS, N_LABELS - 1, n - 1), e.dtype)
-            np.add(d[:, None, :-1], self._swap[0], out=side[0])
-            np.add(d[:, None, 1:], self._swap[1], out=side[1])
-            np.maximum(side, self._keep, out=side)
+            # side added into one preallocated array (np.stack would copy d first).  u = O is
+            # the constant `_bound_o` (d[O] = 0 exactly), taken into the minimum last.
+            side = np.empty((2, N_LABELS - 1, N_LABELS - 1, n - 1), e.dtype)
+            np.add(d[1:, None, :-1], self._swap_u[0], out=side[0])
+            np.add(d[1:, None, 1:], self._swap_u[1], out=side[1])
+            np.maximum(side, self._keep_u, out=side)
             bound = np.minimum.reduce(side, axis=1)
+            np.minimum(bound, self._bound_o, out=bound)
             tot[:, 1:] += bound[0]  # tokens 1..n-1: their left neighbour
             tot[:, :-1] += bound[1]  # tokens 0..n-2: their right neighbour
         tot[:, :1] += self._first

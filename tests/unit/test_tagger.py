@@ -271,6 +271,42 @@ def test_compiled_certain_o_stretches_equal_the_numpy_ones(seed):
             assert [x.tolist() for x in got] == [x.tolist() for x in want]
 
 
+def _reference_stretches(model, e):
+    """The certain-O test as first written (all nine neighbour labels in one stacked array)."""
+    n = len(e)
+    d = e[:, 0] - e.T
+    tot = d[1:].copy()
+    if n > 1:
+        side = np.add(np.stack((d[:, :-1], d[:, 1:]))[:, :, None, :], model._swap)
+        np.maximum(side, model._keep, out=side)
+        bound = np.minimum.reduce(side, axis=1)
+        tot[:, 1:] += bound[0]
+        tot[:, :-1] += bound[1]
+    tot[:, :1] += model._first
+    tot[:, -1:] += model._last
+    uncertain = np.flatnonzero(~(tot > 0).all(axis=0))
+    if len(uncertain) == 0:
+        return [], []
+    breaks = np.flatnonzero(np.diff(uncertain) > 1)
+    starts = np.concatenate(([uncertain[0]], uncertain[breaks + 1]))
+    stops = np.concatenate((uncertain[breaks] + 1, [uncertain[-1] + 1]))
+    return starts.tolist(), stops.tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_numpy_certain_o_stretches_equal_the_reference_formulation(seed):
+    # The numpy test (u = O split off as a constant, contiguous rows, edges from one diff) must
+    # give exactly the stretches of the plain formulation, margins and ties included.
+    model = T.load_model("ar")
+    rng = np.random.default_rng(50 + seed)
+    for n in (1, 2, 3, 30, 400):
+        e = (rng.normal(size=(n, T.N_LABELS)) * 2).astype(np.float32)
+        e[:, 0] += rng.choice([0.0, 4.0], size=n).astype(np.float32)
+        for case in (e, np.round(e).astype(np.float32)):
+            got = model.uncertain_stretches(np.ascontiguousarray(case), compiled=False)
+            assert [x.tolist() for x in got] == list(_reference_stretches(model, case))
+
+
 def test_spans_from_bio_labels_conlleval_style():
     ix = [T.LABELS.index(x) for x in
           ("O", "B-PERSON", "I-PERSON", "O", "I-LOC", "I-LOC", "B-LOC", "I-ORG", "B-ORG")]
