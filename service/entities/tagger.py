@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import threading
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import sub
 from pathlib import Path
 
@@ -172,7 +172,7 @@ class TaggerModel:
             self._block = grown
         # Unknown features gather the zero row: the same sums, in the same order, as before.
         # take(axis=0) gathers whole rows several times faster than fancy indexing.
-        vals = self._weights0.take(self._row_of[np.asarray(ids, np.intp)], axis=0)
+        vals = self._weights0.take(self._row_of[np.fromiter(ids, np.intp, len(ids))], axis=0)
         # Every (word, offset) has at least one feature, so reduceat segments are never empty.
         seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
         sums = np.add.reduceat(vals, seg, axis=0)
@@ -196,8 +196,9 @@ class TaggerModel:
             if None in rows:
                 self._add_words(sorted({w for w, r in zip(words, rows) if r is None}))
                 rows = list(map(self._index.get, words))
-            idx = [self._index[F.BOS]] * F.WINDOW + rows + [self._index[F.EOS]] * F.WINDOW
-            m = self._block.take(np.asarray(idx, np.intp), axis=0)
+            # np.fromiter over a chain: a list of Python ints converts ~2x faster than np.asarray
+            idx = chain((self._index[F.BOS],) * F.WINDOW, rows, (self._index[F.EOS],) * F.WINDOW)
+            m = self._block.take(np.fromiter(idx, np.intp, len(rows) + 2 * F.WINDOW), axis=0)
         n = len(words)
         e = m[F.WINDOW:F.WINDOW + n, F.WINDOW].copy()
         for j, k in enumerate(F.OFFSETS):
