@@ -502,8 +502,12 @@ def load_model(lang: str = "ar") -> TaggerModel | None:
 # a running sum of lengths (much cheaper than a Match object per token).  `tokenize` right-strips
 # the text first, so every whitespace run is followed by a token (any non-space character starts
 # one): a piece never fails after taking a run, and the possessive run is never rescanned (a
-# long whitespace run with no token after it would otherwise be O(n^2)).
-_PIECES = re.compile(r"\s*+(?:" + F.TOKEN_RE.pattern + ")")
+# long whitespace run with no token after it would otherwise be O(n^2)).  The word alternative is
+# features.TOKEN_RE's `\w+(?:['\-]\w+){0,4}` written to run faster with the same matches: the
+# runs are possessive (a shorter run would leave a word character, never ' or -, next) and the
+# joined parts are tried only when ' or - and a word character follow (~12 % less time).
+assert F.TOKEN_RE.pattern == r"\w+(?:['\-]\w+){0,4}|[^\w\s]"  # keep the two in step
+_PIECES = re.compile(r"\s*+(?:\w++(?:(?=['\-]\w)(?:['\-]\w++){1,4})?|[^\w\s])")
 
 
 def tokenize(text: str) -> tuple[list[str], list[int], list[int]]:

@@ -44,6 +44,16 @@ def test_tokens_are_the_regex_tokens_whatever_the_whitespace():
     assert [text[s:e] for s, e in zip(starts, ends)] == words
 
 
+def test_tokens_with_joiners_are_the_regex_tokens():
+    # The tokenizer's faster pattern must match features.TOKEN_RE exactly around ' and -.
+    text = ("a-b-c-d-e-f g'h-i 'x y- -z a--b c-'d O'Neil-Smith's ب-ج-د-ه-و-ز-ح snake_case "
+            "_x x_ 12-3 ٢-٣ -- '' f-\ng it's- end")
+    words, starts, ends = T.tokenize(text)
+    assert words == F.TOKEN_RE.findall(text)
+    assert [text[s:e] for s, e in zip(starts, ends)] == words
+    assert "a-b-c-d-e" in words and "f" in words  # four joins at most
+
+
 def test_proclitics_are_stripped_only_where_safe():
     assert F.strip_proclitics("والرئيس") == ("وال", "الرئيس", "رئيس")
     assert F.strip_proclitics("للامم") == ("لل", "الامم", "امم")
