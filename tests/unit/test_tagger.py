@@ -29,7 +29,7 @@ def test_tokenize_offsets_tile_the_text_and_split_punctuation():
     text = "  قال الرئيس، (ولبنان) U.S.-led\n\nend "
     words, starts, ends = T.tokenize(text)
     assert words == ["قال", "الرئيس", "،", "(", "ولبنان", ")", "U", ".", "S", ".", "-", "led", "end"]
-    for w, s, e in zip(words, starts.tolist(), ends.tolist()):
+    for w, s, e in zip(words, starts, ends):
         assert text[s:e] == w
     assert T.tokenize("")[0] == []
 
@@ -41,7 +41,17 @@ def test_tokens_are_the_regex_tokens_whatever_the_whitespace():
     text = "كلمة" + "،".join(f"{sp}w{i}" for i, sp in enumerate(spaces)) + "\u200bx\ufeffy-z\u00a0 ."
     words, starts, ends = T.tokenize(text)
     assert words == F.TOKEN_RE.findall(text)
-    assert [text[s:e] for s, e in zip(starts.tolist(), ends.tolist())] == words
+    assert [text[s:e] for s, e in zip(starts, ends)] == words
+
+
+def test_tokens_with_joiners_are_the_regex_tokens():
+    # The tokenizer's faster pattern must match features.TOKEN_RE exactly around ' and -.
+    text = ("a-b-c-d-e-f g'h-i 'x y- -z a--b c-'d O'Neil-Smith's ب-ج-د-ه-و-ز-ح snake_case "
+            "_x x_ 12-3 ٢-٣ -- '' f-\ng it's- end")
+    words, starts, ends = T.tokenize(text)
+    assert words == F.TOKEN_RE.findall(text)
+    assert [text[s:e] for s, e in zip(starts, ends)] == words
+    assert "a-b-c-d-e" in words and "f" in words  # four joins at most
 
 
 def test_proclitics_are_stripped_only_where_safe():
@@ -269,6 +279,42 @@ def test_compiled_certain_o_stretches_equal_the_numpy_ones(seed):
             want = model.uncertain_stretches(case, compiled=False)
             got = model.uncertain_stretches(case)
             assert [x.tolist() for x in got] == [x.tolist() for x in want]
+
+
+def _reference_stretches(model, e):
+    """The certain-O test as first written (all nine neighbour labels in one stacked array)."""
+    n = len(e)
+    d = e[:, 0] - e.T
+    tot = d[1:].copy()
+    if n > 1:
+        side = np.add(np.stack((d[:, :-1], d[:, 1:]))[:, :, None, :], model._swap)
+        np.maximum(side, model._keep, out=side)
+        bound = np.minimum.reduce(side, axis=1)
+        tot[:, 1:] += bound[0]
+        tot[:, :-1] += bound[1]
+    tot[:, :1] += model._first
+    tot[:, -1:] += model._last
+    uncertain = np.flatnonzero(~(tot > 0).all(axis=0))
+    if len(uncertain) == 0:
+        return [], []
+    breaks = np.flatnonzero(np.diff(uncertain) > 1)
+    starts = np.concatenate(([uncertain[0]], uncertain[breaks + 1]))
+    stops = np.concatenate((uncertain[breaks] + 1, [uncertain[-1] + 1]))
+    return starts.tolist(), stops.tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_numpy_certain_o_stretches_equal_the_reference_formulation(seed):
+    # The numpy test (u = O split off as a constant, contiguous rows, edges from one diff) must
+    # give exactly the stretches of the plain formulation, margins and ties included.
+    model = T.load_model("ar")
+    rng = np.random.default_rng(50 + seed)
+    for n in (1, 2, 3, 30, 400):
+        e = (rng.normal(size=(n, T.N_LABELS)) * 2).astype(np.float32)
+        e[:, 0] += rng.choice([0.0, 4.0], size=n).astype(np.float32)
+        for case in (e, np.round(e).astype(np.float32)):
+            got = model.uncertain_stretches(np.ascontiguousarray(case), compiled=False)
+            assert [x.tolist() for x in got] == list(_reference_stretches(model, case))
 
 
 def test_spans_from_bio_labels_conlleval_style():
