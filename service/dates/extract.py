@@ -1044,6 +1044,12 @@ def _pp(m, ctx):
     s, e = m.span()
     out = _M(s, e, "pp", None, None, "", kind="pp")
     out.part = ctx.lx.period_parts.get(key(_g(m, "pp", "w")))
+    raw = _g(m, "pp", "y")
+    if raw and out.part:  # "the end of 2000", "mid-2001": that part of the year
+        y = int(raw)
+        year = _M(m.start("pp_y"), e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.8, kind="year")
+        out.e = m.end("pp_w")
+        return _narrow(out, year)
     return out
 
 
@@ -1395,7 +1401,9 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         a.flags.append("calendar_mismatch")
         b.flags.append("calendar_mismatch")
     # "مطلع الشهر المقبل", "أواخر 2015", "early next week"
-    if a.gran == "pp" and b.gran in ("month", "year", "week") and _NARROW_GAP.match(gap):
+    # ("the early 1990s": English only so far; Arabic "بداية الستينيات" stays the decade)
+    if a.gran == "pp" and (b.gran in ("month", "year", "week") or (b.gran == "decade" and lx.latin)) \
+            and _NARROW_GAP.match(gap):
         # (the profile's weekend reading is for this week only: "نهاية الأسبوع المقبل" stays its late half)
         return _narrow(a, b, key(text[a.s:a.e]) in lx.rules.get("weekend_parts", ())
                        and b.gran == "week" and ctx.ref is not None and b.start == _week_range(ctx.ref)[0])
@@ -1638,6 +1646,10 @@ def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
         y = b.start.year
         a, z = {"early": ((y, 1), (y, 7)), "mid": ((y, 4), (y, 10)), "late": ((y, 7), (y + 1, 1))}[pp.part]
         first, last = (date(*a, 1) - b.start).days, (date(*z, 1) - b.start).days - 1
+    elif b.gran == "decade":  # by years: the early 1990s = 1990-1994, the mid = 1993-1996, the late = 1995-1999
+        y = b.start.year
+        a, z = {"early": (y, y + 5), "mid": (y + 3, y + 7), "late": (y + 5, y + 10)}[pp.part]
+        first, last = (date(a, 1, 1) - b.start).days, (date(z, 1, 1) - b.start).days - 1
     else:
         half = days // 2
         first, last = {"early": (0, half - 1), "mid": (days // 4, days - days // 4 - 1), "late": (half, days - 1)}[pp.part]

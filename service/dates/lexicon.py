@@ -143,6 +143,7 @@ class Lexicon:
     year_number_rx: re.Pattern | None = None
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
     rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
+    latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
 
@@ -244,7 +245,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     mins = rf"(?:{D12}|{_alt(lx.minute_numbers)})"
     holidays = _alt(lx.holidays)
     month_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "month"])
-    latin = language not in ("ar", "fa", "ur", "ps", "ckb")
+    latin = lx.latin = language not in ("ar", "fa", "ur", "ps", "ckb")
     day = DAY_NUM + (EN_SUFFIX if latin else r"(?:[.\-/](?= ))?")
     # A year, optionally followed by a calendar suffix ("1445 هـ", "2023م"); the suffix must end a word.
     year = rf"{YEAR_NUM}(?:{S0}{calsuf}(?![^\W\d_]))?"
@@ -476,7 +477,10 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # the clause or go on with "و"/"حتى" ("منتصف الشهر نفسه", "نهاية الأسبوع الثاني" are other periods)
         "ppu": (rf"{g('ppu', 'w', pparts)}{S}{g('ppu', 'noun', unit_nouns)}"
                 rf"(?={S0}(?:[.,،;:!?؟)\n]|$|(?:{A['bare_period_after']}) ?[^\W\d_]))") if not latin else "(?!)",
-        "pp": rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])",
+        # "the end of 2000", "mid-2001", "late 1989": in English the year is part of the branch (a bare
+        # year is not a mention on its own; "late"/"early" would otherwise open the year branch)
+        "pp": (rf"{g('pp', 'w', pparts)}(?:{S0}{g('pp', 'y', YEAR_NUM)}(?!'?s\b|{S0}(?:{blockers}|%|[-/.]\d))"
+               rf"|(?={S0}[^\W\d_]|[ \-]{{0,3}}{DECADE_NUM}'?s\b))" if latin else rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])"),
     }
     if not data:  # unknown language: only the language-neutral numeric shapes
         branches = {k: branches[k] for k in ("ymd", "dmyn")}
