@@ -583,6 +583,14 @@ def _unit(m, ctx):
         y = ref.year + shift
         return _M(s, e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", relative=True, anchored=True,
                   conf=0.85, kind="unit")
+    if unit == "quarter":  # "last quarter", "next quarter": calendar quarters
+        if key(modb or "") in lx.quarter_blocked_mods or re.match(r" {1,3}of ", ctx.text[e:e + 5]):
+            return None  # "the last quarter (of 2019)" is Q4, "in the last quarter" of a match is not a date
+        q0 = (ref.year * 4 + (ref.month - 1) // 3) + shift
+        y, q = divmod(q0, 4)
+        first = date(y, 3 * q + 1, 1)
+        return _M(s, e, "quarter", first, _add_months(first, 3) - timedelta(days=1), f"{y:04d}-Q{q + 1}",
+                  relative=True, anchored=True, conf=0.8, kind="unit")
     if unit == "hour" and shift:  # "الساعة المقبلة", "the past hour"
         return _clock_span(ctx, s, e, 1, "hour", shift)
     if unit == "decade" and shift:  # calendar decades; "العقد الحالي" is "the current contract" first
@@ -1004,13 +1012,33 @@ def _bday(bt: _M, tm: _M, ctx: _Ctx) -> _M | None:
 
 
 def _qtr(m, ctx):
-    q = ctx.lx.ordinals_quarter.get(key(_g(m, "qtr", "ord") or _g(m, "qtr", "ord2") or "")) or (
-        int(_g(m, "qtr", "qn")) if _g(m, "qtr", "qn") else None)
+    lx = ctx.lx
+    months = 3
+    if _g(m, "qtr", "hord"):  # "the first half (of 2016)"
+        q, months = lx.ordinals_half.get(key(_g(m, "qtr", "hord"))), 6
+    else:
+        q = lx.ordinals_quarter.get(key(_g(m, "qtr", "ord") or _g(m, "qtr", "ord2") or ""))
+        qn = _g(m, "qtr", "qn") or _g(m, "qtr", "qn0")
+        if not q and qn:
+            q = int(qn)
+            if (_g(m, "qtr", "qh") or _g(m, "qtr", "qh0")) == "h":  # "H1", "2016 H2"
+                if q > 2:
+                    return None
+                months = 6
     if not q:
         return None
     s, e = m.span()
-    out = _M(s, e, "quarter", None, None, f"XXXX-Q{q}", conf=0.6, kind="qtr")
-    out.clock = (q,)
+    out = _M(s, e, "quarter", None, None, f"XXXX-{'Q' if months == 3 else 'H'}{q}", conf=0.6, kind="qtr")
+    out.clock = (q, months)
+    raw_y = _g(m, "qtr", "y") or _g(m, "qtr", "y0")
+    if raw_y:  # "Q3 2015", "2017-q1": the year is in the match
+        y = int(raw_y)
+        year = _M(e, e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.8, kind="year")
+        out = _quarter(out, year, ctx)
+        if out is not None:
+            out.s = s
+    elif months == 6 and _g(m, "qtr", "qh"):
+        return None  # "H1" alone is not a date
     return out
 
 
@@ -1310,10 +1338,18 @@ def _span(m, ctx):
             return None  # "دو روز پیش" is a point ("two days ago"), the ago branch takes it
         shift = lx.modifiers_after.get(key(moda)) if moda else (
             lx.modifiers_before.get(key(modb)) if modb else lx.span_before.get(key(_g(m, "span", "lastb") or "")))
-    if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year", "decade", "hour", "minute"):
+    if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year", "decade", "hour", "minute",
+                                                                  "quarter"):
         return None
     ref = ctx.ref
     s, e = m.span()
+    if unit == "quarter":  # "the past two quarters": whole calendar quarters before (after) this one
+        q0 = ref.year * 4 + (ref.month - 1) // 3
+        qa, qb = (q0 - n, q0 - 1) if shift < 0 else (q0 + 1, q0 + n)
+        start = date(qa // 4, 3 * (qa % 4) + 1, 1)
+        end = _add_months(date(qb // 4, 3 * (qb % 4) + 1, 1), 3) - timedelta(days=1)
+        return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{n}Q)", relative=True,
+                  anchored=True, conf=0.7, kind="span")
     if unit in ("hour", "minute"):  # "الساعات الـ24 الماضية", "آخر 3 دقائق": up to (from) the publication time
         return _clock_span(ctx, s, e, n, unit, shift)
     if unit == "decade":  # "العقدين الماضيين": whole calendar decades before (after) this one
@@ -1660,7 +1696,10 @@ def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
 
 
 def _quarter(q: _M, year: _M | None, ctx: _Ctx) -> _M | None:
-    n = q.clock[0]
+    """A quarter (or half: clock (n, 6)) of the year that follows it, or alone of this year or the last."""
+    n, months = q.clock if len(q.clock) > 1 else (q.clock[0], 3)
+    if months == 6:
+        return _half(q, n, year)
     if year is not None:
         if year.calendar != C.GREGORIAN:
             return None
@@ -1675,6 +1714,18 @@ def _quarter(q: _M, year: _M | None, ctx: _Ctx) -> _M | None:
     last = _add_months(first, 3) - timedelta(days=1)
     return _M(q.s, year.e if year else q.e, "quarter", first, last, f"{y:04d}-Q{n}", relative=year.relative if year else False,
               anchored=anchored, conf=0.8 if year else 0.6, flags=flags, kind="qtr")
+
+
+def _half(q: _M, n: int, year: _M | None) -> _M | None:
+    """"the first half of 2016", "H2 2019": January-June or July-December; alone it is not a date
+    ("the first half" of a match)."""
+    if year is None or year.calendar != C.GREGORIAN:
+        return None
+    y = year.start.year
+    first = date(y, 6 * n - 5, 1)
+    last = _add_months(first, 6) - timedelta(days=1)
+    return _M(q.s, year.e, "interval", first, last, f"{y:04d}-H{n}", relative=year.relative,
+              anchored=year.anchored or year.relative, conf=0.8, flags=list(year.flags), kind="qtr")
 
 
 def _datetime(day: _M, tm: _M, ctx: _Ctx) -> _M:

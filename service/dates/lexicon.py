@@ -92,6 +92,7 @@ class Lexicon:
     time_fractions: dict = field(default_factory=dict)
     period_parts: dict = field(default_factory=dict)
     ordinals_quarter: dict = field(default_factory=dict)
+    ordinals_half: dict = field(default_factory=dict)  # "the first half of 2016" -> 1
     named_times: dict = field(default_factory=dict)
     span_units: dict = field(default_factory=dict)
     span_dual_units: dict = field(default_factory=dict)
@@ -143,6 +144,7 @@ class Lexicon:
     year_number_rx: re.Pattern | None = None
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
     rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
+    quarter_blocked_mods: set = field(default_factory=set)  # "the last quarter" is the fourth (or a match's)
     latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
@@ -196,7 +198,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     lx.ambiguous_weekdays = {normalize_key(w) for w in data.get("ambiguous_weekdays", [])}
     for name in ("ordinals", "cardinals", "relative_days", "parts_of_day", "parts_of_day_after", "tonight",
                  "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
-                 "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
+                 "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter", "ordinals_half",
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
                  "time_zones", "minute_numbers", "ordinals_week", "ordinals_nth_weekday", "bare_parts",
                  "part_adverbs", "part_mods_before", "part_mods_after", "hour_words", "span_before",
@@ -204,7 +206,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words", "vague_plural_units", "night_pm",
-                 "end_of_day_words", "part_no_halves"):
+                 "end_of_day_words", "part_no_halves", "quarter_blocked_mods"):
         setattr(lx, name, {normalize_key(w) for w in data.get(name, [])})
 
     A = {name: _alt(data.get(name, [])) for name in (
@@ -418,7 +420,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "عام 2023", "سنة 1445 هـ", "in 2019", "2023م": a year needs a year word or a calendar suffix
         "year": (rf"(?:{g('year', 'ctx', A['year_words'] + '|' + A['year_preps'])}{S}{g('year', 'y', year)}"
                  rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_]))"
-                 rf"(?!{S0}(?:{blockers}|%|[-/.]\d))"),
+                 rf"(?!{S0}(?:{blockers}|%|[-/.]\d)" + (r"|[ \-]{0,3}[qh][1-4]\b" if latin else "") + ")"),  # "in 2017 Q1"
         # "الثمانينيات", "the 1990s", "the eighties"
         "decade": (rf"{g('decade', 'word', decades)}|(?:the{S})?{g('decade', 'num', DECADE_NUM)}'?s\b"
                    if latin else g('decade', 'word', decades)),
@@ -455,7 +457,12 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  + "))"),
         # "الربع الثالث", "the third quarter", "Q3"
         "qtr": (rf"{A['quarter_words']}{S}{g('qtr', 'ord', qords)}"
-                + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter|q{g('qtr', 'qn', '[1-4]')}" if latin else "")),
+                + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter"
+                   # "Q3", "Q3 2015", "H1 2016", "2017 Q1", "2019-H2": a quarter or half of a year in short form
+                   rf"|{g('qtr', 'qh', '[qh]')}{g('qtr', 'qn', '[1-4]')}(?:(?:{S0}-{S0}|{S}(?:of{S})?){g('qtr', 'y', YEAR_NUM)})?"
+                   rf"|{g('qtr', 'y0', YEAR_NUM)}(?:{S0}-{S0}|{S})?{g('qtr', 'qh0', '[qh]')}{g('qtr', 'qn0', '[1-4]')}"
+                   # "the first half of 2016" (a half waits for its year: "the first half" of a match is not one)
+                   rf"|(?:the{S})?{g('qtr', 'hord', _alt(lx.ordinals_half))}{S}half(?={S}of{S})" if latin else "")),
         # "في الصباح", "في وقت متأخر من المساء", "الصباح الباكر", and "في وقت متأخر من" before
         # "مساء الثلاثاء" (a helper joined with that day); "صباحا" after a date (joined only)
         "dpart": (rf"{g('dpart', 'mod', _alt(lx.part_mods_before))}(?={S}{_alt(lx.parts_of_day)}{S})"
@@ -517,7 +524,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
         "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"] + (
             ["@minute_numbers"] if data.get("minutes_after") else []),
-        "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
+        "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "@ordinals_half", "#q", "#h", DIGIT] if latin else []),
         "ppu": ["@period_parts"],
         "pp": ["@period_parts"],
         "dpart": ["@part_mods_before", "@bare_parts", "@part_adverbs"],

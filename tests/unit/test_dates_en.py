@@ -51,3 +51,31 @@ def test_period_part_without_partner_is_dropped():
     # "late" alone is not a date; the weekday keeps its own reading
     got = run("Late Tuesday, the council voted. He was born late, in 1999 people came.")
     assert [m["text"] for m in got] == ["Tuesday"]
+
+
+def test_quarters_relative_to_publication():
+    got = found("Profits fell last quarter, should rise next quarter and are flat this quarter.")
+    assert got["last quarter"]["value"] == "2024-01-01/2024-03-31"
+    assert got["next quarter"]["value"] == "2024-07-01/2024-09-30"
+    assert got["this quarter"]["timex"] == "2024-Q2"
+    got = found("Revenue grew over the past two quarters and is forecast to grow in the next 3 quarters.")
+    assert got["the past two quarters"]["value"] == "2023-10-01/2024-03-31"
+    assert got["the next 3 quarters"]["value"] == "2024-07-01/2025-03-31"
+
+
+def test_quarter_of_a_match_or_a_city_is_not_a_date():
+    assert run("He scored twice in the last quarter. They live in this quarter of the old city.")[0]["text"] != "this quarter"
+    assert not run("Three quarters of voters agreed; a quarter ago nobody did.")
+
+
+def test_short_quarters_and_halves_with_their_year():
+    got = found("Sales fell in Q3 2015, rose in 2017 Q1 and in 2019-H2, and doubled in H1 2020.")
+    assert got["Q3 2015"]["value"] == "2015-07-01/2015-09-30"
+    assert got["2017 Q1"]["value"] == "2017-01-01/2017-03-31"
+    assert got["2019-H2"]["value"] == "2019-07-01/2019-12-31"
+    assert got["H1 2020"]["value"] == "2020-01-01/2020-06-30"
+    got = found("Output rose in the first half of 2016 and will fall in the second half of next year.")
+    assert got["the first half of 2016"]["value"] == "2016-01-01/2016-06-30"
+    assert got["the second half of next year"]["value"] == "2025-07-01/2025-12-31"
+    # a half without its year is a match's, not a date
+    assert not run("He scored in the first half. H1 was weak.")
