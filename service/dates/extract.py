@@ -268,6 +268,27 @@ def _relmon(m: re.Match, ctx: _Ctx, b: str) -> tuple[str, int, int] | None:
     return C.GREGORIAN, d.month, d.year
 
 
+def _nmon(m, ctx):
+    """"05-Aug-2016", "2019/aug/01", "Sep-23-2020": a full date; "Dec-2018": a month."""
+    lx = ctx.lx
+    raw_mon = next(r for r in (_g(m, "nmon", k) for k in ("mon", "mon2", "mon3", "mon4")) if r)
+    cal, month = lx.months[key(raw_mon)]
+    y = int(next(r for r in (_g(m, "nmon", k) for k in ("y", "y2", "y3", "y4")) if r))
+    raw_d = next((r for r in (_g(m, "nmon", k) for k in ("d", "d2", "d3")) if r), None)
+    s, e = m.span()
+    if raw_d is None:
+        rng = C.month_range(cal, y, month)
+        if rng is None:
+            return None
+        return _M(s, e, "month", rng[0], rng[1], f"{y:04d}-{month:02d}" if cal == C.GREGORIAN else "",
+                  calendar=cal, cal_value=_cal_value(cal, y, month), conf=0.9, kind="my")
+    d = C.to_gregorian(cal, y, month, int(raw_d))
+    if d is None:
+        return None
+    return _M(s, e, "day", d, d, _iso(d) if cal == C.GREGORIAN else "", calendar=cal,
+              cal_value=_cal_value(cal, y, month, int(raw_d)), conf=0.9, kind="dmy")
+
+
 def _dmy(m, ctx):
     return _date_branch(m, ctx, "dmy")
 
@@ -742,6 +763,17 @@ def _year(m, ctx):
         s = m.start("year_y")  # "في 2019": the preposition is not part of the date
     return _M(s, e, "year", rng[0], rng[1], f"{y:04d}" if cal == C.GREGORIAN else "", calendar=cal,
               cal_value=_cal_value(cal, y), conf=0.8, flags=flags, kind="year")
+
+
+def _cent(m, ctx):
+    """"the 19th century": 1800-1899 (TIMEX3 "18"), the popular reading the specs use too."""
+    raw = _g(m, "cent", "n")
+    n = int(raw) if raw else ctx.lx.ordinals.get(key(_g(m, "cent", "ord") or ""))
+    if not n or not 1 <= n <= 21:
+        return None
+    y = 100 * (n - 1)
+    s, e = m.span()
+    return _M(s, e, "century", date(max(y, 1), 1, 1), date(y + 99, 12, 31), f"{n - 1:02d}", conf=0.8, kind="cent")
 
 
 def _decade(m, ctx):
@@ -1384,9 +1416,9 @@ def _clock_span(ctx: _Ctx, s: int, e: int, n: int, unit: str, shift: int) -> _M 
 
 
 _HANDLERS = {
-    "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu, "bdn": _bdn,
+    "drange": _drange, "yrange": _yrange, "nmon": _nmon, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu, "bdn": _bdn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
-    "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
+    "decade": _decade, "cent": _cent, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
     "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,
 }
 
@@ -1438,7 +1470,7 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         b.flags.append("calendar_mismatch")
     # "مطلع الشهر المقبل", "أواخر 2015", "early next week"
     # ("the early 1990s": English only so far; Arabic "بداية الستينيات" stays the decade)
-    if a.gran == "pp" and (b.gran in ("month", "year", "week") or (b.gran == "decade" and lx.latin)) \
+    if a.gran == "pp" and (b.gran in ("month", "year", "week") or (b.gran in ("decade", "century") and lx.latin)) \
             and _NARROW_GAP.match(gap):
         # (the profile's weekend reading is for this week only: "نهاية الأسبوع المقبل" stays its late half)
         return _narrow(a, b, key(text[a.s:a.e]) in lx.rules.get("weekend_parts", ())
@@ -1724,7 +1756,7 @@ def _half(q: _M, n: int, year: _M | None) -> _M | None:
     y = year.start.year
     first = date(y, 6 * n - 5, 1)
     last = _add_months(first, 6) - timedelta(days=1)
-    return _M(q.s, year.e, "interval", first, last, f"{y:04d}-H{n}", relative=year.relative,
+    return _M(q.s, year.e, "half", first, last, f"{y:04d}-H{n}", relative=year.relative,
               anchored=year.anchored or year.relative, conf=0.8, flags=list(year.flags), kind="qtr")
 
 

@@ -314,6 +314,12 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                    rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"
                    # "2014-2018", "1436-1437 هـ": two digit years joined by a hyphen
                    rf"|(?<![\d/.\-]){g('yrange', 'y3', YEAR_NUM)}{S0}-{S0}{g('yrange', 'y4', year)}(?![-/.]?\d)"),
+        # "05-Aug-2016", "2019/aug/01", "Sep-23-2020", "Dec-2018": a month name glued between digits
+        # with one separator throughout (English only)
+        "nmon": ((rf"{g('nmon', 'd', DAY_NUM)}(?P<nmon_s1>[-/.]){g('nmon', 'mon', month)}(?P=nmon_s1){g('nmon', 'y', YEAR_NUM)}"
+                  rf"|{g('nmon', 'y2', YEAR_NUM)}(?P<nmon_s2>[-/.]){g('nmon', 'mon2', month)}(?P=nmon_s2){g('nmon', 'd2', DAY_NUM)}"
+                  rf"|{g('nmon', 'mon3', month)}(?P<nmon_s3>[-/]){g('nmon', 'd3', DAY_NUM)}(?P=nmon_s3){g('nmon', 'y3', YEAR_NUM)}"
+                  rf"|{g('nmon', 'mon4', month)}[-/]{g('nmon', 'y4', YEAR_NUM)}") + r"(?![-/.]?\d)" if latin else "(?!)"),
         # "الجمعة الأولى من رمضان", "the second Monday of next month": waits for the month (see _join)
         "nwday": ((rf"(?:the{S})?{g('nwday', 'ord', _alt(lx.ordinals_nth_weekday))}{S}{g('nwday', 'wd', weekday)}"
                    if latin else
@@ -421,6 +427,9 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "year": (rf"(?:{g('year', 'ctx', A['year_words'] + '|' + A['year_preps'])}{S}{g('year', 'y', year)}"
                  rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_]))"
                  rf"(?!{S0}(?:{blockers}|%|[-/.]\d)" + (r"|[ \-]{0,3}[qh][1-4]\b" if latin else "") + ")"),  # "in 2017 Q1"
+        # "the 19th century", "the twenty-first century" (not "20th Century Fox": century_blockers)
+        "cent": (rf"(?:the{S})?(?:{g('cent', 'n', '[12]?[0-9]')}(?:st|nd|rd|th)|{g('cent', 'ord', ordinal)})[ \-]{{1,3}}century"
+                 rf"(?!{S}{_alt(data.get('century_blockers', []))}(?![^\W\d_]))" if latin else "(?!)"),
         # "الثمانينيات", "the 1990s", "the eighties"
         "decade": (rf"{g('decade', 'word', decades)}|(?:the{S})?{g('decade', 'num', DECADE_NUM)}'?s\b"
                    if latin else g('decade', 'word', decades)),
@@ -487,7 +496,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "the end of 2000", "mid-2001", "late 1989": in English the year is part of the branch (a bare
         # year is not a mention on its own; "late"/"early" would otherwise open the year branch)
         "pp": (rf"{g('pp', 'w', pparts)}(?:{S0}{g('pp', 'y', YEAR_NUM)}(?!'?s\b|{S0}(?:{blockers}|%|[-/.]\d))"
-               rf"|(?={S0}[^\W\d_]|[ \-]{{0,3}}{DECADE_NUM}'?s\b))" if latin else rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])"),
+               rf"|(?={S0}[^\W\d_]|[ \-]{{0,3}}{DECADE_NUM}'?s\b|{S0}[12]?\d(?:st|nd|rd|th)[ \-]century))" if latin else rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])"),
     }
     if not data:  # unknown language: only the language-neutral numeric shapes
         branches = {k: branches[k] for k in ("ymd", "dmyn")}
@@ -500,6 +509,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     wd_starts = ["night_of", "weekday_prefixes", "@weekdays", "@parts_of_day"]
     starts = {
         "drange": ["range_from", DIGIT] + (["@months"] if latin else []),
+        "nmon": [DIGIT, "@months"] if latin else [],
         "yrange": ["range_from", DIGIT],
         "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else ["@minute_numbers"]),
         "mdy": wd_starts + ["@months"],
@@ -521,6 +531,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "wday": ["@modifiers_before"] + wd_starts,
         "year": ["year_words", "year_preps", DIGIT],
         "decade": ["@decades"] + (["#the", DIGIT] if latin else []),
+        "cent": ["#the", DIGIT, "@ordinals"] if latin else [],
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
         "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"] + (
             ["@minute_numbers"] if data.get("minutes_after") else []),

@@ -74,8 +74,30 @@ def test_short_quarters_and_halves_with_their_year():
     assert got["2017 Q1"]["value"] == "2017-01-01/2017-03-31"
     assert got["2019-H2"]["value"] == "2019-07-01/2019-12-31"
     assert got["H1 2020"]["value"] == "2020-01-01/2020-06-30"
+    assert got["H1 2020"]["granularity"] == "half"
     got = found("Output rose in the first half of 2016 and will fall in the second half of next year.")
     assert got["the first half of 2016"]["value"] == "2016-01-01/2016-06-30"
     assert got["the second half of next year"]["value"] == "2025-07-01/2025-12-31"
     # a half without its year is a match's, not a date
     assert not run("He scored in the first half. H1 was weak.")
+
+
+def test_month_name_between_digits():
+    got = found("Filed 05-Aug-2016, updated 2019/aug/01, due Sep-23-2020, closed 23/Sep/2020.")
+    assert [got[t]["value"] for t in ("05-Aug-2016", "2019/aug/01", "Sep-23-2020", "23/Sep/2020")] == [
+        "2016-08-05", "2019-08-01", "2020-09-23", "2020-09-23"]
+    assert found("The budget for Dec-2018 was cut.")["Dec-2018"]["value"] == "2018-12"
+    assert found("It ran Dec/2018-May/2019.")["Dec/2018-May/2019"]["value"] == "2018-12-01/2019-05-31"
+    assert not run("Flight BA-2019 left; build 3-May-2020x failed.")
+
+
+def test_centuries():
+    got = found("The church dates from the 12th century and was rebuilt in the nineteenth century.")
+    assert got["the 12th century"]["value"] == "1100-01-01/1199-12-31"
+    assert got["the 12th century"]["granularity"] == "century"
+    assert got["the nineteenth century"]["value"] == "1800-01-01/1899-12-31"
+    assert found("a 21st-century problem")["21st-century"]["value"] == "2000-01-01/2099-12-31"
+    assert not run("He worked for 20th Century Fox.")
+    got = found("Built in the early 20th century, on ruins from the middle of the 14th century.")
+    assert got["the early 20th century"]["value"] == "1900-01-01/1949-12-31"
+    assert got["the middle of the 14th century"]["value"] == "1325-01-01/1374-12-31"
