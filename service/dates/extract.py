@@ -1236,6 +1236,13 @@ def _weekday_day(ctx: _Ctx, day: int, wd: int | None, s: int, e: int) -> date | 
     if wd is not None and day <= C.month_length(C.GREGORIAN, ctx.ref.year, ctx.ref.month) \
             and ctx.ref.replace(day=day).weekday() == wd and (picked is None or picked.weekday() != wd):
         return ctx.ref.replace(day=day)
+    if ctx.lx.latin and wd is not None and (picked is None or picked.weekday() != wd):
+        # English "Friday the 13th": the nearest month before publication (after it, in a future
+        # clause) whose day falls on that weekday; there is one within 14 months
+        for k in range(2, 28):
+            base = _add_months(first, k if future else -k)
+            if day <= C.month_length(C.GREGORIAN, base.year, base.month) and base.replace(day=day).weekday() == wd:
+                return base.replace(day=day)
     return picked
 
 
@@ -1275,7 +1282,7 @@ def _wdo(m, ctx):
             return None
         return _M(s, e, "day", d, d, _iso(d), anchored=True, conf=0.6, flags=["month_inferred"], kind="wdo")
     day = lx.ordinals.get(word)
-    if not day or day <= 5:
+    if not day or (day <= 5 and not lx.latin):  # English has no nth-weekday reading here: "Friday the third"
         return None
     picked = _weekday_day(ctx, day, wd, s, e)
     if picked is None or picked.weekday() != wd:
@@ -1714,9 +1721,9 @@ def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
         y = b.start.year
         a, z = {"early": ((y, 1), (y, 7)), "mid": ((y, 4), (y, 10)), "late": ((y, 7), (y + 1, 1))}[pp.part]
         first, last = (date(*a, 1) - b.start).days, (date(*z, 1) - b.start).days - 1
-    elif b.gran == "decade":  # by years: the early 1990s = 1990-1994, the mid = 1993-1996, the late = 1995-1999
-        y = b.start.year
-        a, z = {"early": (y, y + 5), "mid": (y + 3, y + 7), "late": (y + 5, y + 10)}[pp.part]
+    elif b.gran in ("decade", "century"):  # by years: the early 1990s = 1990-1994, mid 1993-1996, late 1995-1999
+        y, n = b.start.year // 10 * 10, 10 if b.gran == "decade" else 100
+        a, z = {"early": (y, y + n // 2), "mid": (y + 3 * n // 10, y + 7 * n // 10), "late": (y + n // 2, y + n)}[pp.part]
         first, last = (date(a, 1, 1) - b.start).days, (date(z, 1, 1) - b.start).days - 1
     else:
         half = days // 2

@@ -341,10 +341,14 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
         "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
-                + (EN_SUFFIX if latin else "") + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday}))"),
+                + (EN_SUFFIX if latin else "") + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday})"
+                # "Friday the 26th at 4", "Monday 21 at 9:30 am": a clock may follow in English
+                + (rf"|{S}(?:{A['time_words']}){S}\d|{S}\d{{1,2}}(?:[:.]\d\d)?{S0}(?:{A['am']}|{A['pm']})(?![^\W\d_])"
+                   if latin else "") + ")"),
         # "يوم الأحد الثاني.", "الثلاثاء الحادي والثلاثين": a weekday and an ordinal ending the clause
         # (no month follows): the nth weekday of the month (masculine 1-5) or a day of the month (see _wdo)
-        "wdo": (rf"{wdpart('wdo')}{g('wdo', 'ord', _alt(list(lx.ordinals) + list(lx.ordinals_weekday_end)))}"
+        "wdo": (rf"{wdpart('wdo')}" + (rf"(?:the{S})?" if latin else "")
+                + rf"{g('wdo', 'ord', _alt(list(lx.ordinals) + list(lx.ordinals_weekday_end)))}"
                 rf"(?={S0}(?:[,،.;:!?؟)\n]|$))"),
         # "عيد الفطر", "يوم عرفة", "Christmas 2015", "نوروز"
         "hol": rf"(?:{A['weekday_prefixes']}{S})?{g('hol', 'name', holidays)}{yearpart('hol')}",
@@ -520,7 +524,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "dmn": ["weekday_prefixes", "date_words"],
         "dmnp": ["numeric_date_preps"],
         "bdn": ["bare_day_preps"],
-        "wdo": wd_starts if lx.ordinals_weekday_end else [],
+        "wdo": wd_starts if lx.ordinals_weekday_end or latin else [],
         "ymn": [DIGIT],
         "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else ["@span_before", "@span_counts"]),
         "my": ["month_words", "@months"],

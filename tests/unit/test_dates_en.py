@@ -100,4 +100,15 @@ def test_centuries():
     assert not run("He worked for 20th Century Fox.")
     got = found("Built in the early 20th century, on ruins from the middle of the 14th century.")
     assert got["the early 20th century"]["value"] == "1900-01-01/1949-12-31"
-    assert got["the middle of the 14th century"]["value"] == "1325-01-01/1374-12-31"
+    assert got["the middle of the 14th century"]["value"] == "1330-01-01/1369-12-31"
+
+
+def test_weekday_with_a_day_number_picks_the_month_it_fits():
+    # published Wednesday 15 May 2024: the last Friday the 13th before it was in October 2023
+    got = found("The outage began on Friday the 13th.")
+    assert got["on Friday the 13th"]["value"] == "2023-10-13"
+    assert "weekday_mismatch" not in got["on Friday the 13th"]["flags"]
+    assert found("We met on Monday the twenty ninth.")["on Monday the twenty ninth"]["value"] == "2024-04-29"
+    # in a future clause, the next such month; a clock may follow
+    got = found("The vote will be held on Sunday the 30th at 9 am.")
+    assert got["on Sunday the 30th at 9 am"]["value"].startswith("2024-06-30T09:00")
