@@ -45,6 +45,7 @@ class _M:
     clock2: tuple | None = None  # end of a time range
     offset: str | None = None  # UTC offset named in the text ("بتوقيت مكة المكرمة" -> +03:00)
     kind: str = ""  # branch name
+    explicit: tuple = (False, False)  # am/pm written with the clock (and the range end): a part of day keeps off
 
 
 class _Ctx:
@@ -843,6 +844,32 @@ def _clock(m: re.Match, ctx: _Ctx, b: str, i: str) -> tuple[int, int, int, bool]
     return hour, minute, sec, bool(am or pm), lx.time_zones.get(key(tz)) if tz else None
 
 
+def _clock_words(m: re.Match, ctx: _Ctx) -> tuple | None:
+    """English "half past seven", "a quarter to eight", "ten past 9 pm", "seven o'clock"."""
+    lx = ctx.lx
+    raw_h = _g(m, "time", "hq") or _g(m, "time", "ho")
+    hour = int(raw_h) if raw_h.isdigit() else lx.clock_hours.get(key(raw_h))
+    am = _g(m, "time", "amq") or _g(m, "time", "amo")
+    pm = _g(m, "time", "pmq") or _g(m, "time", "pmo")
+    minute = 0
+    if _g(m, "time", "hq") is not None:
+        raw_m = _g(m, "time", "mq")
+        minute = int(raw_m) if raw_m.isdigit() else lx.clock_minutes.get(key(raw_m))
+        if not minute or minute > 59 or hour is None:
+            return None
+        if _g(m, "time", "to"):
+            if not (key(raw_m) in ("quarter", "a quarter") or _g(m, "time", "mw") or am or pm or _g(m, "time", "oc") or _g(m, "time", "oc2")):
+                return None  # "from five to ten" is a count
+            hour, minute = (hour - 1) % 12 or 12, 60 - minute
+    if hour is None:
+        return None
+    if pm and hour < 12:
+        hour += 12
+    elif am and hour == 12:
+        hour = 0
+    return hour, minute, 0, bool(am or pm), None
+
+
 def _timex_clock(c: tuple, offset: str | None = None) -> str:
     h, mi, sec = c[:3]
     return f"T{h:02d}:{mi:02d}" + (f":{sec:02d}" if sec else "") + (offset or "")
@@ -884,6 +911,8 @@ def _time(m, ctx):
         hour += 12 if _g(m, "time", "pm6") and hour < 12 else 0
         total = (hour * 60 + (mins if _g(m, "time", "after6") else -mins)) % (24 * 60)
         c = (*divmod(total, 60), 0, bool(_g(m, "time", "am6") or _g(m, "time", "pm6")), None)
+    elif _g(m, "time", "hq") is not None or _g(m, "time", "ho") is not None:
+        c = _clock_words(m, ctx)
     elif _g(m, "time", "h3") is not None or _g(m, "time", "hw3") is not None:
         c = _clock(m, ctx, "time", "3")
         ampm = _g(m, "time", "am3") or _g(m, "time", "pm3")
@@ -897,6 +926,7 @@ def _time(m, ctx):
     if _g(m, "time", "ppre") and c[0] < 12 and not c[3]:  # "بعد الظهر الساعة 7" is 19:00
         c = (c[0] + 12,) + tuple(c[1:])
     out = _M(s, e, "time", None, None, _timex_clock(c), conf=0.8, clock=c[:3], kind="time")
+    out.explicit = (bool(c[3]), False)
     out.offset = c[4]
     out.value = _timex_clock(c, c[4])
     return out
@@ -925,6 +955,8 @@ def _trange(m, ctx):
         c1 = (c1[0] + 12, c1[1], c1[2], True, c1[4])  # "من 5 إلى 6 مساء": the pm covers both ends
     if c1[3] and not c2[3] and c1[0] >= 12 and c2[0] < 12 and c2[0] + 12 > c1[0]:
         c2 = (c2[0] + 12, c2[1], c2[2], True, c2[4])  # "الساعة 1 بعد الظهر إلى 4" ends at 16:00
+    if not c2[3] and c2[0] < 12 and (c2[0], c2[1]) < (c1[0], c1[1]) < (c2[0] + 12, c2[1]):
+        c2 = (c2[0] + 12, c2[1], c2[2], False, c2[4])  # "from 10:30 to 3": a range ends after it starts
     s, e = m.span()
     out = _M(s, e, "interval", None, None, f"({_timex_clock(c1)},{_timex_clock(c2)})", conf=0.75,
              clock=c1[:3], kind="trange")
@@ -932,6 +964,7 @@ def _trange(m, ctx):
     out.value = f"{_timex_clock(c1, offset)}/{_timex_clock(c2, offset)}"
     out.offset = offset
     out.clock2 = c2[:3]
+    out.explicit = (bool(c1[3]), bool(c2[3]))
     return out
 
 
@@ -1771,9 +1804,10 @@ def _datetime(day: _M, tm: _M, ctx: _Ctx) -> _M:
     # The text's own time zone if it names one, else the publication time's offset (assumed).
     tz = _tzinfo(tm.offset) or (ctx.anchor.tzinfo if ctx.anchor else None)
 
-    def stamp(c: tuple) -> datetime:
+    def stamp(c: tuple, explicit: bool = False) -> datetime:
         h = c[0]
-        if day.part in ("EV", "NI", "AF") and h < 12:  # "الليلة في 7" is 19:00
+        # "الليلة في 7" is 19:00; not "tonight at 1am" (am/pm written), nor the small hours of a night
+        if day.part in ("EV", "NI", "AF") and h < 12 and not explicit and not (day.part == "NI" and h < 5 and ctx.lx.latin):
             h += 12
         return datetime(day.start.year, day.start.month, day.start.day, h, c[1], c[2], tzinfo=tz)
 
@@ -1781,13 +1815,13 @@ def _datetime(day: _M, tm: _M, ctx: _Ctx) -> _M:
     s, e = min(day.s, tm.s), max(day.e, tm.e)
     flags = list(day.flags) + (["timezone_assumed"] if tz and not tm.offset else [])
     if tm.clock2 is not None:  # a time range on that day
-        t1, t2 = stamp(tm.clock), stamp(tm.clock2)
+        t1, t2 = stamp(tm.clock, tm.explicit[0]), stamp(tm.clock2, tm.explicit[1])
         out = _M(s, e, "interval", day.start, day.start, f"({base}{_timex_clock(tm.clock)},{base}{_timex_clock(tm.clock2)})",
                  calendar=day.calendar, cal_value=day.cal_value, relative=day.relative, anchored=day.anchored,
                  conf=min(day.conf, tm.conf), flags=flags, kind="datetime")
         out.value = f"{t1.isoformat(timespec='seconds')}/{t2.isoformat(timespec='seconds')}"
         return out
-    t = stamp(tm.clock)
+    t = stamp(tm.clock, tm.explicit[0])
     out = _M(s, e, "datetime", day.start, day.start, base + _timex_clock((t.hour, t.minute, t.second)),
              calendar=day.calendar, cal_value=day.cal_value, relative=day.relative, anchored=day.anchored,
              conf=min(day.conf, tm.conf), flags=flags, kind="datetime")

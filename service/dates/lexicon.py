@@ -144,6 +144,8 @@ class Lexicon:
     year_number_rx: re.Pattern | None = None
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
     rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
+    clock_minutes: dict = field(default_factory=dict)  # "half" -> 30, "a quarter" -> 15, "twenty" -> 20
+    clock_hours: dict = field(default_factory=dict)  # "seven" -> 7 ("half past seven")
     quarter_blocked_mods: set = field(default_factory=set)  # "the last quarter" is the fourth (or a match's)
     latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
@@ -202,7 +204,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
                  "time_zones", "minute_numbers", "ordinals_week", "ordinals_nth_weekday", "bare_parts",
                  "part_adverbs", "part_mods_before", "part_mods_after", "hour_words", "span_before",
-                 "ordinals_weekday_end", "nth_weekday_before", "modifiers_after_far"):
+                 "ordinals_weekday_end", "nth_weekday_before", "modifiers_after_far", "clock_minutes", "clock_hours"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words", "vague_plural_units", "night_pm",
@@ -215,7 +217,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
         "numeric_date_preps", "bare_unit_nouns", "bare_period_after", "bare_day_preps",
-        "rest_day_nouns", "minutes_after", "minutes_before")}
+        "rest_day_nouns", "minutes_after", "minutes_before", "clock_past", "clock_to")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     weekday_bare = _alt([w[2:] for w in lx.weekdays if w.startswith("ال")])  # "أول يوم جمعة"
@@ -302,6 +304,10 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?"
                 rf"(?:{S0}\(?{g(b, 'tz' + i, zones)}\)?(?![^\W\d_]))?")  # "بتوقيت مكة المكرمة", "GMT"
     hour = r"(?:[01]?\d|2[0-3])"
+    # English clock words: "half", "a quarter", "twenty" (minutes); "seven" (hours); "o'clock"
+    cmin = rf"(?:{_alt(lx.clock_minutes)}|[1-5]?\d(?!\d))"
+    chour = rf"(?:{_alt(lx.clock_hours)}|1[0-2]|0?[1-9])(?!\d)"
+    oclock = r"o['’]? {0,2}clock"
 
     branches = {
         # "من 12 إلى 15 نوفمبر", "12-15 November 2023", "November 12-15"
@@ -462,6 +468,17 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                     rf"|{g('time', 'before6', A['minutes_before'])}){S}{g('time', 'hw6', _alt(lx.hour_words))}"
                     rf"(?:{S0}(?:{g('time', 'am6', A['am'])}|{g('time', 'pm6', A['pm'])})(?![^\W\d_]))?"
                     if data.get("minutes_after") and lx.hour_words else "")
+                 # English "half past seven", "ten past 9 in the evening", "a quarter to eight", "20 minutes to
+                 # 6", "seven o'clock": minutes after/before an hour; "to" needs "quarter", "minutes" or a
+                 # marker after the hour ("from five to ten years" is a count)
+                 + (rf"|{g('time', 'mq', cmin)}(?:{S}{g('time', 'mw', 'minutes?|mins?')})?{S}(?:{g('time', 'past', A['clock_past'])}"
+                    rf"|{g('time', 'to', A['clock_to'])}){S}{g('time', 'hq', chour)}"
+                    rf"(?:(?:{S0}{g('time', 'oc', oclock)})?{S0}(?:{g('time', 'amq', A['am'])}|{g('time', 'pmq', A['pm'])})(?![^\W\d_])"
+                    rf"|{S0}{g('time', 'oc2', oclock)}"
+                    rf"|(?!{S0}(?:[-:.]\d|(?!(?:and|or|on|at|in|this|tonight|today|tomorrow|yesterday|when|every)\b)[^\W\d_])))"
+                    rf"|{g('time', 'ho', chour)}{S0}{oclock}"
+                    rf"(?:{S0}(?:{g('time', 'amo', A['am'])}|{g('time', 'pmo', A['pm'])})(?![^\W\d_]))?"
+                    if latin and lx.clock_hours else "")
                  # "الثامنة والنصف", "السابعة إلا ربع": an hour word with a fraction is a clock time
                  + (rf"|{g('time', 'hw4', ordinal)}{S0}(?:{g('time', 'frac4', fracs)}"
                     rf"|و{S0}{g('time', 'mins4', mins)}(?:{S}{A['minute_words']}|(?={S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))))"
@@ -538,7 +555,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "cent": ["#the", DIGIT, "@ordinals"] if latin else [],
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
         "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"] + (
-            ["@minute_numbers"] if data.get("minutes_after") else []),
+            ["@minute_numbers"] if data.get("minutes_after") else []) + ["@clock_minutes", "@clock_hours"],
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "@ordinals_half", "#q", "#h", DIGIT] if latin else []),
         "ppu": ["@period_parts"],
         "pp": ["@period_parts"],

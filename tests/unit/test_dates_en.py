@@ -112,3 +112,26 @@ def test_weekday_with_a_day_number_picks_the_month_it_fits():
     # in a future clause, the next such month; a clock may follow
     got = found("The vote will be held on Sunday the 30th at 9 am.")
     assert got["on Sunday the 30th at 9 am"]["value"].startswith("2024-06-30T09:00")
+
+
+def test_clock_in_words():
+    got = found("Doors open at half past seven, the talk starts at ten past 9 in the evening and ends at a quarter to eleven pm.")
+    assert got["half past seven"]["value"] == "T07:30"
+    assert got["ten past 9 in the evening"]["value"] == "T21:10"
+    assert got["a quarter to eleven pm"]["value"] == "T22:45"
+    assert found("The bells rang at eleven o'clock.")["eleven o'clock"]["value"] == "T11:00"
+    got = found("The sun sets tomorrow at thirty-six minutes past eight.")
+    assert got["tomorrow at thirty-six minutes past eight"]["value"].startswith("2024-05-16T08:36")
+    # counts are not clocks
+    assert not run("Prices rose from five to ten dollars, and from five to ten.")
+
+
+def test_part_of_day_does_not_override_written_am_pm():
+    got = found("The raid began tonight at 2 am and ended tonight around 3.")
+    assert got["tonight at 2 am"]["value"].startswith("2024-05-15T02:00")
+    assert got["tonight around 3"]["value"].startswith("2024-05-15T03:00")
+    assert found("The shelling lasted from 8am-3 yesterday afternoon.")["from 8am-3 yesterday afternoon"]["value"] == \
+        "2024-05-14T08:00:00+00:00/2024-05-14T15:00:00+00:00"
+    # a range ends after it starts
+    assert found("Polls open from 10:30 to 3 on 1/6/2024.")["from 10:30 to 3 on 1/6/2024"]["value"].endswith("T15:00:00+00:00")
+    assert found("The meeting is tonight at 9.")["tonight at 9"]["value"].startswith("2024-05-15T21:00")
