@@ -500,7 +500,7 @@ def _ago(m, ctx):
     if not n or not unit:
         return None
     counts = [(n, unit)]
-    more = _g(m, "ago", "more")
+    more = _g(m, "ago", "more") or _g(m, "ago", "more2")
     for part in lx.count_part.finditer(more or ""):  # "منذ شهر و21 يوما": sum the counts
         if part.group("d"):
             counts.append((2, lx.dual_units.get(key(part.group("d")))))
@@ -553,6 +553,38 @@ def _ago(m, ctx):
         return out
     d = _add_months(ref, sign * months) + timedelta(days=sign * days)
     return _M(s, e, "day", d, d, _iso(d), relative=True, anchored=True, conf=0.8, kind="ago")
+
+
+def _counts(m: re.Match, ctx: _Ctx, b: str) -> tuple[int, int] | None:
+    """(months, days) of a counted duration "2 weeks", "1 month and 21 days" in branch `b`."""
+    lx = ctx.lx
+    raw = _g(m, b, "num")
+    counts = [(int(raw) if raw.isdigit() else lx.cardinals.get(key(raw)), lx.units.get(key(_g(m, b, "unit"))))]
+    for part in lx.count_part.finditer(_g(m, b, "more") or ""):
+        if not part.group("n"):
+            return None
+        raw = part.group("n")
+        counts.append((int(raw) if raw.isdigit() else lx.cardinals.get(key(raw)), lx.units.get(key(part.group("u")))))
+    months = days = 0
+    for k, u in counts:
+        if not k or u not in _COUNT_UNITS or _COUNT_UNITS[u][1] == "t":
+            return None
+        factor, kind_ = _COUNT_UNITS[u]
+        if kind_ == "m":
+            months += k * factor
+        else:
+            days += k * factor
+    return months, days
+
+
+def _cnt(m, ctx):
+    got = _counts(m, ctx, "cnt")
+    if got is None:
+        return None
+    out = _M(m.start(), m.end(), "cnt", None, None, "", kind="cnt")  # waits for its date (see _pair)
+    sign = -1 if key(_g(m, "cnt", "dir")) == "before" else 1
+    out.clock = (sign * got[0], sign * got[1])
+    return out
 
 
 # Units of a counted duration: (factor, "m" months | "d" days | "t" minutes).
@@ -1460,6 +1492,7 @@ _HANDLERS = {
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "cent": _cent, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
     "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,
+    "cnt": _cnt,
 }
 
 
@@ -1488,7 +1521,7 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
                 continue
         if a.gran == "quarter" and a.start is None:  # "الربع الثالث" alone: this year's or last year's
             a = _quarter(a, None, ctx)
-        if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime", "bdn") or (
+        if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime", "bdn", "cnt") or (
                 a is not None and a.gran == "bdn" and out and out[-1].gran == "day"):
             out.append(a)
         elif (a is not None and a.kind == "btime" and a.clock is not None and ctx.lx.rules.get("bare_hour_alone")
@@ -1515,6 +1548,12 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         # (the profile's weekend reading is for this week only: "نهاية الأسبوع المقبل" stays its late half)
         return _narrow(a, b, key(text[a.s:a.e]) in lx.rules.get("weekend_parts", ())
                        and b.gran == "week" and ctx.ref is not None and b.start == _week_range(ctx.ref)[0])
+    # "two weeks before Christmas", "3 days after January 12th": that far from the day
+    if a.gran == "cnt" and b.gran == "day" and b.start and not gap.strip() and b.value is None:
+        months, days = a.clock
+        d = _add_months(b.start, months) + timedelta(days=days)
+        return _M(a.s, b.e, "day", d, d, _iso(d), calendar=C.GREGORIAN, relative=b.relative, anchored=b.anchored,
+                  conf=b.conf - 0.1, flags=list(b.flags), kind="cntday")
     # "نهاية اليوم", "نهاية يوم الأحد": the end of that day, 23:59
     if (a.gran == "pp" and b.gran == "day" and not b.part and b.value is None and _NARROW_GAP.match(gap)
             and key(text[a.s:a.e]) in lx.end_of_day_words):

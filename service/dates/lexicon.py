@@ -217,7 +217,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
         "numeric_date_preps", "bare_unit_nouns", "bare_period_after", "bare_day_preps",
-        "rest_day_nouns", "minutes_after", "minutes_before", "clock_past", "clock_to")}
+        "rest_day_nouns", "minutes_after", "minutes_before", "clock_past", "clock_to", "count_from_date")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     weekday_bare = _alt([w[2:] for w in lx.weekdays if w.startswith("ال")])  # "أول يوم جمعة"
@@ -411,7 +411,9 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 # "قبل يومين من الانتخابات", "بعد ثلاثة أيام على": counted from an event, not from publication
                 rf"(?!{S0}(?:\d|(?:{cardinal}{S})?{A['relative_blockers_after']}(?![^\W\d_])|{weekday}))"
                 rf"|(?:{g('ago', 'num2', num)}{S}{g('ago', 'unit2', units)}|{g('ago', 'dual2', duals)}|{g('ago', 'one2', units)})"
-                rf"{S}{g('ago', 'post', A['ago_after'] + '|' + A['later_after'])}"),
+                # "1 month and 21 days ago", "2 years, 3 months ago"
+                + (rf"{g('ago', 'more2', more_counts)}?" if latin else "")
+                + rf"{S}{g('ago', 'post', A['ago_after'] + '|' + A['later_after'])}"),
         # "الأسبوع الثالث (من نوفمبر)", "the last week (of July)": joined with the month/year that follows
         "nweek": (rf"(?:the{S})?{g('nweek', 'ord', _alt(lx.ordinals_week))}{S}{A['week_ordinal_words']}(?={S}of{S})"
                   if latin else rf"{A['week_ordinal_words']}{S}{g('nweek', 'ord', _alt(lx.ordinals_week))}"),
@@ -458,7 +460,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  rf"(?:{S0}\(?{g('time', 'tzc', zones)}\)?(?![^\W\d_]))?"
                  rf"|{g('time', 'hh5', '(?:1[0-2]|[1-9])')}{g('time', 'mm5', MINUTE)}(?!\d){S0}"
                  rf"(?:{g('time', 'am5', A['am'])}|{g('time', 'pm5', A['pm'])})(?![^\W\d_])"
-                 rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
+                 rf"|(?:{g('time', 'h3', hour)}" + (rf"(?:\.{g('time', 'mi3', MINUTE)})?" if latin else "")  # "8.10 pm"
+                 + rf"|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
                  rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_])"
                  # "9 مساءً وثلاثة أرباع": the fraction after am/pm (only when there was none before)
                  rf"(?(time_frac3)|(?:{S0}{g('time', 'frac3b', fracs)}(?![^\W\d_]))?)"
@@ -509,6 +512,10 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                    rf"(?:{S0}و{S0}|{S}){g('tcard', 'mi', mins)}{S0}"
                    rf"(?:{g('tcard', 'am', A['am'])}|{g('tcard', 'pm', A['pm'])})(?![^\W\d_])"
                    rf"(?!{S}(?:{reldays}|{weekday}|{A['weekday_prefixes']}|{tonight}))") if not latin else "(?!)"),
+        # "two weeks before Christmas", "3 days after January 12th", "four months from tomorrow": a count
+        # counted from the date that follows (a helper: "two days after the attack" has no date to join)
+        "cnt": (rf"{g('cnt', 'num', num)}{S}{g('cnt', 'unit', units)}{g('cnt', 'more', more_counts)}?{S}"
+                rf"{g('cnt', 'dir', A['count_from_date'])}(?={S})" if latin and data.get("count_from_date") else "(?!)"),
         # "مطلع", "أواخر", "early", "mid-": joined with the month/year/week that follows
         # "بداية العام حتى الآن", "منتصف الشهر.": a part of this week/month/year; the bare noun must end
         # the clause or go on with "و"/"حتى" ("منتصف الشهر نفسه", "نهاية الأسبوع الثاني" are other periods)
@@ -558,6 +565,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
             ["@minute_numbers"] if data.get("minutes_after") else []) + ["@clock_minutes", "@clock_hours"],
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "@ordinals_half", "#q", "#h", DIGIT] if latin else []),
         "ppu": ["@period_parts"],
+        "cnt": [DIGIT, "@cardinals"] if latin else [],
         "pp": ["@period_parts"],
         "dpart": ["@part_mods_before", "@bare_parts", "@part_adverbs"],
         "tcard": [] if latin else ["@minute_numbers"],

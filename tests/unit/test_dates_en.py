@@ -135,3 +135,18 @@ def test_part_of_day_does_not_override_written_am_pm():
     # a range ends after it starts
     assert found("Polls open from 10:30 to 3 on 1/6/2024.")["from 10:30 to 3 on 1/6/2024"]["value"].endswith("T15:00:00+00:00")
     assert found("The meeting is tonight at 9.")["tonight at 9"]["value"].startswith("2024-05-15T21:00")
+
+
+def test_count_from_a_date():
+    got = found("Talks collapsed two weeks before Christmas 2023; a deal came 3 days after January 12, 2024.")
+    assert got["two weeks before Christmas 2023"]["value"] == "2023-12-11"
+    assert got["3 days after January 12, 2024"]["value"] == "2024-01-15"
+    assert found("The ban ends three weeks from tomorrow.")["three weeks from tomorrow"]["value"] == "2024-06-06"
+    # counted from an event, not a date: no mention
+    assert not run("Two days after the attack, he resigned.")
+
+
+def test_compound_count_ago():
+    got = found("The ceasefire was signed 1 month and 21 days ago, the truce 2 years 3 months ago.")
+    assert got["1 month and 21 days ago"]["value"] == "2024-03-25"
+    assert got["2 years 3 months ago"]["value"] == "2022-02-15"
