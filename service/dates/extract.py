@@ -430,7 +430,8 @@ def _mon(m, ctx):
     if mon is None:
         return None
     modb, mw, moda = _g(m, "mon", "modb"), _g(m, "mon", "mw"), _g(m, "mon", "moda")
-    if raw in lx.ambiguous_months and not (modb or mw or moda or _after_prep(ctx, m.start())):
+    if raw in lx.ambiguous_months and not (modb or mw or moda or _after_prep(ctx, m.start())
+                                           or _in_month_range(ctx, m.start(), m.end())):
         return None
     if ctx.lang == "en" and raw in lx.ambiguous_months and not _capitalized(ctx, m.start("mon_mon")):
         return None
@@ -456,6 +457,18 @@ def _mon(m, ctx):
     return _M(s, e, "month", first, last, timex, calendar=cal, cal_value=_cal_value(cal, y, month),
               relative=shift is not None, anchored=True, conf=0.8 if (modb or mw or moda) else 0.7,
               flags=flags, kind="mon")
+
+
+def _in_month_range(ctx: _Ctx, s: int, e: int) -> bool:
+    """English "Jan-Feb", "from March to May", "between March and May": an ambiguous month name right
+    after another month and a range word, or right before them."""
+    lx = ctx.lx
+    if not lx.latin:
+        return False
+    prev = ctx.found[-1] if ctx.found else None
+    if prev is not None and prev.gran in ("month", "day") and s - prev.e <= 12 and lx.range_to.match(ctx.text[prev.e:s]):
+        return True
+    return bool(lx.month_range_after.match(ctx.text, e))
 
 
 def _add_months(d: date, n: int) -> date:
@@ -1268,8 +1281,8 @@ def _drange(m, ctx):
 
 def _yrange(m, ctx):
     lx = ctx.lx
-    y1, c1 = _year_value(_g(m, "yrange", "y1") or _g(m, "yrange", "y3"), lx)
-    y2, c2 = _year_value(_g(m, "yrange", "y2") or _g(m, "yrange", "y4"), lx)
+    y1, c1 = _year_value(_g(m, "yrange", "y1") or _g(m, "yrange", "y3") or _g(m, "yrange", "y5"), lx)
+    y2, c2 = _year_value(_g(m, "yrange", "y2") or _g(m, "yrange", "y4") or _g(m, "yrange", "y6"), lx)
     if y2 <= y1 or y2 - y1 > 200:
         return None
     cal = c2 or c1 or _default_calendar(y1, ctx.lang)
@@ -1644,7 +1657,10 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         moved = a.start + timedelta(days=(b.start.weekday() - a.start.weekday()) % 7 or 7)
         b = _M(b.s, b.e, "day", moved, moved, _iso(moved), relative=True, anchored=True, conf=b.conf,
                flags=list(b.flags), part=b.part, kind="wday")
-    if a.gran == b.gran and a.gran in _RANGE_KINDS and a.start and b.start and a.start < b.start and a.kind != "pp":
+    if lx.latin and lx.range_to.match(gap):
+        a, b = _range_years(a, b)
+    if ((a.gran == b.gran and a.gran in _RANGE_KINDS) or (lx.latin and _rangeable(a) and _rangeable(b))) \
+            and a.start and b.start and a.start < b.start and a.kind != "pp":
         to = lx.range_to.match(gap)
         if to and to.end() == len(gap):
             head = text[max(0, a.s - 12):a.s]
@@ -1659,6 +1675,46 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
                     out.kind = "wdrange"  # may still take a week before it (see _week_ranges)
                 return out
     return None
+
+
+def _rangeable(x: _M) -> bool:
+    """English ranges may join different granularities: "from 2015 to May 5th, 2017", "between Jan 2019
+    and now", "from April until the end of June"."""
+    return x.calendar == C.GREGORIAN and x.start is not None and x.end is not None and (
+        x.gran in ("day", "month", "year", "week", "quarter", "half") or (x.gran == "interval" and x.kind == "pp")
+        or (x.kind == "rel" and x.timex == "PRESENT_REF"))
+
+
+def _with_year(x: _M, y: int) -> _M | None:
+    """A year-less day or month moved to year `y` (None if it does not exist there)."""
+    try:
+        if x.gran == "day":
+            first = last = x.start.replace(year=y)
+        else:
+            first, last = C.month_range(C.GREGORIAN, y, x.start.month)
+    except (ValueError, TypeError):
+        return None
+    return _M(x.s, x.e, x.gran, first, last, x.timex, calendar=x.calendar, anchored=True, conf=x.conf,
+              flags=[f for f in x.flags if f != "future_by_tense"], kind=x.kind, part=x.part)
+
+
+def _range_years(a: _M, b: _M) -> tuple[_M, _M]:
+    """English "from May to September", "Nov-Feb 2017", "Nov 18-Dec 19, 2015": the two ends of one range
+    share the year they name; a year-less end takes the year that keeps the start before the end."""
+    if a.gran not in ("day", "month") or b.gran not in ("day", "month") or a.calendar != C.GREGORIAN \
+            or b.calendar != C.GREGORIAN or not a.start or not b.start:
+        return a, b
+    a_inf, b_inf = "year_inferred" in a.flags, "year_inferred" in b.flags
+    if a_inf and not b_inf:  # "Nov-Feb 2017": the start takes the end's year, or the one before
+        y = b.start.year if (a.start.month, a.start.day) <= (b.start.month, b.start.day) else b.start.year - 1
+        a = _with_year(a, y) or a
+    elif a_inf and b_inf and a.start >= b.start:
+        before = (a.start.month, a.start.day) < (b.start.month, b.start.day)
+        if "future_by_tense" in a.flags + b.flags:  # "will run from May to September": the end follows the start
+            b = _with_year(b, a.start.year if before else a.start.year + 1) or b
+        else:  # "ran from Nov to March": the start comes before the end
+            a = _with_year(a, b.start.year if before else b.start.year - 1) or a
+    return a, b
 
 
 def _week_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
@@ -1774,6 +1830,19 @@ def _datetime_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
                 m.value = f"{a.value}/{b.value}"
                 out[-1] = m
                 continue
+        if (lx.latin and a is not None and b.s - a.e <= 12 and _rangeable(a) and _rangeable(b)
+                and a.value is None and b.value is None):
+            # English: ends joined in the first pass ("from April until the end of June")
+            gap = text[a.e:b.s]
+            to = lx.range_to.match(gap)
+            if to and to.end() == len(gap):
+                a2, b2 = _range_years(a, b)
+                head = text[max(0, a.s - 12):a.s]
+                frm = lx.range_from.search(head)
+                if a2.start < b2.start and (frm or gap.strip() not in ("and", "&")):
+                    start = a.s - len(head) + frm.start() + (1 if head[frm.start()] in " (\t\n" else 0) if frm else a.s
+                    out[-1] = _interval(a2, b2, start)
+                    continue
         out.append(b)
     return out
 

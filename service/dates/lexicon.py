@@ -146,7 +146,8 @@ class Lexicon:
     rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
     clock_minutes: dict = field(default_factory=dict)  # "half" -> 30, "a quarter" -> 15, "twenty" -> 20
     clock_hours: dict = field(default_factory=dict)  # "seven" -> 7 ("half past seven")
-    quarter_blocked_mods: set = field(default_factory=set)  # "the last quarter" is the fourth (or a match's)
+    quarter_blocked_mods: set = field(default_factory=set)
+    month_range_after: re.Pattern | None = None  # "the last quarter" is the fourth (or a match's)
     latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
@@ -319,7 +320,10 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "yrange": (rf"{A['range_from']}{S}(?:{A['year_words']}{S}|{A['year_preps']}{S})?{g('yrange', 'y1', year)}"
                    rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"
                    # "2014-2018", "1436-1437 هـ": two digit years joined by a hyphen
-                   rf"|(?<![\d/.\-]){g('yrange', 'y3', YEAR_NUM)}{S0}-{S0}{g('yrange', 'y4', year)}(?![-/.]?\d)"),
+                   rf"|(?<![\d/.\-]){g('yrange', 'y3', YEAR_NUM)}{S0}-{S0}{g('yrange', 'y4', year)}(?![-/.]?\d)"
+                   # English "2014 to 2018", "2014~2018", "1939 through 1945" (not "1500 to 2000 soldiers")
+                   + (rf"|(?<![\d/.\-]){g('yrange', 'y5', YEAR_NUM)}(?:{S0}~{S0}|{S}(?:to|through|till|until){S})"
+                      rf"{g('yrange', 'y6', YEAR_NUM)}(?![-/.]?\d|{S0}(?:{blockers}|%))" if latin else "")),
         # "05-Aug-2016", "2019/aug/01", "Sep-23-2020", "Dec-2018": a month name glued between digits
         # with one separator throughout (English only)
         "nmon": ((rf"{g('nmon', 'd', DAY_NUM)}(?P<nmon_s1>[-/.]){g('nmon', 'mon', month)}(?P=nmon_s1){g('nmon', 'y', YEAR_NUM)}"
@@ -616,6 +620,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     vague = [normalize_key(w) for w in data.get("vague_counts", [])] + [normalize_key(w) for w in data.get("cardinals", {})]
     lx.count_before = re.compile(rf"(?:\d|(?<![^\W\d_]){_alt(vague)}){S}(?:of{S})?\Z") if vague else None
     lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
+    # English "Jan-Feb 2017", "from March to May": an ambiguous month that opens a range of months
+    lx.month_range_after = re.compile(rf"{S0}{A['range_to']}{S0}{month}(?![^\W\d_])") if latin else None
     week_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "week"])
     if data.get("bare_period_preps"):
         # a preposition word, or a one-letter one glued to the period word ("بنهاية")

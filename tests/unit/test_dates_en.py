@@ -150,3 +150,26 @@ def test_compound_count_ago():
     got = found("The ceasefire was signed 1 month and 21 days ago, the truce 2 years 3 months ago.")
     assert got["1 month and 21 days ago"]["value"] == "2024-03-25"
     assert got["2 years 3 months ago"]["value"] == "2022-02-15"
+
+
+def test_month_ranges_share_a_year():
+    got = found("Fighting lasted from Nov to March. The fair will run from May to September.")
+    assert got["from Nov to March"]["value"] == "2023-11-01/2024-03-31"
+    assert got["from May to September"]["value"] == "2024-05-01/2024-09-30"
+    got = found("Output fell Nov-Feb 2017, recovered June-August 1992 and rose Nov 18-Dec 19, 2015.")
+    assert got["Nov-Feb 2017"]["value"] == "2016-11-01/2017-02-28"
+    assert got["June-August 1992"]["value"] == "1992-06-01/1992-08-31"
+    assert got["Nov 18-Dec 19, 2015"]["value"] == "2015-11-18/2015-12-19"
+    # an ambiguous month name needs its range partner
+    assert not run("He may march to May. John and May left.")
+
+
+def test_ranges_of_mixed_granularity_and_year_ranges():
+    got = found("He served from 2015 to May 5, 2017 and again from February until the end of March.")
+    assert got["from 2015 to May 5, 2017"]["value"] == "2015-01-01/2017-05-05"
+    assert got["from February until the end of March"]["value"] == "2024-02-01/2024-03-31"
+    got = found("Data cover 2014 to 2018, the years 1939 through 1945 and between March 2020 and now.")
+    assert got["2014 to 2018"]["value"] == "2014-01-01/2018-12-31"
+    assert got["1939 through 1945"]["value"] == "1939-01-01/1945-12-31"
+    assert got["between March 2020 and now"]["value"] == "2020-03-01/2024-05-15"
+    assert not run("Between 1500 to 2000 soldiers died.")
