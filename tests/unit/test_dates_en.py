@@ -173,3 +173,16 @@ def test_ranges_of_mixed_granularity_and_year_ranges():
     assert got["1939 through 1945"]["value"] == "1939-01-01/1945-12-31"
     assert got["between March 2020 and now"]["value"] == "2020-03-01/2024-05-15"
     assert not run("Between 1500 to 2000 soldiers died.")
+
+
+def test_parts_of_day_without_a_day():
+    got = found("Shops open in the morning; the strike began early in the morning and ended in late afternoon.")
+    assert got["the morning"]["value"] == "T08:00/T12:00"
+    assert got["early in the morning"]["value"] == "T08:00/T10:00"
+    assert got["late afternoon"]["value"] == "T14:00/T16:00"
+    assert got["the morning"]["anchor"] is None
+    # with a day, the day keeps its part of day
+    got = found("Troops left yesterday in the evening.")
+    assert got["yesterday in the evening"]["part_of_day"] == "EV"
+    # a bare part without a preposition or a modifier is not a mention
+    assert not run("The morning was cold.")
