@@ -554,6 +554,16 @@ def _ago(m, ctx):
         start, end = ref + timedelta(days=1), ref + timedelta(days=days)
         return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{n}{'W' if unit == 'week' else 'D'})",
                   relative=True, anchored=True, conf=0.7, kind="span")
+    if word in lx.within_words:  # "within 5 days": from publication up to that far (the specs' reading too)
+        if minutes:
+            if months or days or ctx.anchor is None:
+                return None
+            return _clock_span(ctx, s, e, minutes, "minute", 1)
+        end = _add_months(ref, months) + timedelta(days=days - 1)
+        if end < ref:
+            return None
+        return _M(s, e, "interval", ref, end, f"({_iso(ref)},{_iso(end + timedelta(days=1))},P{(end - ref).days + 1}D)",
+                  relative=True, anchored=True, conf=0.75, kind="span")
     if minutes and ctx.anchor is not None:
         moment = ctx.anchor + sign * timedelta(days=days, minutes=minutes)
         if months:
@@ -601,7 +611,7 @@ def _cnt(m, ctx):
 
 
 # Units of a counted duration: (factor, "m" months | "d" days | "t" minutes).
-_COUNT_UNITS = {"decade": (120, "m"), "year": (12, "m"), "month": (1, "m"), "week": (7, "d"), "day": (1, "d"),
+_COUNT_UNITS = {"decade": (120, "m"), "year": (12, "m"), "month": (1, "m"), "fortnight": (14, "d"), "week": (7, "d"), "day": (1, "d"),
                 "hour": (60, "t"), "minute": (1, "t")}
 
 

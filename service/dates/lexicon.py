@@ -147,7 +147,8 @@ class Lexicon:
     clock_minutes: dict = field(default_factory=dict)  # "half" -> 30, "a quarter" -> 15, "twenty" -> 20
     clock_hours: dict = field(default_factory=dict)  # "seven" -> 7 ("half past seven")
     quarter_blocked_mods: set = field(default_factory=set)
-    month_range_after: re.Pattern | None = None  # "the last quarter" is the fourth (or a match's)
+    month_range_after: re.Pattern | None = None
+    within_words: set = field(default_factory=set)  # "within 5 days": a stretch from publication, not a point  # "the last quarter" is the fourth (or a match's)
     latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
@@ -209,7 +210,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words", "vague_plural_units", "night_pm",
-                 "end_of_day_words", "part_no_halves", "quarter_blocked_mods"):
+                 "end_of_day_words", "part_no_halves", "quarter_blocked_mods", "within_words"):
         setattr(lx, name, {normalize_key(w) for w in data.get(name, [])})
 
     A = {name: _alt(data.get(name, [])) for name in (

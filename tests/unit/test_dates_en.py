@@ -186,3 +186,19 @@ def test_parts_of_day_without_a_day():
     assert got["yesterday in the evening"]["part_of_day"] == "EV"
     # a bare part without a preposition or a modifier is not a mention
     assert not run("The morning was cold.")
+
+
+def test_within_a_count_is_a_stretch_from_publication():
+    got = found("Officials will decide within 5 days and rebuild within the next 3 years; a reply is due within 30 minutes.")
+    assert got["within 5 days"]["value"] == "2024-05-15/2024-05-19"
+    assert got["within the next 3 years"]["value"] == "2024-05-15/2027-05-14"
+    assert got["within 30 minutes"]["value"] == "2024-05-15T09:00:00+00:00/2024-05-15T09:30:00+00:00"
+    assert found("The vote is in a fortnight.")["in a fortnight"]["value"] == "2024-05-29"
+
+
+def test_year_after_in_and_end_of_a_day():
+    assert found("He died on 10th December in 1989 in Ohio.")["10th December in 1989"]["value"] == "1989-12-10"
+    got = found("Bids close at the end of Monday.")
+    assert got["the end of Monday"]["value"].startswith("2024-05-13T23:59")
+    # the idiom is not a date
+    assert not run("At the end of the day, he won.")
