@@ -1399,21 +1399,38 @@ def _hol(m, ctx):
     year, _ = _year_value(_g(m, "hol", "year"), lx)
     s, e = m.span()
     flags: list = []
-    if "nth" in spec:
+    modb = _g(m, "hol", "modb")
+    shift = ctx.lx.modifiers_before.get(key(modb)) if modb else None
+    if "nth" in spec or "easter" in spec or (shift in (-1, 1) and cal == C.GREGORIAN and year is None):
+        def on(y: int) -> date | None:  # the holiday in Gregorian year y
+            if "easter" in spec:  # "Good Friday" = Easter - 2, "Easter Monday" = Easter + 1
+                d0 = _easter(y) + timedelta(days=spec["easter"])
+            elif "nth" in spec:
+                d0 = _nth_weekday(y, spec["month"], spec["weekday"], spec["nth"])
+                d0 = d0 + timedelta(days=spec.get("offset", 0)) if d0 else None  # "Black Friday" = Thanksgiving + 1
+            else:
+                d0 = date(y, spec["month"], spec["day"])
+            return d0
         if year is None:
             if ctx.ref is None:
                 return None
-            future = ctx.future(s, e)
+            future = shift == 1 or (shift is None and ctx.future(s, e))
             y = ctx.ref.year
-            d = _nth_weekday(y, spec["month"], spec["weekday"], spec["nth"])
-            if not future and d > ctx.ref:
-                d = _nth_weekday(y - 1, spec["month"], spec["weekday"], spec["nth"])
-            elif future and d < ctx.ref:
-                d = _nth_weekday(y + 1, spec["month"], spec["weekday"], spec["nth"])
+            d = on(y)
+            if d is None:
+                return None
+            if shift == -1 and d >= ctx.ref:  # "last Easter": the one before publication
+                d = on(y - 1)
+            elif shift == 1 and d <= ctx.ref:  # "next Easter": the one after it
+                d = on(y + 1)
+            elif not future and d > ctx.ref:
+                d = on(y - 1)
+            elif future and shift is None and d < ctx.ref:
+                d = on(y + 1)
                 flags.append("future_by_tense")
             flags.append("year_inferred")
         else:
-            d = _nth_weekday(year, spec["month"], spec["weekday"], spec["nth"])
+            d = on(year)
         if d is None:
             return None
         hy = d.year
@@ -1422,10 +1439,23 @@ def _hol(m, ctx):
         if res is None:
             return None
         d, hy = res
-    timex = _iso(d) if year is not None or cal != C.GREGORIAN else f"XXXX-{d.month:02d}-{d.day:02d}"
+    timex = _iso(d) if year is not None or cal != C.GREGORIAN or shift else f"XXXX-{d.month:02d}-{d.day:02d}"
     return _M(s, e, "day", d, d, timex, calendar=cal,
               cal_value=_cal_value(cal, hy, spec["month"], spec.get("day")) if cal != C.GREGORIAN else None,
               anchored=year is None, conf=0.85, flags=flags, kind="hol")
+
+
+def _easter(y: int) -> date:
+    """Western (Gregorian) Easter Sunday: the anonymous Gregorian algorithm (Meeus/Jones/Butcher)."""
+    a, b, c = y % 19, y // 100, y % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    lw = (32 + 2 * e + 2 * i - h - k) % 7
+    mm = (a + 11 * h + 19 * lw) // 433
+    month = (h + lw - 7 * mm + 90) // 25
+    return date(y, month, (h + lw - 7 * mm + 33 * month + 19) % 32)
 
 
 def _ymn(m, ctx):

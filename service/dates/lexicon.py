@@ -362,7 +362,10 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 + rf"{g('wdo', 'ord', _alt(list(lx.ordinals) + list(lx.ordinals_weekday_end)))}"
                 rf"(?={S0}(?:[,،.;:!?؟)\n]|$))"),
         # "عيد الفطر", "يوم عرفة", "Christmas 2015", "نوروز"
-        "hol": rf"(?:{A['weekday_prefixes']}{S})?{g('hol', 'name', holidays)}{yearpart('hol')}",
+        "hol": (rf"(?:{A['weekday_prefixes']}{S})?" + (rf"(?:{g('hol', 'modb', mod_before)}{S})?" if latin else "")
+                + rf"{g('hol', 'name', holidays)}{yearpart('hol')}"
+                # "Easter Island", "the Good Friday Agreement" are names
+                + rf"(?!{S}{_alt(data.get('holiday_blockers_after', []))}(?![^\W\d_]))"),
         # "2023-11-28", "2023/11/28", "1445/05/14 هـ"
         "ymd": (rf"(?:{wdpart('ymd')})?{g('ymd', 'y', YEAR_NUM)} {{0,2}}(?P<ymd_sep>[-/.]) {{0,2}}{g('ymd', 'm', MONTH_NUM)} {{0,2}}(?P=ymd_sep)"
                 rf" {{0,2}}{g('ymd', 'd', DAY_NUM)}(?:{S0}{g('ymd', 'cal', calsuf)}(?![^\W\d_]))?"),
@@ -547,7 +550,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else ["@minute_numbers"]),
         "mdy": wd_starts + ["@months"],
         "wdd": wd_starts,
-        "hol": ["weekday_prefixes", "@holidays"],
+        "hol": ["weekday_prefixes", "@holidays"] + (["@modifiers_before"] if latin else []),
         "ymd": wd_starts + [DIGIT],
         "dmyn": wd_starts + [DIGIT],
         "dmn": ["weekday_prefixes", "date_words"],

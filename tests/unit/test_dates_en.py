@@ -202,3 +202,15 @@ def test_year_after_in_and_end_of_a_day():
     assert got["the end of Monday"]["value"].startswith("2024-05-13T23:59")
     # the idiom is not a date
     assert not run("At the end of the day, he won.")
+
+
+def test_moveable_and_relative_holidays():
+    got = found("Churches were full on Easter 2018 and on Good Friday 2019; shops opened on Black Friday 2010.")
+    assert got["on Easter 2018"]["value"] == "2018-04-01"
+    assert got["on Good Friday 2019"]["value"] == "2019-04-19"
+    assert got["on Black Friday 2010"]["value"] == "2010-11-26"
+    got = found("Prices rose after last Easter and will fall before next Christmas.")
+    assert got["last Easter"]["value"] == "2024-03-31"
+    assert got["next Christmas"]["value"] == "2024-12-25"
+    # names, not dates
+    assert not any("Easter" in m["text"] for m in run("They sailed to Easter Island after the Easter Rising film."))
