@@ -354,6 +354,28 @@ def _dmyn(m, ctx):
     return _numeric(ctx, m, y, mo, d, _g(m, "dmyn", "cal"), flags)
 
 
+def _dmy2(m, ctx):
+    """English "05/05/89": month/day (day/month when the first cannot be a month) and a two-digit year,
+    in this century up to 20 years past publication, else the last one ("03/18/40" = 1940)."""
+    if ctx.ref is None:
+        return None
+    a, b = int(_g(m, "dmy2", "a")), int(_g(m, "dmy2", "b"))
+    flags: list = []
+    if a > 12 and b <= 12:
+        d, mo = a, b
+    else:
+        mo, d = a, b
+        if b <= 12 and a != b:
+            flags.append("ambiguous_day_month_order")
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    yy = int(_g(m, "dmy2", "y"))
+    century = ctx.ref.year // 100 * 100
+    y = century + yy if yy <= ctx.ref.year % 100 + 20 else century - 100 + yy
+    flags.append("century_inferred")
+    return _numeric(ctx, m, y, mo, d, None, flags)
+
+
 def _dmn(m, ctx, b="dmn"):
     a, b_ = int(_g(m, b, "a")), int(_g(m, b, "b"))
     d, mo = (b_, a) if ctx.lang == "en" else (a, b_)
@@ -1541,7 +1563,7 @@ def _clock_span(ctx: _Ctx, s: int, e: int, n: int, unit: str, shift: int) -> _M 
 
 
 _HANDLERS = {
-    "drange": _drange, "yrange": _yrange, "nmon": _nmon, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu, "bdn": _bdn,
+    "drange": _drange, "yrange": _yrange, "nmon": _nmon, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmy2": _dmy2, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu, "bdn": _bdn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "cent": _cent, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
     "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,

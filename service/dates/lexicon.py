@@ -37,6 +37,7 @@ YEAR_NUM = r"(?:1[3-9]\d\d|20\d\d)(?![\d:])"
 MONTH_NUM = r"(?:1[0-2]|0?[1-9])(?!\d)"
 EN_SUFFIX = r"(?:st|nd|rd|th)?"
 D12 = r"\d{1,2}"
+D2 = r"\d\d"
 MINUTE = r"[0-5]\d"
 DIGITS3 = r"\d{1,3}(?!\d)"
 DECADE_NUM = r"(?:1[89]|20)?[0-9]0"
@@ -372,6 +373,9 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "28/11/2023", "28.11.2023", "11/28/2023"
         "dmyn": (rf"(?:{wdpart('dmyn')})?{g('dmyn', 'a', D12)} {{0,2}}(?P<dmyn_sep>[-/.]) {{0,2}}{g('dmyn', 'b', D12)}"
                  rf" {{0,2}}(?P=dmyn_sep) {{0,2}}{g('dmyn', 'y', YEAR_NUM)}(?:{S0}{g('dmyn', 'cal', calsuf)}(?![^\W\d_]))?"),
+        # English "05/05/89", "3-7-07", "21/04/16": a two-digit year (slash or hyphen, never dots: "1.2.16")
+        "dmy2": (rf"(?<![\d/.\-]){g('dmy2', 'a', D12)}(?P<dmy2_sep>[-/]){g('dmy2', 'b', D12)}(?P=dmy2_sep)"
+                 rf"{g('dmy2', 'y', D2)}(?![\d/\-]|[.:]\d|{S0}%)" if latin else "(?!)"),
         # "يوم 22/04", "on 4/22": a day and month only after a date word
         "dmn": (rf"(?:{A['weekday_prefixes']}|{A['date_words']}){S}{g('dmn', 'a', D12)}/{g('dmn', 'b', D12)}"
                 r"(?![\d/])"),
@@ -554,6 +558,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "ymd": wd_starts + [DIGIT],
         "dmyn": wd_starts + [DIGIT],
         "dmn": ["weekday_prefixes", "date_words"],
+        "dmy2": [DIGIT] if latin else [],
         "dmnp": ["numeric_date_preps"],
         "bdn": ["bare_day_preps"],
         "wdo": wd_starts if lx.ordinals_weekday_end or latin else [],

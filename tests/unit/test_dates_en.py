@@ -214,3 +214,13 @@ def test_moveable_and_relative_holidays():
     assert got["next Christmas"]["value"] == "2024-12-25"
     # names, not dates
     assert not any("Easter" in m["text"] for m in run("They sailed to Easter Island after the Easter Rising film."))
+
+
+def test_two_digit_years():
+    got = found("She was born 05/05/89, enlisted 21/04/16 and retires 12/12/30.")
+    assert got["05/05/89"]["value"] == "1989-05-05"
+    assert got["21/04/16"]["value"] == "2016-04-21"  # the first number cannot be a month
+    assert got["12/12/30"]["value"] == "2030-12-12"
+    assert "century_inferred" in got["05/05/89"]["flags"]
+    assert found("Filed 5/3/18 @ 17:49:19.")["5/3/18 @ 17:49:19"]["value"].startswith("2018-05-03T17:49:19")
+    assert not run("Version 1.2.16 shipped; 10/20/30% of users.")
