@@ -990,6 +990,16 @@ def _time(m, ctx):
         c = (*divmod(total, 60), 0, bool(_g(m, "time", "am6") or _g(m, "time", "pm6")), None)
     elif _g(m, "time", "hq") is not None or _g(m, "time", "ho") is not None:
         c = _clock_words(m, ctx)
+    elif _g(m, "time", "h7") is not None:  # "nine thirty a m", "at five-thirty", "one in the morning"
+        am, pm, mins = _g(m, "time", "am7"), _g(m, "time", "pm7"), _g(m, "time", "m7")
+        if not (am or pm or (mins and _g(m, "time", "tw7"))):
+            return None  # "nine" alone is a count
+        hour = ctx.lx.clock_hours.get(key(_g(m, "time", "h7")))
+        minute = ctx.lx.clock_minutes.get(key(mins)) if mins else 0
+        if hour is None or minute is None:
+            return None
+        hour = hour + 12 if pm and hour < 12 else (0 if am and hour == 12 else hour)
+        c = (hour, minute, 0, bool(am or pm), None)
     elif _g(m, "time", "h3") is not None or _g(m, "time", "hw3") is not None:
         c = _clock(m, ctx, "time", "3")
         ampm = _g(m, "time", "am3") or _g(m, "time", "pm3")

@@ -494,6 +494,12 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                     rf"|{g('time', 'ho', chour)}{S0}{oclock}"
                     rf"(?:{S0}(?:{g('time', 'amo', A['am'])}|{g('time', 'pmo', A['pm'])})(?![^\W\d_]))?"
                     if latin and lx.clock_hours else "")
+                 # English "nine thirty a m", "at five-thirty", "one in the morning": an hour in words, its
+                 # minutes in words; kept with am/pm, or with "at" and minutes (see _clock_words)
+                 + (rf"|(?:{g('time', 'tw7', A['time_words'])}{S})?{g('time', 'h7', _alt(lx.clock_hours))}"
+                    rf"(?:[ \-]{{1,3}}{g('time', 'm7', _alt([w for w, v in lx.clock_minutes.items() if v >= 10 and w not in ('quarter', 'a quarter', 'half')]))}(?!-))?"
+                    rf"(?:{S0}(?:{g('time', 'am7', A['am'])}|{g('time', 'pm7', A['pm'])})(?![^\W\d_]))?"
+                    if latin and lx.clock_hours else "")
                  # "الثامنة والنصف", "السابعة إلا ربع": an hour word with a fraction is a clock time
                  + (rf"|{g('time', 'hw4', ordinal)}{S0}(?:{g('time', 'frac4', fracs)}"
                     rf"|و{S0}{g('time', 'mins4', mins)}(?:{S}{A['minute_words']}|(?={S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))))"

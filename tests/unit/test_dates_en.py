@@ -224,3 +224,12 @@ def test_two_digit_years():
     assert "century_inferred" in got["05/05/89"]["flags"]
     assert found("Filed 5/3/18 @ 17:49:19.")["5/3/18 @ 17:49:19"]["value"].startswith("2018-05-03T17:49:19")
     assert not run("Version 1.2.16 shipped; 10/20/30% of users.")
+
+
+def test_hours_and_minutes_in_words():
+    got = found("Flights resume at five-thirty tomorrow evening; the curfew starts at one in the morning.")
+    assert got["at five-thirty tomorrow evening"]["value"].startswith("2024-05-16T17:30")
+    assert got["one in the morning"]["value"] == "T01:00"
+    assert found("He landed at nine thirty p m.")["nine thirty p m"]["value"] == "T21:30"
+    # a number word alone is a count
+    assert not run("Nine people died. At nine, he left.")
