@@ -1021,6 +1021,8 @@ def _time(m, ctx):
 
 def _trange(m, ctx):
     gd = m.groupdict()
+    if key(gd["trange_to"]) in ctx.lx.clock_and_words and not gd["trange_from"]:
+        return None  # Persian "ساعت ۸ شب و ساعت ۱۴:۳۰" is two times; a range with "و" needs "بین"
     marked = (gd["trange_tw1"] or gd["trange_tw2"] or gd["trange_am1"] or gd["trange_pm1"] or gd["trange_am2"]
               or gd["trange_pm2"] or ":" in m.group())
     if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time ...

@@ -149,7 +149,8 @@ class Lexicon:
     clock_hours: dict = field(default_factory=dict)  # "seven" -> 7 ("half past seven")
     quarter_blocked_mods: set = field(default_factory=set)
     month_range_after: re.Pattern | None = None
-    within_words: set = field(default_factory=set)  # "within 5 days": a stretch from publication, not a point  # "the last quarter" is the fourth (or a match's)
+    within_words: set = field(default_factory=set)
+    clock_and_words: set = field(default_factory=set)  # "و" joins two clocks into a range only after "بین"  # "within 5 days": a stretch from publication, not a point  # "the last quarter" is the fourth (or a match's)
     latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
@@ -211,7 +212,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words", "vague_plural_units", "night_pm",
-                 "end_of_day_words", "part_no_halves", "quarter_blocked_mods", "within_words"):
+                 "end_of_day_words", "part_no_halves", "quarter_blocked_mods", "within_words", "clock_and_words"):
         setattr(lx, name, {normalize_key(w) for w in data.get(name, [])})
 
     A = {name: _alt(data.get(name, [])) for name in (
@@ -458,8 +459,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "decade": (rf"{g('decade', 'word', decades)}|(?:the{S})?{g('decade', 'num', DECADE_NUM)}'?s\b"
                    if latin else g('decade', 'word', decades)),
         # "من 5 إلى 6 مساء", "بين الساعة 4 مساء و5 مساء", "from 3:00 to 4:30 pm"
-        "trange": (rf"(?:{A['range_from']}{S})?(?:{g('trange', 'tw1', A['time_words'])}{S0})?{clock('trange', '1')}"
-                   rf"{S0}{A['range_to']}{S0}(?:{g('trange', 'tw2', A['time_words'])}{S0})?{clock('trange', '2')}"
+        "trange": (rf"(?:{g('trange', 'from', A['range_from'])}{S})?(?:{g('trange', 'tw1', A['time_words'])}{S0})?{clock('trange', '1')}"
+                   rf"{S0}{g('trange', 'to', A['range_to'])}{S0}(?:{g('trange', 'tw2', A['time_words'])}{S0})?{clock('trange', '2')}"
                    rf"(?!{S0}{A['minute_words']})"),  # "الثامنة و20 دقيقة" is 8:20, not 8 to 20
         # "الساعة 5 مساء", "5:30 pm", "at 10 am", "الساعة الخامسة والنصف": a clock needs "الساعة"/"at",
         # a colon, or am/pm
