@@ -538,8 +538,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "مطلع", "أواخر", "early", "mid-": joined with the month/year/week that follows
         # "بداية العام حتى الآن", "منتصف الشهر.": a part of this week/month/year; the bare noun must end
         # the clause or go on with "و"/"حتى" ("منتصف الشهر نفسه", "نهاية الأسبوع الثاني" are other periods)
-        "ppu": (rf"{g('ppu', 'w', pparts)}{S}{g('ppu', 'noun', unit_nouns)}"
-                rf"(?={S0}(?:[.,،;:!?؟)\n]|$|(?:{A['bare_period_after']}) ?[^\W\d_]))") if not latin else "(?!)",
+        "ppu": (rf"{g('ppu', 'w', pparts)}{S}" + (rf"the{S}" if latin else "") + rf"{g('ppu', 'noun', unit_nouns)}"
+                rf"(?={S0}(?:[.,،;:!?؟)\n]|$|(?:{A['bare_period_after']}) ?[^\W\d_]))"),  # "by the end of the year"
         # "the end of 2000", "mid-2001", "late 1989": in English the year is part of the branch (a bare
         # year is not a mention on its own; "late"/"early" would otherwise open the year branch)
         "pp": (rf"{g('pp', 'w', pparts)}(?:{S0}{g('pp', 'y', YEAR_NUM)}(?!'?s\b|{S0}(?:{blockers}|%|[-/.]\d))"

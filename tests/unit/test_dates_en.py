@@ -233,3 +233,23 @@ def test_hours_and_minutes_in_words():
     assert found("He landed at nine thirty p m.")["at nine thirty p m"]["value"] == "T21:30"
     # a number word alone is a count
     assert not run("Nine people died. At nine, he left.")
+
+
+def test_two_periods_away_counts_in_words_and_bare_period_parts():
+    got = found("Talks resume the week after next; the plant shut the year before last.")
+    assert got["week after next"]["value"] == "2024-W22"
+    assert got["year before last"]["value"] == "2022"
+    got = found("Twenty years ago it opened; it will grow over the next couple weeks.")
+    assert got["Twenty years ago"]["value"] == "2004-05-15"
+    assert got["the next couple weeks"]["value"] == "2024-05-16/2024-05-29"
+    got = found("The law takes effect by the end of the year; the report is due at the end of the week.")
+    assert got["the end of the year"]["value"] == "2024-07-01/2024-12-31"
+    assert got["the end of the week"]["value"] == "2024-05-16/2024-05-19"
+    # a bare period part needs its preposition; the end of a day stays an idiom
+    assert not run("The end of the year was quiet. At the end of the day, he won.")
+
+
+def test_present_and_small_words():
+    got = found("At present the border is closed; see you tonite.")
+    assert got["At present"]["value"] == "2024-05-15T09:00:00+00:00"
+    assert got["tonite"]["part_of_day"] == "NI"
