@@ -622,6 +622,34 @@ def _counts(m: re.Match, ctx: _Ctx, b: str) -> tuple[int, int] | None:
     return months, days
 
 
+def _nfirst(m, ctx):
+    lx = ctx.lx
+    raw = _g(m, "nfirst", "num")
+    n = int(raw) if raw.isdigit() else lx.cardinals.get(key(raw))
+    unit = lx.units.get(key(_g(m, "nfirst", "unit")))
+    if not n or unit not in ("day", "week", "month"):
+        return None
+    out = _M(m.start(), m.end(), "nfirst", None, None, "", kind="nfirst")  # waits for its period (see _pair)
+    out.clock = (1 if key(_g(m, "nfirst", "w")) == "first" else -1, n, unit)
+    return out
+
+
+def _first_of(a: _M, b: _M) -> _M | None:
+    """"the first six months of 2023": that many units from the start of the period (or to its end)."""
+    side, n, unit = a.clock
+    if unit == "month":
+        start, end = (b.start, _add_months(b.start, n) - timedelta(days=1)) if side > 0 else (
+            _add_months(b.end + timedelta(days=1), -n), b.end)
+    else:
+        days = n * (7 if unit == "week" else 1)
+        start, end = (b.start, b.start + timedelta(days=days - 1)) if side > 0 else (
+            b.end - timedelta(days=days - 1), b.end)
+    if start < b.start or end > b.end:
+        return None
+    return _M(a.s, b.e, "interval", start, end, f"({_iso(start)},{_iso(end + timedelta(days=1))},P{n}{unit[0].upper()})",
+              relative=b.relative, anchored=b.anchored, conf=b.conf - 0.1, flags=list(b.flags), kind="nfirst")
+
+
 def _cnt(m, ctx):
     got = _counts(m, ctx, "cnt")
     if got is None:
@@ -1579,7 +1607,7 @@ _HANDLERS = {
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "cent": _cent, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
     "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,
-    "cnt": _cnt,
+    "cnt": _cnt, "nfirst": _nfirst,
 }
 
 
@@ -1608,7 +1636,7 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
                 continue
         if a.gran == "quarter" and a.start is None:  # "الربع الثالث" alone: this year's or last year's
             a = _quarter(a, None, ctx)
-        if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime", "bdn", "cnt") or (
+        if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime", "bdn", "cnt", "nfirst") or (
                 a is not None and a.gran == "bdn" and out and out[-1].gran == "day"):
             out.append(a)
         elif (a is not None and a.kind == "btime" and a.clock is not None and ctx.lx.rules.get("bare_hour_alone")
@@ -1635,6 +1663,9 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         # (the profile's weekend reading is for this week only: "نهاية الأسبوع المقبل" stays its late half)
         return _narrow(a, b, key(text[a.s:a.e]) in lx.rules.get("weekend_parts", ())
                        and b.gran == "week" and ctx.ref is not None and b.start == _week_range(ctx.ref)[0])
+    if a.gran == "nfirst" and b.gran in ("year", "month", "quarter", "half") and b.start and b.calendar == C.GREGORIAN \
+            and _NARROW_GAP.match(gap):
+        return _first_of(a, b)
     # "two weeks before Christmas", "3 days after January 12th": that far from the day
     if a.gran == "cnt" and b.gran == "day" and b.start and not gap.strip() and b.value is None:
         months, days = a.clock

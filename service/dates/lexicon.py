@@ -409,6 +409,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                     rf"|{g('span', 'count6', span_count_rx)}{S}{g('span', 'unit6', units)}{S}{g('span', 'moda6', mod_after)}"
                     rf"|{g('span', 'num7', DIGITS3)}{S}{g('span', 'units7', span_units)}{S}{g('span', 'moda7', mod_after)}")
                  + (rf"|(?:the{S})?{g('span', 'modb', mod_before)}{S}{g('span', 'num4', num)}{S}{g('span', 'unit4', units)}"
+                    rf"(?!{S}of{S})"  # "the last 3 weeks of this year" is a part of that year (nfirst)
                     if latin else
                     # "آخر 3 سنوات" (not "آخر 3 أيام من رمضان": the last days of something else)
                     rf"|{g('span', 'lastb', _alt(lx.span_before))}{S}{g('span', 'num5', num)}{S}{g('span', 'unit5', units)}"
@@ -535,6 +536,9 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # counted from the date that follows (a helper: "two days after the attack" has no date to join)
         "cnt": (rf"{g('cnt', 'num', num)}{S}{g('cnt', 'unit', units)}{g('cnt', 'more', more_counts)}?{S}"
                 rf"{g('cnt', 'dir', A['count_from_date'])}(?={S})" if latin and data.get("count_from_date") else "(?!)"),
+        # "the first six months of 2023", "the last 3 weeks of this year": waits for its period (see _pair)
+        "nfirst": (rf"(?:the{S})?{g('nfirst', 'w', 'first|last')}{S}{g('nfirst', 'num', num)}{S}{g('nfirst', 'unit', units)}"
+                   rf"(?={S}of{S})" if latin else "(?!)"),
         # "مطلع", "أواخر", "early", "mid-": joined with the month/year/week that follows
         # "بداية العام حتى الآن", "منتصف الشهر.": a part of this week/month/year; the bare noun must end
         # the clause or go on with "و"/"حتى" ("منتصف الشهر نفسه", "نهاية الأسبوع الثاني" are other periods)
@@ -586,6 +590,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "@ordinals_half", "#q", "#h", DIGIT] if latin else []),
         "ppu": ["@period_parts"],
         "cnt": [DIGIT, "@cardinals"] if latin else [],
+        "nfirst": ["#the", "#first", "#last"] if latin else [],
         "pp": ["@period_parts"],
         "dpart": ["@part_mods_before", "@bare_parts", "@part_adverbs"],
         "tcard": [] if latin else ["@minute_numbers"],

@@ -253,3 +253,12 @@ def test_present_and_small_words():
     got = found("At present the border is closed; see you tonite.")
     assert got["At present"]["value"] == "2024-05-15T09:00:00+00:00"
     assert got["tonite"]["part_of_day"] == "NI"
+
+
+def test_first_or_last_units_of_a_period():
+    got = found("Exports rose in the first six months of 2023 and fell in the last 3 weeks of last year.")
+    assert got["the first six months of 2023"]["value"] == "2023-01-01/2023-06-30"
+    assert got["the last 3 weeks of last year"]["value"] == "2023-12-11/2023-12-31"
+    assert found("The whole 1st quarter of 2013 was dry.")["1st quarter of 2013"]["value"] == "2013-01-01/2013-03-31"
+    # of something that is not a period: nothing
+    assert not run("He spoke during the last three weeks of the campaign.")
