@@ -262,3 +262,9 @@ def test_first_or_last_units_of_a_period():
     assert found("The whole 1st quarter of 2013 was dry.")["1st quarter of 2013"]["value"] == "2013-01-01/2013-03-31"
     # of something that is not a period: nothing
     assert not run("He spoke during the last three weeks of the campaign.")
+
+
+def test_bare_weekend():
+    # published on a Wednesday: the weekend just past, or the coming one in a future clause
+    got = run("Protests spread over the weekend. Talks will resume at the weekend.")
+    assert [m["value"] for m in got] == ["2024-05-11/2024-05-12", "2024-05-18/2024-05-19"]
