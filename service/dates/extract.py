@@ -1259,7 +1259,7 @@ def _pp(m, ctx):
         y = int(raw)
         year = _M(m.start("pp_y"), e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.8, kind="year")
         out.e = m.end("pp_w")
-        return _narrow(out, year)
+        return _narrow(out, year, thirds=bool(ctx.lx.rules.get("year_part_thirds")))
     return out
 
 
@@ -1662,7 +1662,8 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
             and _NARROW_GAP.match(gap):
         # (the profile's weekend reading is for this week only: "نهاية الأسبوع المقبل" stays its late half)
         return _narrow(a, b, key(text[a.s:a.e]) in lx.rules.get("weekend_parts", ())
-                       and b.gran == "week" and ctx.ref is not None and b.start == _week_range(ctx.ref)[0])
+                       and b.gran == "week" and ctx.ref is not None and b.start == _week_range(ctx.ref)[0],
+                       thirds=bool(lx.rules.get("year_part_thirds")) and b.kind == "year")
     if a.gran == "nfirst" and b.gran in ("year", "month", "quarter", "half") and b.start and b.calendar == C.GREGORIAN \
             and _NARROW_GAP.match(gap):
         return _first_of(a, b)
@@ -1952,7 +1953,7 @@ def _datetime_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
     return out
 
 
-def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
+def _narrow(pp: _M, b: _M, weekend: bool = False, thirds: bool = False) -> _M:
     """Early/mid/late part of a month, year or week: halves (a week: Mon-Wed / Thu-Sun)."""
     if weekend and b.gran == "week":
         # conventions profile: "نهاية هذا الأسبوع" is that week's Saturday-Sunday weekend
@@ -1963,6 +1964,11 @@ def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
     days = (b.end - b.start).days + 1
     if b.gran == "week":
         first, last = {"early": (0, 2), "mid": (1, 3), "late": (3, 6)}[pp.part]
+    elif b.gran == "year" and b.calendar == C.GREGORIAN and thirds:
+        # conventions profile: "the end of 2000" = September-December (thirds of a named year)
+        y = b.start.year
+        a, z = {"early": ((y, 1), (y, 5)), "mid": ((y, 5), (y, 9)), "late": ((y, 9), (y + 1, 1))}[pp.part]
+        first, last = (date(*a, 1) - b.start).days, (date(*z, 1) - b.start).days - 1
     elif b.gran == "year" and b.calendar == C.GREGORIAN:  # halves by months: H1 = January-June
         y = b.start.year
         a, z = {"early": ((y, 1), (y, 7)), "mid": ((y, 4), (y, 10)), "late": ((y, 7), (y + 1, 1))}[pp.part]

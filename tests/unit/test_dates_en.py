@@ -268,3 +268,15 @@ def test_bare_weekend():
     # published on a Wednesday: the weekend just past, or the coming one in a future clause
     got = run("Protests spread over the weekend. Talks will resume at the weekend.")
     assert [m["value"] for m in got] == ["2024-05-11/2024-05-12", "2024-05-18/2024-05-19"]
+
+
+def test_recognizers_profile_reads_named_year_parts_as_thirds():
+    doc = build_doc(RawArticle(body="The firm was set up at the end of 2000, and we meet the next day."))
+    doc.language, doc.received_at, doc.published_at, doc.published_from = "en", PUB, PUB, "metadata"
+    got = {m["text"]: m for m in extract_dates(doc, conventions="recognizers")}
+    assert got["the end of 2000"]["value"] == "2000-09-01/2000-12-31"
+    assert got["the next day"]["value"] == "2024-05-16"
+    # the news reading: halves, and "the next day" is the day after a told event (not extracted)
+    news = found("The firm was set up at the end of 2000, and we meet the next day.")
+    assert news["the end of 2000"]["value"] == "2000-07-01/2000-12-31"
+    assert "the next day" not in news
