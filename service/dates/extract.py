@@ -1056,7 +1056,10 @@ def _trange(m, ctx):
     if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time ...
         lx = ctx.lx
         hws = [key(w) for w in (_g(m, "trange", "hw1"), _g(m, "trange", "hw2")) if w]
-        if (lx.hour_range_to is None or not lx.hour_range_to.search(m.group()) or not m.group().startswith(("من", "بين"))
+        if lx.latin:  # English "between 3 and 5 (on 1/1/2015)", "from 7 to 9 (last night)": "between"/"from" needed
+            if not gd["trange_from"] or lx.hour_range_to is None or not lx.hour_range_to.search(m.group()):
+                return None
+        elif (lx.hour_range_to is None or not lx.hour_range_to.search(m.group()) or not m.group().startswith(("من", "بين"))
                 or any(w not in lx.hour_words for w in hws) or not _BTRANGE_AFTER.match(ctx.text, m.end())):
             return None
         c1, c2 = _clock(m, ctx, "trange", "1"), _clock(m, ctx, "trange", "2")

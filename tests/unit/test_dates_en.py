@@ -280,3 +280,11 @@ def test_recognizers_profile_reads_named_year_parts_as_thirds():
     news = found("The firm was set up at the end of 2000, and we meet the next day.")
     assert news["the end of 2000"]["value"] == "2000-07-01/2000-12-31"
     assert "the next day" not in news
+
+
+def test_unmarked_hour_range_next_to_a_day():
+    got = found("Shelling went on between 7 and 9 last night; polls open between 3 and 5 on 1/6/2024.")
+    assert got["between 7 and 9 last night"]["value"] == "2024-05-14T19:00:00+00:00/2024-05-14T21:00:00+00:00"
+    assert got["between 3 and 5 on 1/6/2024"]["value"].startswith("2024-01-06T03:00")
+    # a count range is not a clock
+    assert [m["text"] for m in run("The rate rose from 3 to 5 percent yesterday.")] == ["yesterday"]
