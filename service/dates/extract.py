@@ -354,6 +354,34 @@ def _dmyn(m, ctx):
     return _numeric(ctx, m, y, mo, d, _g(m, "dmyn", "cal"), flags)
 
 
+def _mdrange(m, ctx):
+    """English "from 10/1 to 11/7": month/day (day/month when the first cannot be a month) to month/day."""
+    def md(x: str, y: str) -> tuple[int, int] | None:
+        a, b = int(x), int(y)
+        mo, d = (b, a) if a > 12 and b <= 12 else (a, b)
+        return (mo, d) if 1 <= mo <= 12 and 1 <= d <= 31 else None
+    p, q = md(_g(m, "mdrange", "a"), _g(m, "mdrange", "b")), md(_g(m, "mdrange", "c"), _g(m, "mdrange", "d"))
+    if p is None or q is None or ctx.ref is None:
+        return None
+    s, e = m.span()
+    flags: list = []
+    raw_y = _g(m, "mdrange", "y")
+    try:
+        if raw_y:  # the year is written once, after the end
+            end = date(int(raw_y), *q)
+            start = date(end.year if p <= q else end.year - 1, *p)
+        else:
+            res = _resolve_day(ctx, C.GREGORIAN, p[0], p[1], None, s, e, flags)
+            if res is None:
+                return None
+            start = res[0]
+            end = date(start.year if q > p else start.year + 1, *q)
+    except ValueError:
+        return None
+    return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{(end - start).days}D)",
+              anchored=not raw_y, conf=0.75, flags=flags, kind="mdrange")
+
+
 def _dmy2(m, ctx):
     """English "05/05/89": month/day (day/month when the first cannot be a month) and a two-digit year,
     in this century up to 20 years past publication, else the last one ("03/18/40" = 1940)."""
@@ -1606,7 +1634,7 @@ def _clock_span(ctx: _Ctx, s: int, e: int, n: int, unit: str, shift: int) -> _M 
 
 
 _HANDLERS = {
-    "drange": _drange, "yrange": _yrange, "nmon": _nmon, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmy2": _dmy2, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu, "bdn": _bdn,
+    "drange": _drange, "yrange": _yrange, "nmon": _nmon, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmy2": _dmy2, "mdrange": _mdrange, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu, "bdn": _bdn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
     "decade": _decade, "cent": _cent, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
     "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,

@@ -374,6 +374,10 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "28/11/2023", "28.11.2023", "11/28/2023"
         "dmyn": (rf"(?:{wdpart('dmyn')})?{g('dmyn', 'a', D12)} {{0,2}}(?P<dmyn_sep>[-/.]) {{0,2}}{g('dmyn', 'b', D12)}"
                  rf" {{0,2}}(?P=dmyn_sep) {{0,2}}{g('dmyn', 'y', YEAR_NUM)}(?:{S0}{g('dmyn', 'cal', calsuf)}(?![^\W\d_]))?"),
+        # English "from 10/1 to 11/7", "between 5/1-5/7, 2020": a range of month/day pairs after "from"/"between"
+        "mdrange": (rf"{A['range_from']}{S}{g('mdrange', 'a', D12)}/{g('mdrange', 'b', D12)}{S0}(?:to|through|until|till|and|-)"
+                    rf"{S0}{g('mdrange', 'c', D12)}/{g('mdrange', 'd', D12)}(?:(?:/|,{S0}){g('mdrange', 'y', YEAR_NUM)})?(?![\d/]|{S0}(?:of|%|percent)\b)"  # "from 1/3 to 1/2 of voters" is a share
+                    if latin else "(?!)"),
         # English "05/05/89", "3-7-07", "21/04/16": a two-digit year (slash or hyphen, never dots: "1.2.16")
         "dmy2": (rf"(?<![\d/.\-]){g('dmy2', 'a', D12)}(?P<dmy2_sep>[-/]){g('dmy2', 'b', D12)}(?P=dmy2_sep)"
                  rf"{g('dmy2', 'y', D2)}(?![\d/\-]|[.:]\d|{S0}%)" if latin else "(?!)"),
@@ -570,6 +574,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "dmyn": wd_starts + [DIGIT],
         "dmn": ["weekday_prefixes", "date_words"],
         "dmy2": [DIGIT] if latin else [],
+        "mdrange": ["range_from"] if latin else [],
         "dmnp": ["numeric_date_preps"],
         "bdn": ["bare_day_preps"],
         "wdo": wd_starts if lx.ordinals_weekday_end or latin else [],

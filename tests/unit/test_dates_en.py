@@ -288,3 +288,10 @@ def test_unmarked_hour_range_next_to_a_day():
     assert got["between 3 and 5 on 1/6/2024"]["value"].startswith("2024-01-06T03:00")
     # a count range is not a clock
     assert [m["text"] for m in run("The rate rose from 3 to 5 percent yesterday.")] == ["yesterday"]
+
+
+def test_numeric_month_day_ranges():
+    got = found("Voting ran from 10/1 to 11/7 and the fair runs from 5/1-5/7, 2025.")
+    assert got["from 10/1 to 11/7"]["value"] == "2023-10-01/2023-11-07"
+    assert got["from 5/1-5/7, 2025"]["value"] == "2025-05-01/2025-05-07"
+    assert not run("Support went from 1/3 to 1/2 of voters.")
