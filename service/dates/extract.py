@@ -1841,7 +1841,8 @@ def _range_years(a: _M, b: _M) -> tuple[_M, _M]:
     if a.gran not in ("day", "month") or b.gran not in ("day", "month") or a.calendar != C.GREGORIAN \
             or b.calendar != C.GREGORIAN or not a.start or not b.start:
         return a, b
-    a_inf, b_inf = "year_inferred" in a.flags, "year_inferred" in b.flags
+    # ("this May", "next June" are named relative to publication: they keep their year)
+    a_inf, b_inf = "year_inferred" in a.flags and not a.relative, "year_inferred" in b.flags and not b.relative
     if a_inf and not b_inf:  # "Nov-Feb 2017": the start takes the end's year, or the one before
         y = b.start.year if (a.start.month, a.start.day) <= (b.start.month, b.start.day) else b.start.year - 1
         a = _with_year(a, y) or a
@@ -1938,9 +1939,10 @@ def _day_part(day: _M, part: str, mod: str | None, s: int, e: int, ctx: _Ctx) ->
 def _end_of_day(pp: _M, day: _M, ctx: _Ctx) -> _M:
     tz = ctx.anchor.tzinfo if ctx.anchor else None
     d = day.start
-    t = datetime(d.year, d.month, d.day, 23, 59, tzinfo=tz)
+    sec = 59 if ctx.lx.latin else 0  # English "end of tomorrow": the last second, as the specs read it
+    t = datetime(d.year, d.month, d.day, 23, 59, sec, tzinfo=tz)
     base = day.timex.split("T")[0] if day.timex and not day.timex.startswith("(") else _iso(d)
-    out = _M(pp.s, day.e, "datetime", d, d, f"{base}T23:59", calendar=day.calendar, cal_value=day.cal_value,
+    out = _M(pp.s, day.e, "datetime", d, d, f"{base}T23:59" + (":59" if sec else ""), calendar=day.calendar, cal_value=day.cal_value,
              relative=day.relative, anchored=day.anchored, conf=day.conf - 0.1,
              flags=list(day.flags) + ["mod_late"] + (["timezone_assumed"] if tz else []), kind="datetime")
     out.value = t.isoformat(timespec="seconds")

@@ -354,7 +354,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
         "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
-                + (EN_SUFFIX if latin else "") + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday})"
+                + (EN_SUFFIX if latin else "") + (r"(?![:.]\d)" if latin else "")  # "Thursday 19:00" is a clock
+                + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday})"
                 # "Friday the 26th at 4", "Monday 21 at 9:30 am": a clock may follow in English
                 + (rf"|{S}(?:{A['time_words']}){S}\d|{S}\d{{1,2}}(?:[:.]\d\d)?{S0}(?:{A['am']}|{A['pm']})(?![^\W\d_])"
                    if latin else "") + ")"),

@@ -295,3 +295,10 @@ def test_numeric_month_day_ranges():
     assert got["from 10/1 to 11/7"]["value"] == "2023-10-01/2023-11-07"
     assert got["from 5/1-5/7, 2025"]["value"] == "2025-05-01/2025-05-07"
     assert not run("Support went from 1/3 to 1/2 of voters.")
+
+
+def test_small_fixes():
+    got = found("Pools open Thursday 19:00 - 21:00; the embargo runs from this May to Oct 2025; bids end of tomorrow.")
+    assert got["Thursday 19:00 - 21:00"]["value"] == "2024-05-09T19:00:00+00:00/2024-05-09T21:00:00+00:00"
+    assert got["from this May to Oct 2025"]["value"] == "2024-05-01/2025-10-31"
+    assert got["end of tomorrow"]["value"] == "2024-05-16T23:59:59+00:00"
