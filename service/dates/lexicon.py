@@ -457,7 +457,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "عام 2023", "سنة 1445 هـ", "in 2019", "2023م": a year needs a year word or a calendar suffix
         "year": (rf"(?:{g('year', 'ctx', A['year_words'] + '|' + A['year_preps'])}{S}{g('year', 'y', year)}"
                  rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_]))"
-                 rf"(?!{S0}(?:{blockers}|%|[-/.]\d)" + (r"|[ \-]{0,3}[qh][1-4]\b" if latin else "") + ")"),  # "in 2017 Q1"
+                 rf"(?!{S0}(?:{blockers}|%|[-/.]\d)" + (rf"|[ \-]{{0,3}}[qh][1-4]\b|[-/.]{month}\b" if latin else "") + ")"),
+        # ("in 2017 Q1", "from 2019-aug-01" belong to other branches)
         # "the 19th century", "the twenty-first century" (not "20th Century Fox": century_blockers)
         "cent": (rf"(?:the{S})?(?:{g('cent', 'n', '[12]?[0-9]')}(?:st|nd|rd|th)|{g('cent', 'ord', ordinal)})[ \-]{{1,3}}century"
                  rf"(?!{S}{_alt(data.get('century_blockers', []))}(?![^\W\d_]))" if latin else "(?!)"),
