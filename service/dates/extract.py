@@ -650,6 +650,9 @@ def _counts(m: re.Match, ctx: _Ctx, b: str) -> tuple[int, int] | None:
     return months, days
 
 
+_THE_BEFORE = re.compile(r"(?<![^\W\d_])the {1,3}\Z")  # "the 19th century": the article joins the mention
+
+
 def _nfirst(m, ctx):
     lx = ctx.lx
     raw = _g(m, "nfirst", "num")
@@ -657,7 +660,8 @@ def _nfirst(m, ctx):
     unit = lx.units.get(key(_g(m, "nfirst", "unit")))
     if not n or unit not in ("day", "week", "month"):
         return None
-    out = _M(m.start(), m.end(), "nfirst", None, None, "", kind="nfirst")  # waits for its period (see _pair)
+    the = _THE_BEFORE.search(ctx.text, max(0, m.start() - 6), m.start())
+    out = _M(the.start() if the else m.start(), m.end(), "nfirst", None, None, "", kind="nfirst")  # waits for its period
     out.clock = (1 if key(_g(m, "nfirst", "w")) == "first" else -1, n, unit)
     return out
 
@@ -879,6 +883,14 @@ def _wday(m, ctx):
 def _year(m, ctx):
     lx = ctx.lx
     ctxw = _g(m, "year", "ctx")
+    if _g(m, "year", "y3"):  # a bare year: only right after a date and a range word ("in 1969 and 1970")
+        prev = ctx.found[-1] if ctx.found else None
+        if (prev is None or prev.gran not in ("year", "month", "day", "quarter", "half", "interval") or m.start() - prev.e > 12
+                or not lx.range_to.match(ctx.text[prev.e:m.start()])) \
+                and not _YEAR_AND.search(ctx.text, max(0, m.start() - 20), m.start()):  # "the 1955 and 1959 elections"
+            return None
+        y = int(_g(m, "year", "y3"))
+        return _M(m.start(), m.end(), "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.75, kind="year")
     raw = _g(m, "year", "y") or (_g(m, "year", "y2") + " " + _g(m, "year", "cal"))
     y, cal = _year_value(raw, lx)
     flags: list = []
@@ -907,7 +919,11 @@ def _cent(m, ctx):
         return None
     y = 100 * (n - 1)
     s, e = m.span()
+    s = _THE_BEFORE.search(ctx.text, max(0, s - 6), s).start() if _THE_BEFORE.search(ctx.text, max(0, s - 6), s) else s
     return _M(s, e, "century", date(max(y, 1), 1, 1), date(y + 99, 12, 31), f"{n - 1:02d}", conf=0.8, kind="cent")
+
+
+_YEAR_AND = re.compile(r"(?<!\d)(?:1[5-9]\d\d|20\d\d)\)?,? {1,3}(?:and|or|&) {1,3}\Z")
 
 
 def _decade(m, ctx):

@@ -45,11 +45,30 @@ DIGIT = "<digit>"
 
 
 def _alt(words, *, min_len: int = 1) -> str:
-    """Longest-first alternation of normalized words (multi-word entries match 1-3 spaces)."""
-    keys = sorted({normalize_key(w) for w in words if len(normalize_key(w)) >= min_len}, key=len, reverse=True)
+    """Alternation of normalized words (multi-word entries match 1-3 spaces), as a prefix trie: the
+    regex engine then tests each character once instead of every word in turn (long word lists such as
+    month names or "twenty-one" ... "fifty-nine" are tried at many positions).  The trie prefers the
+    longer word, like a longest-first alternation."""
+    keys = {normalize_key(w) for w in words if len(normalize_key(w)) >= min_len}
     if not keys:
         return "(?!)"  # matches nothing: the slot is absent in this language
-    return "(?:" + "|".join(re.escape(k).replace(r"\ ", S) for k in keys) + ")"
+    trie: dict = {}
+    for k in keys:
+        node = trie
+        for ch in k:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+    return "(?:" + _trie_rx(trie) + ")"
+
+
+def _trie_rx(node: dict) -> str:
+    alts, optional = [], "" in node
+    for ch in sorted(c for c in node if c):
+        alts.append((S if ch == " " else re.escape(ch)) + _trie_rx(node[ch]))
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return "(?:" + body + ")?" if optional else body
 
 
 def _norm_map(mapping: dict) -> dict:
@@ -456,11 +475,14 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  rf"(?:{S}{g('wday', 'parta', parts_after)}(?![^\W\d_]))?"),
         # "عام 2023", "سنة 1445 هـ", "in 2019", "2023م": a year needs a year word or a calendar suffix
         "year": (rf"(?:{g('year', 'ctx', A['year_words'] + '|' + A['year_preps'])}{S}{g('year', 'y', year)}"
-                 rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_]))"
+                 rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_])"
+                 # English "in 1969 and 1970", "2014 through May 2018": a bare year right after another date
+                 # and a range word (checked in _year; "and"/"to" are too frequent to open the branch)
+                 + (rf"|(?<=[ ~\-]){g('year', 'y3', YEAR_NUM)}" if latin else "") + ")"
                  rf"(?!{S0}(?:{blockers}|%|[-/.]\d)" + (rf"|[ \-]{{0,3}}[qh][1-4]\b|[-/.]{month}\b" if latin else "") + ")"),
         # ("in 2017 Q1", "from 2019-aug-01" belong to other branches)
         # "the 19th century", "the twenty-first century" (not "20th Century Fox": century_blockers)
-        "cent": (rf"(?:the{S})?(?:{g('cent', 'n', '[12]?[0-9]')}(?:st|nd|rd|th)|{g('cent', 'ord', ordinal)})[ \-]{{1,3}}century"
+        "cent": (rf"(?:{g('cent', 'n', '[12]?[0-9]')}(?:st|nd|rd|th)|{g('cent', 'ord', ordinal)})[ \-]{{1,3}}century"
                  rf"(?!{S}{_alt(data.get('century_blockers', []))}(?![^\W\d_]))" if latin else "(?!)"),
         # "الثمانينيات", "the 1990s", "the eighties"
         "decade": (rf"{g('decade', 'word', decades)}|(?:the{S})?{g('decade', 'num', DECADE_NUM)}'?s\b"
@@ -543,7 +565,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "cnt": (rf"{g('cnt', 'num', num)}{S}{g('cnt', 'unit', units)}{g('cnt', 'more', more_counts)}?{S}"
                 rf"{g('cnt', 'dir', A['count_from_date'])}(?={S})" if latin and data.get("count_from_date") else "(?!)"),
         # "the first six months of 2023", "the last 3 weeks of this year": waits for its period (see _pair)
-        "nfirst": (rf"(?:the{S})?{g('nfirst', 'w', 'first|last')}{S}{g('nfirst', 'num', num)}{S}{g('nfirst', 'unit', units)}"
+        "nfirst": (rf"{g('nfirst', 'w', 'first|last')}{S}{g('nfirst', 'num', num)}{S}{g('nfirst', 'unit', units)}"
                    rf"(?={S}of{S})" if latin else "(?!)"),
         # "مطلع", "أواخر", "early", "mid-": joined with the month/year/week that follows
         # "بداية العام حتى الآن", "منتصف الشهر.": a part of this week/month/year; the bare noun must end
@@ -590,14 +612,14 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "wday": ["@modifiers_before"] + wd_starts,
         "year": ["year_words", "year_preps", DIGIT],
         "decade": ["@decades"] + (["#the", DIGIT] if latin else []),
-        "cent": ["#the", DIGIT, "@ordinals"] if latin else [],
+        "cent": [DIGIT, "@ordinals"] if latin else [],  # "the" before it joins in _cent (it is too frequent to open a branch)
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
         "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"] + (
             ["@minute_numbers"] if data.get("minutes_after") else []) + ["@clock_minutes", "@clock_hours"],
         "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "@ordinals_half", "#q", "#h", DIGIT] if latin else []),
         "ppu": ["@period_parts"],
         "cnt": [DIGIT, "@cardinals"] if latin else [],
-        "nfirst": ["#the", "#first", "#last"] if latin else [],
+        "nfirst": ["#first", "#last"] if latin else [],
         "pp": ["@period_parts"],
         "dpart": ["@part_mods_before", "@bare_parts", "@part_adverbs"],
         "tcard": [] if latin else ["@minute_numbers"],
