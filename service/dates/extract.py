@@ -1676,7 +1676,12 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
         b = items[i + 1] if i + 1 < len(items) else None
         if b is not None and b.s - a.e <= 40:
             gap = text[a.e:b.s]
-            merged = _pair(a, b, gap, ctx)
+            try:
+                merged = _pair(a, b, gap, ctx)
+            except (ValueError, OverflowError, TypeError, IndexError, KeyError) as exc:
+                # a join that falls outside the calendar ("the early 1st century"): keep both, say so
+                ctx.doc.notes.setdefault("warnings", []).append(f"dates: join at {a.s}: {type(exc).__name__}")
+                merged = None
             if merged is not None:
                 items[i + 1] = merged  # it may join the next one too ("الساعة 5 ... يوم 12 ... عام")
                 i += 1
@@ -2025,6 +2030,7 @@ def _narrow(pp: _M, b: _M, weekend: bool = False, thirds: bool = False) -> _M:
     elif b.gran in ("decade", "century"):  # by years: the early 1990s = 1990-1994, mid 1993-1996, late 1995-1999
         y, n = b.start.year // 10 * 10, 10 if b.gran == "decade" else 100
         a, z = {"early": (y, y + n // 2), "mid": (y + 3 * n // 10, y + 7 * n // 10), "late": (y + n // 2, y + n)}[pp.part]
+        a = max(a, 1)  # the 1st century starts in year 1
         first, last = (date(a, 1, 1) - b.start).days, (date(z, 1, 1) - b.start).days - 1
     else:
         half = days // 2

@@ -302,3 +302,9 @@ def test_small_fixes():
     assert got["Thursday 19:00 - 21:00"]["value"] == "2024-05-09T19:00:00+00:00/2024-05-09T21:00:00+00:00"
     assert got["from this May to Oct 2025"]["value"] == "2024-05-01/2025-10-31"
     assert got["end of tomorrow"]["value"] == "2024-05-16T23:59:59+00:00"
+
+
+def test_joins_outside_the_calendar_do_not_fail_the_article():
+    got = found("Coins from the early 1st century and the middle of the first century survive.")
+    assert got["the early 1st century"]["value"] == "0001-01-01/0049-12-31"
+    assert got["the middle of the first century"]["value"] == "0030-01-01/0069-12-31"
