@@ -1404,6 +1404,8 @@ def _yrange(m, ctx):
     y2, c2 = _year_value(_g(m, "yrange", "y2") or _g(m, "yrange", "y4") or _g(m, "yrange", "y6"), lx)
     if y2 <= y1 or y2 - y1 > 200:
         return None
+    if lx.latin and m.group().startswith("from") and _AND_WORD.search(m.group()):
+        return None  # "from 2015 and 2016" names two years
     cal = c2 or c1 or _default_calendar(y1, ctx.lang)
     r1, r2 = C.year_range(cal, y1), C.year_range(cal, y2)
     if r1 is None or r2 is None:
@@ -1823,7 +1825,7 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         if to and to.end() == len(gap):
             head = text[max(0, a.s - 12):a.s]
             frm = lx.range_from.search(head)
-            if frm or gap.strip() not in ("و", "and", "&"):
+            if (frm or gap.strip() not in ("و", "and", "&")) and not (lx.latin and frm and _from_and(frm, gap)):
                 start = a.s
                 if frm:  # include the "من"/"between" that opens the range
                     lead = frm.start() + (1 if head[frm.start()] in " (\t\n" else 0)
@@ -1833,6 +1835,14 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
                     out.kind = "wdrange"  # may still take a week before it (see _week_ranges)
                 return out
     return None
+
+
+_AND_WORD = re.compile(r" (?:and|&) ")
+
+
+def _from_and(frm: re.Match, gap: str) -> bool:
+    """English "from 2015 and 2016" names two years; "from" pairs with "to", "between" with "and"."""
+    return gap.strip() in ("and", "&") and "between" not in frm.group()
 
 
 def _rangeable(x: _M) -> bool:
@@ -1999,7 +2009,7 @@ def _datetime_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
                 a2, b2 = _range_years(a, b)
                 head = text[max(0, a.s - 12):a.s]
                 frm = lx.range_from.search(head)
-                if a2.start < b2.start and (frm or gap.strip() not in ("and", "&")):
+                if a2.start < b2.start and (frm or gap.strip() not in ("and", "&")) and not (frm and _from_and(frm, gap)):
                     start = a.s - len(head) + frm.start() + (1 if head[frm.start()] in " (\t\n" else 0) if frm else a.s
                     out[-1] = _interval(a2, b2, start)
                     continue

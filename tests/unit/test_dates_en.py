@@ -308,3 +308,8 @@ def test_joins_outside_the_calendar_do_not_fail_the_article():
     got = found("Coins of the early 1st century survive; so do some of the middle of the first century.")
     assert got["the early 1st century"]["value"] == "0001-01-01/0049-12-31"
     assert got["the middle of the first century"]["value"] == "0030-01-01/0069-12-31"
+
+
+def test_from_pairs_with_to_between_with_and():
+    got = run("Sales were flat from 2015 and 2016 on; they grew between 2017 and 2019 and from 2020 to 2022.")
+    assert [m["value"] for m in got] == ["2015", "2016", "2017-01-01/2019-12-31", "2020-01-01/2022-12-31"]
