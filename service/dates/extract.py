@@ -1911,19 +1911,23 @@ def _week_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
                          f"({_iso(first)},{_iso(last)},P{(last - first).days}D)", relative=True, anchored=True,
                          conf=0.75, flags=[], kind="interval")
             continue
-        if (mm.gran == "day" and mm.kind == "dmy" and ctx.lx.week_of is not None
-                and ctx.lx.week_of.search(ctx.text, max(0, mm.s - 12), mm.s)):
-            # "أسبوع 16 سبتمبر": the (ISO) week holding that day
+        if (mm.gran == "day" and (mm.kind == "dmy" or (mm.kind == "mdy" and ctx.lx.latin)) and ctx.lx.week_of is not None
+                and ctx.lx.week_of.search(ctx.text, max(0, mm.s - 24), mm.s)):
+            # "أسبوع 16 سبتمبر", "the week of April 10", "w/c Feb 4": the (ISO) week holding that day; a week
+            # "beginning"/"starting" on a Sunday starts there (a Sunday-to-Saturday week)
             first, last = _week_range(mm.start)
+            if mm.start.weekday() == 6 and _WEEK_STARTING.search(ctx.text, max(0, mm.s - 24), mm.s):
+                first, last = mm.start, mm.start + timedelta(days=6)
             iso = first.isocalendar()
-            mm = _M(ctx.lx.week_of.search(ctx.text, max(0, mm.s - 12), mm.s).start(), mm.e, "week", first, last,
-                    f"{iso[0]:04d}-W{iso[1]:02d}", anchored=mm.anchored, conf=mm.conf - 0.1, flags=list(mm.flags),
-                    kind="weekof")
+            timex = f"{iso[0]:04d}-W{iso[1]:02d}" if first.weekday() == 0 else f"({_iso(first)},{_iso(last + timedelta(days=1))},P1W)"
+            mm = _M(ctx.lx.week_of.search(ctx.text, max(0, mm.s - 24), mm.s).start(), mm.e, "week", first, last,
+                    timex, anchored=mm.anchored, conf=mm.conf - 0.1, flags=list(mm.flags), kind="weekof")
         out.append(mm)
     return out
 
 
 _TIGHT_GAP = re.compile(r"[ ,،]{1,4}")
+_WEEK_STARTING = re.compile(r"(?:beginning|starting|commencing|w/c)(?: on)? {1,3}\Z")
 _WEEK_RANGE_GAP = re.compile(r"[ ,،]{0,3}")
 _WORD = re.compile(r"[^\W\d_]{2}")
 _CLAUSE_END = re.compile(r" {0,3}(?:[.,،;:!?؟)\n]|\Z)")

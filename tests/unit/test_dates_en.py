@@ -313,3 +313,12 @@ def test_joins_outside_the_calendar_do_not_fail_the_article():
 def test_from_pairs_with_to_between_with_and():
     got = run("Sales were flat from 2015 and 2016 on; they grew between 2017 and 2019 and from 2020 to 2022.")
     assert [m["value"] for m in got] == ["2015", "2016", "2017-01-01/2019-12-31", "2020-01-01/2022-12-31"]
+
+
+def test_week_holding_a_date():
+    got = found("Talks are set for the week of April 8 and resume the week beginning Sunday, April 21.")
+    assert (got["the week of April 8"]["start"], got["the week of April 8"]["end"]) == ("2024-04-08", "2024-04-14")
+    assert got["the week of April 8"]["granularity"] == "week"
+    # a week beginning on a Sunday starts there
+    mention = next(m for m in run("Talks resume the week beginning April 21.") if "April 21" in m["text"])
+    assert (mention["start"], mention["end"], mention["value"]) == ("2024-04-21", "2024-04-27", "2024-04-21/2024-04-27")
