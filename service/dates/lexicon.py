@@ -616,7 +616,9 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
         "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"] + (
             ["@minute_numbers"] if data.get("minutes_after") else []) + ["@clock_minutes", "@clock_hours"],
-        "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "@ordinals_half", "#q", "#h", DIGIT] if latin else []),
+        # ("q1".."h2" as whole entries: a one-letter "q"/"h" would hit inside most words)
+        "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "@ordinals_half", "#q1", "#q2", "#q3", "#q4", "#h1",
+                                     "#h2", DIGIT] if latin else []),
         "ppu": ["@period_parts"],
         "cnt": [DIGIT, "@cardinals"] if latin else [],
         "nfirst": ["#first", "#last"] if latin else [],
