@@ -15,7 +15,8 @@ Scores, per language and per spec file:
   first day and exclusive end, a time the clock, a time range its clocks).  Our `end` is
   inclusive; it may also equal the reference end when the reference is a range between two named
   days (TIMEX "(..,..,PnD)": the specs end "from 4 to 22" on the 22nd); likewise our last year may
-  equal the end year of a range between two named years ("(2014-01-01,2018-01-01,P4Y)").  A reference
+  equal the end year of a range between two named years ("(2014-01-01,2018-01-01,P4Y)"), and our last month
+  the end month of a range between two named months ("(XXXX-03-01,XXXX-05-01,P2M)").  A reference
   with empty text has no span and is skipped.  A part of day spelled as
   the specs' clock range (MO 08-12, AF 12-16, EV 16-20, NI 20-23:59:59) or as a TIMEX3 value
   ("2016-11-07TNI") equals our day with that `part_of_day`, unless the reference has a modifier.
@@ -182,6 +183,7 @@ _PART_CLOCKS = {("08:00:00", "12:00:00"): "MO", ("12:00:00", "16:00:00"): "AF",
 _PART_TIMEX = re.compile(r"\d{4}-\d{2}-\d{2}T(?:MO|MI|AF|EV|NI)")
 _DAY_RANGE_TIMEX = re.compile(r",P\d+D\)")
 _YEAR_RANGE_TIMEX = re.compile(r"\(\d{4}(?:-01-01)?,\d{4}(?:-01-01)?,P\d+Y\)")
+_MONTH_RANGE_TIMEX = re.compile(r"\((?:\d{4}|XXXX)-\d\d-01,(?:\d{4}|XXXX)-\d\d-01,P\d+M\)")
 
 
 def correct_ours(pred: dict, cand: dict) -> bool:
@@ -201,9 +203,13 @@ def correct_ours(pred: dict, cand: dict) -> bool:
         # A range between two named days ("from 4 to 22", timex "(..,..,P18D)") ends on the named day.
         # So does a range between two named years ("من 2014 إلى 2018", timex "(2014-01-01,2018-01-01,P4Y)"):
         # our last year equal to its end year counts (we read the named end year as included).
+        # Likewise a range ending on a named month ("from March to May", "(XXXX-03-01,XXXX-05-01,P2M)"): our
+        # last month equal to the reference's end month counts.
         return (_plus1(end) == cand["end"][:10] or (end == cand["end"][:10] and bool(_DAY_RANGE_TIMEX.search(tx)))
                 or (end == cand["end"][:4] + "-12-31" and cand["end"][4:10] == "-01-01"
-                    and bool(_YEAR_RANGE_TIMEX.fullmatch(tx))))
+                    and bool(_YEAR_RANGE_TIMEX.fullmatch(tx)))
+                or (end[:7] == cand["end"][:7] and cand["end"][7:10] == "-01" and _plus1(end)[8:10] == "01"
+                    and bool(_MONTH_RANGE_TIMEX.fullmatch(tx))))
     if t == "datetime":
         return kind == "datetime" and value[:19].replace("T", " ") == cand["datetime"]
     if t == "time":

@@ -45,6 +45,7 @@ class _M:
     clock2: tuple | None = None  # end of a time range
     offset: str | None = None  # UTC offset named in the text ("بتوقيت مكة المكرمة" -> +03:00)
     kind: str = ""  # branch name
+    explicit: tuple = (False, False)  # am/pm written with the clock (and the range end): a part of day keeps off
 
 
 class _Ctx:
@@ -268,6 +269,27 @@ def _relmon(m: re.Match, ctx: _Ctx, b: str) -> tuple[str, int, int] | None:
     return C.GREGORIAN, d.month, d.year
 
 
+def _nmon(m, ctx):
+    """"05-Aug-2016", "2019/aug/01", "Sep-23-2020": a full date; "Dec-2018": a month."""
+    lx = ctx.lx
+    raw_mon = next(r for r in (_g(m, "nmon", k) for k in ("mon", "mon2", "mon3", "mon4")) if r)
+    cal, month = lx.months[key(raw_mon)]
+    y = int(next(r for r in (_g(m, "nmon", k) for k in ("y", "y2", "y3", "y4")) if r))
+    raw_d = next((r for r in (_g(m, "nmon", k) for k in ("d", "d2", "d3")) if r), None)
+    s, e = m.span()
+    if raw_d is None:
+        rng = C.month_range(cal, y, month)
+        if rng is None:
+            return None
+        return _M(s, e, "month", rng[0], rng[1], f"{y:04d}-{month:02d}" if cal == C.GREGORIAN else "",
+                  calendar=cal, cal_value=_cal_value(cal, y, month), conf=0.9, kind="my")
+    d = C.to_gregorian(cal, y, month, int(raw_d))
+    if d is None:
+        return None
+    return _M(s, e, "day", d, d, _iso(d) if cal == C.GREGORIAN else "", calendar=cal,
+              cal_value=_cal_value(cal, y, month, int(raw_d)), conf=0.9, kind="dmy")
+
+
 def _dmy(m, ctx):
     return _date_branch(m, ctx, "dmy")
 
@@ -330,6 +352,56 @@ def _dmyn(m, ctx):
     if not (1 <= mo <= 12 and 1 <= d <= 31):
         return None
     return _numeric(ctx, m, y, mo, d, _g(m, "dmyn", "cal"), flags)
+
+
+def _mdrange(m, ctx):
+    """English "from 10/1 to 11/7": month/day (day/month when the first cannot be a month) to month/day."""
+    def md(x: str, y: str) -> tuple[int, int] | None:
+        a, b = int(x), int(y)
+        mo, d = (b, a) if a > 12 and b <= 12 else (a, b)
+        return (mo, d) if 1 <= mo <= 12 and 1 <= d <= 31 else None
+    p, q = md(_g(m, "mdrange", "a"), _g(m, "mdrange", "b")), md(_g(m, "mdrange", "c"), _g(m, "mdrange", "d"))
+    if p is None or q is None or ctx.ref is None:
+        return None
+    s, e = m.span()
+    flags: list = []
+    raw_y = _g(m, "mdrange", "y")
+    try:
+        if raw_y:  # the year is written once, after the end
+            end = date(int(raw_y), *q)
+            start = date(end.year if p <= q else end.year - 1, *p)
+        else:
+            res = _resolve_day(ctx, C.GREGORIAN, p[0], p[1], None, s, e, flags)
+            if res is None:
+                return None
+            start = res[0]
+            end = date(start.year if q > p else start.year + 1, *q)
+    except ValueError:
+        return None
+    return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{(end - start).days}D)",
+              anchored=not raw_y, conf=0.75, flags=flags, kind="mdrange")
+
+
+def _dmy2(m, ctx):
+    """English "05/05/89": month/day (day/month when the first cannot be a month) and a two-digit year,
+    in this century up to 20 years past publication, else the last one ("03/18/40" = 1940)."""
+    if ctx.ref is None:
+        return None
+    a, b = int(_g(m, "dmy2", "a")), int(_g(m, "dmy2", "b"))
+    flags: list = []
+    if a > 12 and b <= 12:
+        d, mo = a, b
+    else:
+        mo, d = a, b
+        if b <= 12 and a != b:
+            flags.append("ambiguous_day_month_order")
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    yy = int(_g(m, "dmy2", "y"))
+    century = ctx.ref.year // 100 * 100
+    y = century + yy if yy <= ctx.ref.year % 100 + 20 else century - 100 + yy
+    flags.append("century_inferred")
+    return _numeric(ctx, m, y, mo, d, None, flags)
 
 
 def _dmn(m, ctx, b="dmn"):
@@ -408,7 +480,8 @@ def _mon(m, ctx):
     if mon is None:
         return None
     modb, mw, moda = _g(m, "mon", "modb"), _g(m, "mon", "mw"), _g(m, "mon", "moda")
-    if raw in lx.ambiguous_months and not (modb or mw or moda or _after_prep(ctx, m.start())):
+    if raw in lx.ambiguous_months and not (modb or mw or moda or _after_prep(ctx, m.start())
+                                           or _in_month_range(ctx, m.start(), m.end())):
         return None
     if ctx.lang == "en" and raw in lx.ambiguous_months and not _capitalized(ctx, m.start("mon_mon")):
         return None
@@ -434,6 +507,18 @@ def _mon(m, ctx):
     return _M(s, e, "month", first, last, timex, calendar=cal, cal_value=_cal_value(cal, y, month),
               relative=shift is not None, anchored=True, conf=0.8 if (modb or mw or moda) else 0.7,
               flags=flags, kind="mon")
+
+
+def _in_month_range(ctx: _Ctx, s: int, e: int) -> bool:
+    """English "Jan-Feb", "from March to May", "between March and May": an ambiguous month name right
+    after another month and a range word, or right before them."""
+    lx = ctx.lx
+    if not lx.latin:
+        return False
+    prev = ctx.found[-1] if ctx.found else None
+    if prev is not None and prev.gran in ("month", "day") and s - prev.e <= 12 and lx.range_to.match(ctx.text[prev.e:s]):
+        return True
+    return bool(lx.month_range_after.match(ctx.text, e))
 
 
 def _add_months(d: date, n: int) -> date:
@@ -478,7 +563,7 @@ def _ago(m, ctx):
     if not n or not unit:
         return None
     counts = [(n, unit)]
-    more = _g(m, "ago", "more")
+    more = _g(m, "ago", "more") or _g(m, "ago", "more2")
     for part in lx.count_part.finditer(more or ""):  # "منذ شهر و21 يوما": sum the counts
         if part.group("d"):
             counts.append((2, lx.dual_units.get(key(part.group("d")))))
@@ -519,6 +604,16 @@ def _ago(m, ctx):
         start, end = ref + timedelta(days=1), ref + timedelta(days=days)
         return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{n}{'W' if unit == 'week' else 'D'})",
                   relative=True, anchored=True, conf=0.7, kind="span")
+    if word in lx.within_words:  # "within 5 days": from publication up to that far (the specs' reading too)
+        if minutes:
+            if months or days or ctx.anchor is None:
+                return None
+            return _clock_span(ctx, s, e, minutes, "minute", 1)
+        end = _add_months(ref, months) + timedelta(days=days - 1)
+        if end < ref:
+            return None
+        return _M(s, e, "interval", ref, end, f"({_iso(ref)},{_iso(end + timedelta(days=1))},P{(end - ref).days + 1}D)",
+                  relative=True, anchored=True, conf=0.75, kind="span")
     if minutes and ctx.anchor is not None:
         moment = ctx.anchor + sign * timedelta(days=days, minutes=minutes)
         if months:
@@ -533,8 +628,72 @@ def _ago(m, ctx):
     return _M(s, e, "day", d, d, _iso(d), relative=True, anchored=True, conf=0.8, kind="ago")
 
 
+def _counts(m: re.Match, ctx: _Ctx, b: str) -> tuple[int, int] | None:
+    """(months, days) of a counted duration "2 weeks", "1 month and 21 days" in branch `b`."""
+    lx = ctx.lx
+    raw = _g(m, b, "num")
+    counts = [(int(raw) if raw.isdigit() else lx.cardinals.get(key(raw)), lx.units.get(key(_g(m, b, "unit"))))]
+    for part in lx.count_part.finditer(_g(m, b, "more") or ""):
+        if not part.group("n"):
+            return None
+        raw = part.group("n")
+        counts.append((int(raw) if raw.isdigit() else lx.cardinals.get(key(raw)), lx.units.get(key(part.group("u")))))
+    months = days = 0
+    for k, u in counts:
+        if not k or u not in _COUNT_UNITS or _COUNT_UNITS[u][1] == "t":
+            return None
+        factor, kind_ = _COUNT_UNITS[u]
+        if kind_ == "m":
+            months += k * factor
+        else:
+            days += k * factor
+    return months, days
+
+
+_THE_BEFORE = re.compile(r"(?<![^\W\d_])the {1,3}\Z")  # "the 19th century": the article joins the mention
+
+
+def _nfirst(m, ctx):
+    lx = ctx.lx
+    raw = _g(m, "nfirst", "num")
+    n = int(raw) if raw.isdigit() else lx.cardinals.get(key(raw))
+    unit = lx.units.get(key(_g(m, "nfirst", "unit")))
+    if not n or unit not in ("day", "week", "month"):
+        return None
+    the = _THE_BEFORE.search(ctx.text, max(0, m.start() - 6), m.start())
+    out = _M(the.start() if the else m.start(), m.end(), "nfirst", None, None, "", kind="nfirst")  # waits for its period
+    out.clock = (1 if key(_g(m, "nfirst", "w")) == "first" else -1, n, unit)
+    return out
+
+
+def _first_of(a: _M, b: _M) -> _M | None:
+    """"the first six months of 2023": that many units from the start of the period (or to its end)."""
+    side, n, unit = a.clock
+    if unit == "month":
+        start, end = (b.start, _add_months(b.start, n) - timedelta(days=1)) if side > 0 else (
+            _add_months(b.end + timedelta(days=1), -n), b.end)
+    else:
+        days = n * (7 if unit == "week" else 1)
+        start, end = (b.start, b.start + timedelta(days=days - 1)) if side > 0 else (
+            b.end - timedelta(days=days - 1), b.end)
+    if start < b.start or end > b.end:
+        return None
+    return _M(a.s, b.e, "interval", start, end, f"({_iso(start)},{_iso(end + timedelta(days=1))},P{n}{unit[0].upper()})",
+              relative=b.relative, anchored=b.anchored, conf=b.conf - 0.1, flags=list(b.flags), kind="nfirst")
+
+
+def _cnt(m, ctx):
+    got = _counts(m, ctx, "cnt")
+    if got is None:
+        return None
+    out = _M(m.start(), m.end(), "cnt", None, None, "", kind="cnt")  # waits for its date (see _pair)
+    sign = -1 if key(_g(m, "cnt", "dir")) == "before" else 1
+    out.clock = (sign * got[0], sign * got[1])
+    return out
+
+
 # Units of a counted duration: (factor, "m" months | "d" days | "t" minutes).
-_COUNT_UNITS = {"decade": (120, "m"), "year": (12, "m"), "month": (1, "m"), "week": (7, "d"), "day": (1, "d"),
+_COUNT_UNITS = {"decade": (120, "m"), "year": (12, "m"), "month": (1, "m"), "fortnight": (14, "d"), "week": (7, "d"), "day": (1, "d"),
                 "hour": (60, "t"), "minute": (1, "t")}
 
 
@@ -583,6 +742,14 @@ def _unit(m, ctx):
         y = ref.year + shift
         return _M(s, e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", relative=True, anchored=True,
                   conf=0.85, kind="unit")
+    if unit == "quarter":  # "last quarter", "next quarter": calendar quarters
+        if key(modb or "") in lx.quarter_blocked_mods or re.match(r" {1,3}of ", ctx.text[e:e + 5]):
+            return None  # "the last quarter (of 2019)" is Q4, "in the last quarter" of a match is not a date
+        q0 = (ref.year * 4 + (ref.month - 1) // 3) + shift
+        y, q = divmod(q0, 4)
+        first = date(y, 3 * q + 1, 1)
+        return _M(s, e, "quarter", first, _add_months(first, 3) - timedelta(days=1), f"{y:04d}-Q{q + 1}",
+                  relative=True, anchored=True, conf=0.8, kind="unit")
     if unit == "hour" and shift:  # "الساعة المقبلة", "the past hour"
         return _clock_span(ctx, s, e, 1, "hour", shift)
     if unit == "decade" and shift:  # calendar decades; "العقد الحالي" is "the current contract" first
@@ -716,6 +883,14 @@ def _wday(m, ctx):
 def _year(m, ctx):
     lx = ctx.lx
     ctxw = _g(m, "year", "ctx")
+    if _g(m, "year", "y3"):  # a bare year: only right after a date and a range word ("in 1969 and 1970")
+        prev = ctx.found[-1] if ctx.found else None
+        if (prev is None or prev.gran not in ("year", "month", "day", "quarter", "half", "interval") or m.start() - prev.e > 12
+                or not lx.range_to.match(ctx.text[prev.e:m.start()])) \
+                and not _YEAR_AND.search(ctx.text, max(0, m.start() - 20), m.start()):  # "the 1955 and 1959 elections"
+            return None
+        y = int(_g(m, "year", "y3"))
+        return _M(m.start(), m.end(), "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.75, kind="year")
     raw = _g(m, "year", "y") or (_g(m, "year", "y2") + " " + _g(m, "year", "cal"))
     y, cal = _year_value(raw, lx)
     flags: list = []
@@ -734,6 +909,21 @@ def _year(m, ctx):
         s = m.start("year_y")  # "في 2019": the preposition is not part of the date
     return _M(s, e, "year", rng[0], rng[1], f"{y:04d}" if cal == C.GREGORIAN else "", calendar=cal,
               cal_value=_cal_value(cal, y), conf=0.8, flags=flags, kind="year")
+
+
+def _cent(m, ctx):
+    """"the 19th century": 1800-1899 (TIMEX3 "18"), the popular reading the specs use too."""
+    raw = _g(m, "cent", "n")
+    n = int(raw) if raw else ctx.lx.ordinals.get(key(_g(m, "cent", "ord") or ""))
+    if not n or not 1 <= n <= 21:
+        return None
+    y = 100 * (n - 1)
+    s, e = m.span()
+    s = _THE_BEFORE.search(ctx.text, max(0, s - 6), s).start() if _THE_BEFORE.search(ctx.text, max(0, s - 6), s) else s
+    return _M(s, e, "century", date(max(y, 1), 1, 1), date(y + 99, 12, 31), f"{n - 1:02d}", conf=0.8, kind="cent")
+
+
+_YEAR_AND = re.compile(r"(?<!\d)(?:1[5-9]\d\d|20\d\d)\)?,? {1,3}(?:and|or|&) {1,3}\Z")
 
 
 def _decade(m, ctx):
@@ -803,6 +993,32 @@ def _clock(m: re.Match, ctx: _Ctx, b: str, i: str) -> tuple[int, int, int, bool]
     return hour, minute, sec, bool(am or pm), lx.time_zones.get(key(tz)) if tz else None
 
 
+def _clock_words(m: re.Match, ctx: _Ctx) -> tuple | None:
+    """English "half past seven", "a quarter to eight", "ten past 9 pm", "seven o'clock"."""
+    lx = ctx.lx
+    raw_h = _g(m, "time", "hq") or _g(m, "time", "ho")
+    hour = int(raw_h) if raw_h.isdigit() else lx.clock_hours.get(key(raw_h))
+    am = _g(m, "time", "amq") or _g(m, "time", "amo")
+    pm = _g(m, "time", "pmq") or _g(m, "time", "pmo")
+    minute = 0
+    if _g(m, "time", "hq") is not None:
+        raw_m = _g(m, "time", "mq")
+        minute = int(raw_m) if raw_m.isdigit() else lx.clock_minutes.get(key(raw_m))
+        if not minute or minute > 59 or hour is None:
+            return None
+        if _g(m, "time", "to"):
+            if not (key(raw_m) in ("quarter", "a quarter") or _g(m, "time", "mw") or am or pm or _g(m, "time", "oc") or _g(m, "time", "oc2")):
+                return None  # "from five to ten" is a count
+            hour, minute = (hour - 1) % 12 or 12, 60 - minute
+    if hour is None:
+        return None
+    if pm and hour < 12:
+        hour += 12
+    elif am and hour == 12:
+        hour = 0
+    return hour, minute, 0, bool(am or pm), None
+
+
 def _timex_clock(c: tuple, offset: str | None = None) -> str:
     h, mi, sec = c[:3]
     return f"T{h:02d}:{mi:02d}" + (f":{sec:02d}" if sec else "") + (offset or "")
@@ -844,6 +1060,18 @@ def _time(m, ctx):
         hour += 12 if _g(m, "time", "pm6") and hour < 12 else 0
         total = (hour * 60 + (mins if _g(m, "time", "after6") else -mins)) % (24 * 60)
         c = (*divmod(total, 60), 0, bool(_g(m, "time", "am6") or _g(m, "time", "pm6")), None)
+    elif _g(m, "time", "hq") is not None or _g(m, "time", "ho") is not None:
+        c = _clock_words(m, ctx)
+    elif _g(m, "time", "h7") is not None:  # "nine thirty a m", "at five-thirty", "one in the morning"
+        am, pm, mins = _g(m, "time", "am7"), _g(m, "time", "pm7"), _g(m, "time", "m7")
+        if not (am or pm or (mins and _g(m, "time", "tw7"))):
+            return None  # "nine" alone is a count
+        hour = ctx.lx.clock_hours.get(key(_g(m, "time", "h7")))
+        minute = ctx.lx.clock_minutes.get(key(mins)) if mins else 0
+        if hour is None or minute is None:
+            return None
+        hour = hour + 12 if pm and hour < 12 else (0 if am and hour == 12 else hour)
+        c = (hour, minute, 0, bool(am or pm), None)
     elif _g(m, "time", "h3") is not None or _g(m, "time", "hw3") is not None:
         c = _clock(m, ctx, "time", "3")
         ampm = _g(m, "time", "am3") or _g(m, "time", "pm3")
@@ -857,6 +1085,7 @@ def _time(m, ctx):
     if _g(m, "time", "ppre") and c[0] < 12 and not c[3]:  # "بعد الظهر الساعة 7" is 19:00
         c = (c[0] + 12,) + tuple(c[1:])
     out = _M(s, e, "time", None, None, _timex_clock(c), conf=0.8, clock=c[:3], kind="time")
+    out.explicit = (bool(c[3]), False)
     out.offset = c[4]
     out.value = _timex_clock(c, c[4])
     return out
@@ -864,12 +1093,17 @@ def _time(m, ctx):
 
 def _trange(m, ctx):
     gd = m.groupdict()
+    if key(gd["trange_to"]) in ctx.lx.clock_and_words and not gd["trange_from"]:
+        return None  # Persian "ساعت ۸ شب و ساعت ۱۴:۳۰" is two times; a range with "و" needs "بین"
     marked = (gd["trange_tw1"] or gd["trange_tw2"] or gd["trange_am1"] or gd["trange_pm1"] or gd["trange_am2"]
               or gd["trange_pm2"] or ":" in m.group())
     if not marked:  # "من 5 إلى 6" alone is a count ("5 to 6 people"), not a time ...
         lx = ctx.lx
         hws = [key(w) for w in (_g(m, "trange", "hw1"), _g(m, "trange", "hw2")) if w]
-        if (lx.hour_range_to is None or not lx.hour_range_to.search(m.group()) or not m.group().startswith(("من", "بين"))
+        if lx.latin:  # English "between 3 and 5 (on 1/1/2015)", "from 7 to 9 (last night)": "between"/"from" needed
+            if not gd["trange_from"] or lx.hour_range_to is None or not lx.hour_range_to.search(m.group()):
+                return None
+        elif (lx.hour_range_to is None or not lx.hour_range_to.search(m.group()) or not m.group().startswith(("من", "بين"))
                 or any(w not in lx.hour_words for w in hws) or not _BTRANGE_AFTER.match(ctx.text, m.end())):
             return None
         c1, c2 = _clock(m, ctx, "trange", "1"), _clock(m, ctx, "trange", "2")
@@ -885,6 +1119,8 @@ def _trange(m, ctx):
         c1 = (c1[0] + 12, c1[1], c1[2], True, c1[4])  # "من 5 إلى 6 مساء": the pm covers both ends
     if c1[3] and not c2[3] and c1[0] >= 12 and c2[0] < 12 and c2[0] + 12 > c1[0]:
         c2 = (c2[0] + 12, c2[1], c2[2], True, c2[4])  # "الساعة 1 بعد الظهر إلى 4" ends at 16:00
+    if not c2[3] and c2[0] < 12 and (c2[0], c2[1]) < (c1[0], c1[1]) < (c2[0] + 12, c2[1]):
+        c2 = (c2[0] + 12, c2[1], c2[2], False, c2[4])  # "from 10:30 to 3": a range ends after it starts
     s, e = m.span()
     out = _M(s, e, "interval", None, None, f"({_timex_clock(c1)},{_timex_clock(c2)})", conf=0.75,
              clock=c1[:3], kind="trange")
@@ -892,6 +1128,7 @@ def _trange(m, ctx):
     out.value = f"{_timex_clock(c1, offset)}/{_timex_clock(c2, offset)}"
     out.offset = offset
     out.clock2 = c2[:3]
+    out.explicit = (bool(c1[3]), bool(c2[3]))
     return out
 
 
@@ -1004,13 +1241,33 @@ def _bday(bt: _M, tm: _M, ctx: _Ctx) -> _M | None:
 
 
 def _qtr(m, ctx):
-    q = ctx.lx.ordinals_quarter.get(key(_g(m, "qtr", "ord") or _g(m, "qtr", "ord2") or "")) or (
-        int(_g(m, "qtr", "qn")) if _g(m, "qtr", "qn") else None)
+    lx = ctx.lx
+    months = 3
+    if _g(m, "qtr", "hord"):  # "the first half (of 2016)"
+        q, months = lx.ordinals_half.get(key(_g(m, "qtr", "hord"))), 6
+    else:
+        q = lx.ordinals_quarter.get(key(_g(m, "qtr", "ord") or _g(m, "qtr", "ord2") or ""))
+        qn = _g(m, "qtr", "qn") or _g(m, "qtr", "qn0")
+        if not q and qn:
+            q = int(qn)
+            if (_g(m, "qtr", "qh") or _g(m, "qtr", "qh0")) == "h":  # "H1", "2016 H2"
+                if q > 2:
+                    return None
+                months = 6
     if not q:
         return None
     s, e = m.span()
-    out = _M(s, e, "quarter", None, None, f"XXXX-Q{q}", conf=0.6, kind="qtr")
-    out.clock = (q,)
+    out = _M(s, e, "quarter", None, None, f"XXXX-{'Q' if months == 3 else 'H'}{q}", conf=0.6, kind="qtr")
+    out.clock = (q, months)
+    raw_y = _g(m, "qtr", "y") or _g(m, "qtr", "y0")
+    if raw_y:  # "Q3 2015", "2017-q1": the year is in the match
+        y = int(raw_y)
+        year = _M(e, e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.8, kind="year")
+        out = _quarter(out, year, ctx)
+        if out is not None:
+            out.s = s
+    elif months == 6 and _g(m, "qtr", "qh"):
+        return None  # "H1" alone is not a date
     return out
 
 
@@ -1044,6 +1301,12 @@ def _pp(m, ctx):
     s, e = m.span()
     out = _M(s, e, "pp", None, None, "", kind="pp")
     out.part = ctx.lx.period_parts.get(key(_g(m, "pp", "w")))
+    raw = _g(m, "pp", "y")
+    if raw and out.part:  # "the end of 2000", "mid-2001": that part of the year
+        y = int(raw)
+        year = _M(m.start("pp_y"), e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.8, kind="year")
+        out.e = m.end("pp_w")
+        return _narrow(out, year, thirds=bool(ctx.lx.rules.get("year_part_thirds")))
     return out
 
 
@@ -1137,10 +1400,12 @@ def _drange(m, ctx):
 
 def _yrange(m, ctx):
     lx = ctx.lx
-    y1, c1 = _year_value(_g(m, "yrange", "y1") or _g(m, "yrange", "y3"), lx)
-    y2, c2 = _year_value(_g(m, "yrange", "y2") or _g(m, "yrange", "y4"), lx)
+    y1, c1 = _year_value(_g(m, "yrange", "y1") or _g(m, "yrange", "y3") or _g(m, "yrange", "y5"), lx)
+    y2, c2 = _year_value(_g(m, "yrange", "y2") or _g(m, "yrange", "y4") or _g(m, "yrange", "y6"), lx)
     if y2 <= y1 or y2 - y1 > 200:
         return None
+    if lx.latin and m.group().startswith("from") and _AND_WORD.search(m.group()):
+        return None  # "from 2015 and 2016" names two years
     cal = c2 or c1 or _default_calendar(y1, ctx.lang)
     r1, r2 = C.year_range(cal, y1), C.year_range(cal, y2)
     if r1 is None or r2 is None:
@@ -1170,6 +1435,13 @@ def _weekday_day(ctx: _Ctx, day: int, wd: int | None, s: int, e: int) -> date | 
     if wd is not None and day <= C.month_length(C.GREGORIAN, ctx.ref.year, ctx.ref.month) \
             and ctx.ref.replace(day=day).weekday() == wd and (picked is None or picked.weekday() != wd):
         return ctx.ref.replace(day=day)
+    if ctx.lx.latin and wd is not None and (picked is None or picked.weekday() != wd):
+        # English "Friday the 13th": the nearest month before publication (after it, in a future
+        # clause) whose day falls on that weekday; there is one within 14 months
+        for k in range(2, 28):
+            base = _add_months(first, k if future else -k)
+            if day <= C.month_length(C.GREGORIAN, base.year, base.month) and base.replace(day=day).weekday() == wd:
+                return base.replace(day=day)
     return picked
 
 
@@ -1209,7 +1481,7 @@ def _wdo(m, ctx):
             return None
         return _M(s, e, "day", d, d, _iso(d), anchored=True, conf=0.6, flags=["month_inferred"], kind="wdo")
     day = lx.ordinals.get(word)
-    if not day or day <= 5:
+    if not day or (day <= 5 and not lx.latin):  # English has no nth-weekday reading here: "Friday the third"
         return None
     picked = _weekday_day(ctx, day, wd, s, e)
     if picked is None or picked.weekday() != wd:
@@ -1238,21 +1510,38 @@ def _hol(m, ctx):
     year, _ = _year_value(_g(m, "hol", "year"), lx)
     s, e = m.span()
     flags: list = []
-    if "nth" in spec:
+    modb = _g(m, "hol", "modb")
+    shift = ctx.lx.modifiers_before.get(key(modb)) if modb else None
+    if "nth" in spec or "easter" in spec or (shift in (-1, 1) and cal == C.GREGORIAN and year is None):
+        def on(y: int) -> date | None:  # the holiday in Gregorian year y
+            if "easter" in spec:  # "Good Friday" = Easter - 2, "Easter Monday" = Easter + 1
+                d0 = _easter(y) + timedelta(days=spec["easter"])
+            elif "nth" in spec:
+                d0 = _nth_weekday(y, spec["month"], spec["weekday"], spec["nth"])
+                d0 = d0 + timedelta(days=spec.get("offset", 0)) if d0 else None  # "Black Friday" = Thanksgiving + 1
+            else:
+                d0 = date(y, spec["month"], spec["day"])
+            return d0
         if year is None:
             if ctx.ref is None:
                 return None
-            future = ctx.future(s, e)
+            future = shift == 1 or (shift is None and ctx.future(s, e))
             y = ctx.ref.year
-            d = _nth_weekday(y, spec["month"], spec["weekday"], spec["nth"])
-            if not future and d > ctx.ref:
-                d = _nth_weekday(y - 1, spec["month"], spec["weekday"], spec["nth"])
-            elif future and d < ctx.ref:
-                d = _nth_weekday(y + 1, spec["month"], spec["weekday"], spec["nth"])
+            d = on(y)
+            if d is None:
+                return None
+            if shift == -1 and d >= ctx.ref:  # "last Easter": the one before publication
+                d = on(y - 1)
+            elif shift == 1 and d <= ctx.ref:  # "next Easter": the one after it
+                d = on(y + 1)
+            elif not future and d > ctx.ref:
+                d = on(y - 1)
+            elif future and shift is None and d < ctx.ref:
+                d = on(y + 1)
                 flags.append("future_by_tense")
             flags.append("year_inferred")
         else:
-            d = _nth_weekday(year, spec["month"], spec["weekday"], spec["nth"])
+            d = on(year)
         if d is None:
             return None
         hy = d.year
@@ -1261,10 +1550,23 @@ def _hol(m, ctx):
         if res is None:
             return None
         d, hy = res
-    timex = _iso(d) if year is not None or cal != C.GREGORIAN else f"XXXX-{d.month:02d}-{d.day:02d}"
+    timex = _iso(d) if year is not None or cal != C.GREGORIAN or shift else f"XXXX-{d.month:02d}-{d.day:02d}"
     return _M(s, e, "day", d, d, timex, calendar=cal,
               cal_value=_cal_value(cal, hy, spec["month"], spec.get("day")) if cal != C.GREGORIAN else None,
               anchored=year is None, conf=0.85, flags=flags, kind="hol")
+
+
+def _easter(y: int) -> date:
+    """Western (Gregorian) Easter Sunday: the anonymous Gregorian algorithm (Meeus/Jones/Butcher)."""
+    a, b, c = y % 19, y // 100, y % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    lw = (32 + 2 * e + 2 * i - h - k) % 7
+    mm = (a + 11 * h + 19 * lw) // 433
+    month = (h + lw - 7 * mm + 90) // 25
+    return date(y, month, (h + lw - 7 * mm + 33 * month + 19) % 32)
 
 
 def _ymn(m, ctx):
@@ -1304,10 +1606,18 @@ def _span(m, ctx):
             return None  # "دو روز پیش" is a point ("two days ago"), the ago branch takes it
         shift = lx.modifiers_after.get(key(moda)) if moda else (
             lx.modifiers_before.get(key(modb)) if modb else lx.span_before.get(key(_g(m, "span", "lastb") or "")))
-    if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year", "decade", "hour", "minute"):
+    if not unit or not n or shift not in (-1, 1) or unit not in ("day", "week", "month", "year", "decade", "hour", "minute",
+                                                                  "quarter"):
         return None
     ref = ctx.ref
     s, e = m.span()
+    if unit == "quarter":  # "the past two quarters": whole calendar quarters before (after) this one
+        q0 = ref.year * 4 + (ref.month - 1) // 3
+        qa, qb = (q0 - n, q0 - 1) if shift < 0 else (q0 + 1, q0 + n)
+        start = date(qa // 4, 3 * (qa % 4) + 1, 1)
+        end = _add_months(date(qb // 4, 3 * (qb % 4) + 1, 1), 3) - timedelta(days=1)
+        return _M(s, e, "interval", start, end, f"({_iso(start)},{_iso(end)},P{n}Q)", relative=True,
+                  anchored=True, conf=0.7, kind="span")
     if unit in ("hour", "minute"):  # "الساعات الـ24 الماضية", "آخر 3 دقائق": up to (from) the publication time
         return _clock_span(ctx, s, e, n, unit, shift)
     if unit == "decade":  # "العقدين الماضيين": whole calendar decades before (after) this one
@@ -1342,10 +1652,11 @@ def _clock_span(ctx: _Ctx, s: int, e: int, n: int, unit: str, shift: int) -> _M 
 
 
 _HANDLERS = {
-    "drange": _drange, "yrange": _yrange, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu, "bdn": _bdn,
+    "drange": _drange, "yrange": _yrange, "nmon": _nmon, "dmy": _dmy, "mdy": _mdy, "ymd": _ymd, "dmyn": _dmyn, "dmn": _dmn, "dmy2": _dmy2, "mdrange": _mdrange, "dmnp": _dmnp, "wdo": _wdo, "ppu": _ppu, "bdn": _bdn,
     "my": _my, "mon": _mon, "ago": _ago, "unit": _unit, "rel": _rel, "wday": _wday, "year": _year,
-    "decade": _decade, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
+    "decade": _decade, "cent": _cent, "time": _time, "trange": _trange, "qtr": _qtr, "pp": _pp, "wdd": _wdd, "hol": _hol,
     "ymn": _ymn, "span": _span, "nweek": _nweek, "rest": _rest, "nwday": _nwday, "dpart": _dpart, "btime": _btime, "tcard": _tcard,
+    "cnt": _cnt, "nfirst": _nfirst,
 }
 
 
@@ -1367,14 +1678,19 @@ def _join(items: list[_M], ctx: _Ctx) -> list[_M]:
         b = items[i + 1] if i + 1 < len(items) else None
         if b is not None and b.s - a.e <= 40:
             gap = text[a.e:b.s]
-            merged = _pair(a, b, gap, ctx)
+            try:
+                merged = _pair(a, b, gap, ctx)
+            except (ValueError, OverflowError, TypeError, IndexError, KeyError) as exc:
+                # a join that falls outside the calendar ("the early 1st century"): keep both, say so
+                ctx.doc.notes.setdefault("warnings", []).append(f"dates: join at {a.s}: {type(exc).__name__}")
+                merged = None
             if merged is not None:
                 items[i + 1] = merged  # it may join the next one too ("الساعة 5 ... يوم 12 ... عام")
                 i += 1
                 continue
         if a.gran == "quarter" and a.start is None:  # "الربع الثالث" alone: this year's or last year's
             a = _quarter(a, None, ctx)
-        if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime", "bdn") or (
+        if a is not None and a.gran not in ("pp", "nweek", "nwday", "dpart", "btime", "bdn", "cnt", "nfirst") or (
                 a is not None and a.gran == "bdn" and out and out[-1].gran == "day"):
             out.append(a)
         elif (a is not None and a.kind == "btime" and a.clock is not None and ctx.lx.rules.get("bare_hour_alone")
@@ -1395,10 +1711,22 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         a.flags.append("calendar_mismatch")
         b.flags.append("calendar_mismatch")
     # "مطلع الشهر المقبل", "أواخر 2015", "early next week"
-    if a.gran == "pp" and b.gran in ("month", "year", "week") and _NARROW_GAP.match(gap):
+    # ("the early 1990s": English only so far; Arabic "بداية الستينيات" stays the decade)
+    if a.gran == "pp" and (b.gran in ("month", "year", "week") or (b.gran in ("decade", "century") and lx.latin)) \
+            and _NARROW_GAP.match(gap):
         # (the profile's weekend reading is for this week only: "نهاية الأسبوع المقبل" stays its late half)
         return _narrow(a, b, key(text[a.s:a.e]) in lx.rules.get("weekend_parts", ())
-                       and b.gran == "week" and ctx.ref is not None and b.start == _week_range(ctx.ref)[0])
+                       and b.gran == "week" and ctx.ref is not None and b.start == _week_range(ctx.ref)[0],
+                       thirds=bool(lx.rules.get("year_part_thirds")) and b.kind == "year")
+    if a.gran == "nfirst" and b.gran in ("year", "month", "quarter", "half") and b.start and b.calendar == C.GREGORIAN \
+            and _NARROW_GAP.match(gap):
+        return _first_of(a, b)
+    # "two weeks before Christmas", "3 days after January 12th": that far from the day
+    if a.gran == "cnt" and b.gran == "day" and b.start and not gap.strip() and b.value is None:
+        months, days = a.clock
+        d = _add_months(b.start, months) + timedelta(days=days)
+        return _M(a.s, b.e, "day", d, d, _iso(d), calendar=C.GREGORIAN, relative=b.relative, anchored=b.anchored,
+                  conf=b.conf - 0.1, flags=list(b.flags), kind="cntday")
     # "نهاية اليوم", "نهاية يوم الأحد": the end of that day, 23:59
     if (a.gran == "pp" and b.gran == "day" and not b.part and b.value is None and _NARROW_GAP.match(gap)
             and key(text[a.s:a.e]) in lx.end_of_day_words):
@@ -1489,12 +1817,15 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
         moved = a.start + timedelta(days=(b.start.weekday() - a.start.weekday()) % 7 or 7)
         b = _M(b.s, b.e, "day", moved, moved, _iso(moved), relative=True, anchored=True, conf=b.conf,
                flags=list(b.flags), part=b.part, kind="wday")
-    if a.gran == b.gran and a.gran in _RANGE_KINDS and a.start and b.start and a.start < b.start and a.kind != "pp":
+    if lx.latin and lx.range_to.match(gap):
+        a, b = _range_years(a, b)
+    if ((a.gran == b.gran and a.gran in _RANGE_KINDS) or (lx.latin and _rangeable(a) and _rangeable(b))) \
+            and a.start and b.start and a.start < b.start and a.kind != "pp":
         to = lx.range_to.match(gap)
         if to and to.end() == len(gap):
             head = text[max(0, a.s - 12):a.s]
             frm = lx.range_from.search(head)
-            if frm or gap.strip() not in ("و", "and", "&"):
+            if (frm or gap.strip() not in ("و", "and", "&")) and not (lx.latin and frm and _from_and(frm, gap)):
                 start = a.s
                 if frm:  # include the "من"/"between" that opens the range
                     lead = frm.start() + (1 if head[frm.start()] in " (\t\n" else 0)
@@ -1504,6 +1835,55 @@ def _pair(a: _M, b: _M, gap: str, ctx: _Ctx) -> _M | None:
                     out.kind = "wdrange"  # may still take a week before it (see _week_ranges)
                 return out
     return None
+
+
+_AND_WORD = re.compile(r" (?:and|&) ")
+
+
+def _from_and(frm: re.Match, gap: str) -> bool:
+    """English "from 2015 and 2016" names two years; "from" pairs with "to", "between" with "and"."""
+    return gap.strip() in ("and", "&") and "between" not in frm.group()
+
+
+def _rangeable(x: _M) -> bool:
+    """English ranges may join different granularities: "from 2015 to May 5th, 2017", "between Jan 2019
+    and now", "from April until the end of June"."""
+    return x.calendar == C.GREGORIAN and x.start is not None and x.end is not None and (
+        x.gran in ("day", "month", "year", "week", "quarter", "half") or (x.gran == "interval" and x.kind == "pp")
+        or (x.kind == "rel" and x.timex == "PRESENT_REF"))
+
+
+def _with_year(x: _M, y: int) -> _M | None:
+    """A year-less day or month moved to year `y` (None if it does not exist there)."""
+    try:
+        if x.gran == "day":
+            first = last = x.start.replace(year=y)
+        else:
+            first, last = C.month_range(C.GREGORIAN, y, x.start.month)
+    except (ValueError, TypeError):
+        return None
+    return _M(x.s, x.e, x.gran, first, last, x.timex, calendar=x.calendar, anchored=True, conf=x.conf,
+              flags=[f for f in x.flags if f != "future_by_tense"], kind=x.kind, part=x.part)
+
+
+def _range_years(a: _M, b: _M) -> tuple[_M, _M]:
+    """English "from May to September", "Nov-Feb 2017", "Nov 18-Dec 19, 2015": the two ends of one range
+    share the year they name; a year-less end takes the year that keeps the start before the end."""
+    if a.gran not in ("day", "month") or b.gran not in ("day", "month") or a.calendar != C.GREGORIAN \
+            or b.calendar != C.GREGORIAN or not a.start or not b.start:
+        return a, b
+    # ("this May", "next June" are named relative to publication: they keep their year)
+    a_inf, b_inf = "year_inferred" in a.flags and not a.relative, "year_inferred" in b.flags and not b.relative
+    if a_inf and not b_inf:  # "Nov-Feb 2017": the start takes the end's year, or the one before
+        y = b.start.year if (a.start.month, a.start.day) <= (b.start.month, b.start.day) else b.start.year - 1
+        a = _with_year(a, y) or a
+    elif a_inf and b_inf and a.start >= b.start:
+        before = (a.start.month, a.start.day) < (b.start.month, b.start.day)
+        if "future_by_tense" in a.flags + b.flags:  # "will run from May to September": the end follows the start
+            b = _with_year(b, a.start.year if before else a.start.year + 1) or b
+        else:  # "ran from Nov to March": the start comes before the end
+            a = _with_year(a, b.start.year if before else b.start.year - 1) or a
+    return a, b
 
 
 def _week_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
@@ -1531,19 +1911,23 @@ def _week_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
                          f"({_iso(first)},{_iso(last)},P{(last - first).days}D)", relative=True, anchored=True,
                          conf=0.75, flags=[], kind="interval")
             continue
-        if (mm.gran == "day" and mm.kind == "dmy" and ctx.lx.week_of is not None
-                and ctx.lx.week_of.search(ctx.text, max(0, mm.s - 12), mm.s)):
-            # "أسبوع 16 سبتمبر": the (ISO) week holding that day
+        if (mm.gran == "day" and (mm.kind == "dmy" or (mm.kind == "mdy" and ctx.lx.latin)) and ctx.lx.week_of is not None
+                and ctx.lx.week_of.search(ctx.text, max(0, mm.s - 24), mm.s)):
+            # "أسبوع 16 سبتمبر", "the week of April 10", "w/c Feb 4": the (ISO) week holding that day; a week
+            # "beginning"/"starting" on a Sunday starts there (a Sunday-to-Saturday week)
             first, last = _week_range(mm.start)
+            if mm.start.weekday() == 6 and _WEEK_STARTING.search(ctx.text, max(0, mm.s - 24), mm.s):
+                first, last = mm.start, mm.start + timedelta(days=6)
             iso = first.isocalendar()
-            mm = _M(ctx.lx.week_of.search(ctx.text, max(0, mm.s - 12), mm.s).start(), mm.e, "week", first, last,
-                    f"{iso[0]:04d}-W{iso[1]:02d}", anchored=mm.anchored, conf=mm.conf - 0.1, flags=list(mm.flags),
-                    kind="weekof")
+            timex = f"{iso[0]:04d}-W{iso[1]:02d}" if first.weekday() == 0 else f"({_iso(first)},{_iso(last + timedelta(days=1))},P1W)"
+            mm = _M(ctx.lx.week_of.search(ctx.text, max(0, mm.s - 24), mm.s).start(), mm.e, "week", first, last,
+                    timex, anchored=mm.anchored, conf=mm.conf - 0.1, flags=list(mm.flags), kind="weekof")
         out.append(mm)
     return out
 
 
 _TIGHT_GAP = re.compile(r"[ ,،]{1,4}")
+_WEEK_STARTING = re.compile(r"(?:beginning|starting|commencing|w/c)(?: on)? {1,3}\Z")
 _WEEK_RANGE_GAP = re.compile(r"[ ,،]{0,3}")
 _WORD = re.compile(r"[^\W\d_]{2}")
 _CLAUSE_END = re.compile(r" {0,3}(?:[.,،;:!?؟)\n]|\Z)")
@@ -1590,9 +1974,10 @@ def _day_part(day: _M, part: str, mod: str | None, s: int, e: int, ctx: _Ctx) ->
 def _end_of_day(pp: _M, day: _M, ctx: _Ctx) -> _M:
     tz = ctx.anchor.tzinfo if ctx.anchor else None
     d = day.start
-    t = datetime(d.year, d.month, d.day, 23, 59, tzinfo=tz)
+    sec = 59 if ctx.lx.latin else 0  # English "end of tomorrow": the last second, as the specs read it
+    t = datetime(d.year, d.month, d.day, 23, 59, sec, tzinfo=tz)
     base = day.timex.split("T")[0] if day.timex and not day.timex.startswith("(") else _iso(d)
-    out = _M(pp.s, day.e, "datetime", d, d, f"{base}T23:59", calendar=day.calendar, cal_value=day.cal_value,
+    out = _M(pp.s, day.e, "datetime", d, d, f"{base}T23:59" + (":59" if sec else ""), calendar=day.calendar, cal_value=day.cal_value,
              relative=day.relative, anchored=day.anchored, conf=day.conf - 0.1,
              flags=list(day.flags) + ["mod_late"] + (["timezone_assumed"] if tz else []), kind="datetime")
     out.value = t.isoformat(timespec="seconds")
@@ -1619,11 +2004,24 @@ def _datetime_ranges(items: list[_M], ctx: _Ctx) -> list[_M]:
                 m.value = f"{a.value}/{b.value}"
                 out[-1] = m
                 continue
+        if (lx.latin and a is not None and b.s - a.e <= 12 and _rangeable(a) and _rangeable(b)
+                and a.value is None and b.value is None):
+            # English: ends joined in the first pass ("from April until the end of June")
+            gap = text[a.e:b.s]
+            to = lx.range_to.match(gap)
+            if to and to.end() == len(gap):
+                a2, b2 = _range_years(a, b)
+                head = text[max(0, a.s - 12):a.s]
+                frm = lx.range_from.search(head)
+                if a2.start < b2.start and (frm or gap.strip() not in ("and", "&")) and not (frm and _from_and(frm, gap)):
+                    start = a.s - len(head) + frm.start() + (1 if head[frm.start()] in " (\t\n" else 0) if frm else a.s
+                    out[-1] = _interval(a2, b2, start)
+                    continue
         out.append(b)
     return out
 
 
-def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
+def _narrow(pp: _M, b: _M, weekend: bool = False, thirds: bool = False) -> _M:
     """Early/mid/late part of a month, year or week: halves (a week: Mon-Wed / Thu-Sun)."""
     if weekend and b.gran == "week":
         # conventions profile: "نهاية هذا الأسبوع" is that week's Saturday-Sunday weekend
@@ -1634,10 +2032,20 @@ def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
     days = (b.end - b.start).days + 1
     if b.gran == "week":
         first, last = {"early": (0, 2), "mid": (1, 3), "late": (3, 6)}[pp.part]
+    elif b.gran == "year" and b.calendar == C.GREGORIAN and thirds:
+        # conventions profile: "the end of 2000" = September-December (thirds of a named year)
+        y = b.start.year
+        a, z = {"early": ((y, 1), (y, 5)), "mid": ((y, 5), (y, 9)), "late": ((y, 9), (y + 1, 1))}[pp.part]
+        first, last = (date(*a, 1) - b.start).days, (date(*z, 1) - b.start).days - 1
     elif b.gran == "year" and b.calendar == C.GREGORIAN:  # halves by months: H1 = January-June
         y = b.start.year
         a, z = {"early": ((y, 1), (y, 7)), "mid": ((y, 4), (y, 10)), "late": ((y, 7), (y + 1, 1))}[pp.part]
         first, last = (date(*a, 1) - b.start).days, (date(*z, 1) - b.start).days - 1
+    elif b.gran in ("decade", "century"):  # by years: the early 1990s = 1990-1994, mid 1993-1996, late 1995-1999
+        y, n = b.start.year // 10 * 10, 10 if b.gran == "decade" else 100
+        a, z = {"early": (y, y + n // 2), "mid": (y + 3 * n // 10, y + 7 * n // 10), "late": (y + n // 2, y + n)}[pp.part]
+        a = max(a, 1)  # the 1st century starts in year 1
+        first, last = (date(a, 1, 1) - b.start).days, (date(z, 1, 1) - b.start).days - 1
     else:
         half = days // 2
         first, last = {"early": (0, half - 1), "mid": (days // 4, days - days // 4 - 1), "late": (half, days - 1)}[pp.part]
@@ -1648,7 +2056,10 @@ def _narrow(pp: _M, b: _M, weekend: bool = False) -> _M:
 
 
 def _quarter(q: _M, year: _M | None, ctx: _Ctx) -> _M | None:
-    n = q.clock[0]
+    """A quarter (or half: clock (n, 6)) of the year that follows it, or alone of this year or the last."""
+    n, months = q.clock if len(q.clock) > 1 else (q.clock[0], 3)
+    if months == 6:
+        return _half(q, n, year)
     if year is not None:
         if year.calendar != C.GREGORIAN:
             return None
@@ -1665,13 +2076,26 @@ def _quarter(q: _M, year: _M | None, ctx: _Ctx) -> _M | None:
               anchored=anchored, conf=0.8 if year else 0.6, flags=flags, kind="qtr")
 
 
+def _half(q: _M, n: int, year: _M | None) -> _M | None:
+    """"the first half of 2016", "H2 2019": January-June or July-December; alone it is not a date
+    ("the first half" of a match)."""
+    if year is None or year.calendar != C.GREGORIAN:
+        return None
+    y = year.start.year
+    first = date(y, 6 * n - 5, 1)
+    last = _add_months(first, 6) - timedelta(days=1)
+    return _M(q.s, year.e, "half", first, last, f"{y:04d}-H{n}", relative=year.relative,
+              anchored=year.anchored or year.relative, conf=0.8, flags=list(year.flags), kind="qtr")
+
+
 def _datetime(day: _M, tm: _M, ctx: _Ctx) -> _M:
     # The text's own time zone if it names one, else the publication time's offset (assumed).
     tz = _tzinfo(tm.offset) or (ctx.anchor.tzinfo if ctx.anchor else None)
 
-    def stamp(c: tuple) -> datetime:
+    def stamp(c: tuple, explicit: bool = False) -> datetime:
         h = c[0]
-        if day.part in ("EV", "NI", "AF") and h < 12:  # "الليلة في 7" is 19:00
+        # "الليلة في 7" is 19:00; not "tonight at 1am" (am/pm written), nor the small hours of a night
+        if day.part in ("EV", "NI", "AF") and h < 12 and not explicit and not (day.part == "NI" and h < 5 and ctx.lx.latin):
             h += 12
         return datetime(day.start.year, day.start.month, day.start.day, h, c[1], c[2], tzinfo=tz)
 
@@ -1679,13 +2103,13 @@ def _datetime(day: _M, tm: _M, ctx: _Ctx) -> _M:
     s, e = min(day.s, tm.s), max(day.e, tm.e)
     flags = list(day.flags) + (["timezone_assumed"] if tz and not tm.offset else [])
     if tm.clock2 is not None:  # a time range on that day
-        t1, t2 = stamp(tm.clock), stamp(tm.clock2)
+        t1, t2 = stamp(tm.clock, tm.explicit[0]), stamp(tm.clock2, tm.explicit[1])
         out = _M(s, e, "interval", day.start, day.start, f"({base}{_timex_clock(tm.clock)},{base}{_timex_clock(tm.clock2)})",
                  calendar=day.calendar, cal_value=day.cal_value, relative=day.relative, anchored=day.anchored,
                  conf=min(day.conf, tm.conf), flags=flags, kind="datetime")
         out.value = f"{t1.isoformat(timespec='seconds')}/{t2.isoformat(timespec='seconds')}"
         return out
-    t = stamp(tm.clock)
+    t = stamp(tm.clock, tm.explicit[0])
     out = _M(s, e, "datetime", day.start, day.start, base + _timex_clock((t.hour, t.minute, t.second)),
              calendar=day.calendar, cal_value=day.cal_value, relative=day.relative, anchored=day.anchored,
              conf=min(day.conf, tm.conf), flags=flags, kind="datetime")

@@ -37,6 +37,7 @@ YEAR_NUM = r"(?:1[3-9]\d\d|20\d\d)(?![\d:])"
 MONTH_NUM = r"(?:1[0-2]|0?[1-9])(?!\d)"
 EN_SUFFIX = r"(?:st|nd|rd|th)?"
 D12 = r"\d{1,2}"
+D2 = r"\d\d"
 MINUTE = r"[0-5]\d"
 DIGITS3 = r"\d{1,3}(?!\d)"
 DECADE_NUM = r"(?:1[89]|20)?[0-9]0"
@@ -44,11 +45,30 @@ DIGIT = "<digit>"
 
 
 def _alt(words, *, min_len: int = 1) -> str:
-    """Longest-first alternation of normalized words (multi-word entries match 1-3 spaces)."""
-    keys = sorted({normalize_key(w) for w in words if len(normalize_key(w)) >= min_len}, key=len, reverse=True)
+    """Alternation of normalized words (multi-word entries match 1-3 spaces), as a prefix trie: the
+    regex engine then tests each character once instead of every word in turn (long word lists such as
+    month names or "twenty-one" ... "fifty-nine" are tried at many positions).  The trie prefers the
+    longer word, like a longest-first alternation."""
+    keys = {normalize_key(w) for w in words if len(normalize_key(w)) >= min_len}
     if not keys:
         return "(?!)"  # matches nothing: the slot is absent in this language
-    return "(?:" + "|".join(re.escape(k).replace(r"\ ", S) for k in keys) + ")"
+    trie: dict = {}
+    for k in keys:
+        node = trie
+        for ch in k:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+    return "(?:" + _trie_rx(trie) + ")"
+
+
+def _trie_rx(node: dict) -> str:
+    alts, optional = [], "" in node
+    for ch in sorted(c for c in node if c):
+        alts.append((S if ch == " " else re.escape(ch)) + _trie_rx(node[ch]))
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return "(?:" + body + ")?" if optional else body
 
 
 def _norm_map(mapping: dict) -> dict:
@@ -92,6 +112,7 @@ class Lexicon:
     time_fractions: dict = field(default_factory=dict)
     period_parts: dict = field(default_factory=dict)
     ordinals_quarter: dict = field(default_factory=dict)
+    ordinals_half: dict = field(default_factory=dict)  # "the first half of 2016" -> 1
     named_times: dict = field(default_factory=dict)
     span_units: dict = field(default_factory=dict)
     span_dual_units: dict = field(default_factory=dict)
@@ -143,6 +164,13 @@ class Lexicon:
     year_number_rx: re.Pattern | None = None
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
     rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
+    clock_minutes: dict = field(default_factory=dict)  # "half" -> 30, "a quarter" -> 15, "twenty" -> 20
+    clock_hours: dict = field(default_factory=dict)  # "seven" -> 7 ("half past seven")
+    quarter_blocked_mods: set = field(default_factory=set)
+    month_range_after: re.Pattern | None = None
+    within_words: set = field(default_factory=set)
+    clock_and_words: set = field(default_factory=set)  # "و" joins two clocks into a range only after "بین"  # "within 5 days": a stretch from publication, not a point  # "the last quarter" is the fourth (or a match's)
+    latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
 
 
@@ -195,15 +223,15 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     lx.ambiguous_weekdays = {normalize_key(w) for w in data.get("ambiguous_weekdays", [])}
     for name in ("ordinals", "cardinals", "relative_days", "parts_of_day", "parts_of_day_after", "tonight",
                  "units", "dual_units", "unit_nouns", "modifiers_after", "modifiers_before",
-                 "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter",
+                 "calendar_suffixes", "decades", "time_fractions", "period_parts", "ordinals_quarter", "ordinals_half",
                  "named_times", "holidays", "span_units", "span_dual_units", "span_counts",
                  "time_zones", "minute_numbers", "ordinals_week", "ordinals_nth_weekday", "bare_parts",
                  "part_adverbs", "part_mods_before", "part_mods_after", "hour_words", "span_before",
-                 "ordinals_weekday_end", "nth_weekday_before", "modifiers_after_far"):
+                 "ordinals_weekday_end", "nth_weekday_before", "modifiers_after_far", "clock_minutes", "clock_hours"):
         setattr(lx, name, _norm_map(data.get(name, {})))
     for name in ("now", "ago_before", "ago_after", "later_before", "later_after", "am", "pm", "night_of",
                  "year_blockers", "point_modifiers", "year_words", "vague_plural_units", "night_pm",
-                 "end_of_day_words", "part_no_halves"):
+                 "end_of_day_words", "part_no_halves", "quarter_blocked_mods", "within_words", "clock_and_words"):
         setattr(lx, name, {normalize_key(w) for w in data.get(name, [])})
 
     A = {name: _alt(data.get(name, [])) for name in (
@@ -212,7 +240,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
         "numeric_date_preps", "bare_unit_nouns", "bare_period_after", "bare_day_preps",
-        "rest_day_nouns", "minutes_after", "minutes_before")}
+        "rest_day_nouns", "minutes_after", "minutes_before", "clock_past", "clock_to", "count_from_date")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     weekday_bare = _alt([w[2:] for w in lx.weekdays if w.startswith("ال")])  # "أول يوم جمعة"
@@ -244,7 +272,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     mins = rf"(?:{D12}|{_alt(lx.minute_numbers)})"
     holidays = _alt(lx.holidays)
     month_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "month"])
-    latin = language not in ("ar", "fa", "ur", "ps", "ckb")
+    latin = lx.latin = language not in ("ar", "fa", "ur", "ps", "ckb")
     day = DAY_NUM + (EN_SUFFIX if latin else r"(?:[.\-/](?= ))?")
     # A year, optionally followed by a calendar suffix ("1445 هـ", "2023م"); the suffix must end a word.
     year = rf"{YEAR_NUM}(?:{S0}{calsuf}(?![^\W\d_]))?"
@@ -299,6 +327,10 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 rf"(?:{S0}(?:{g(b, 'am' + i, A['am'])}|{g(b, 'pm' + i, A['pm'])})(?![^\W\d_]))?"
                 rf"(?:{S0}\(?{g(b, 'tz' + i, zones)}\)?(?![^\W\d_]))?")  # "بتوقيت مكة المكرمة", "GMT"
     hour = r"(?:[01]?\d|2[0-3])"
+    # English clock words: "half", "a quarter", "twenty" (minutes); "seven" (hours); "o'clock"
+    cmin = rf"(?:{_alt(lx.clock_minutes)}|[1-5]?\d(?!\d))"
+    chour = rf"(?:{_alt(lx.clock_hours)}|1[0-2]|0?[1-9])(?!\d)"
+    oclock = r"o['’]? {0,2}clock"
 
     branches = {
         # "من 12 إلى 15 نوفمبر", "12-15 November 2023", "November 12-15"
@@ -310,7 +342,16 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "yrange": (rf"{A['range_from']}{S}(?:{A['year_words']}{S}|{A['year_preps']}{S})?{g('yrange', 'y1', year)}"
                    rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"
                    # "2014-2018", "1436-1437 هـ": two digit years joined by a hyphen
-                   rf"|(?<![\d/.\-]){g('yrange', 'y3', YEAR_NUM)}{S0}-{S0}{g('yrange', 'y4', year)}(?![-/.]?\d)"),
+                   rf"|(?<![\d/.\-]){g('yrange', 'y3', YEAR_NUM)}{S0}-{S0}{g('yrange', 'y4', year)}(?![-/.]?\d)"
+                   # English "2014 to 2018", "2014~2018", "1939 through 1945" (not "1500 to 2000 soldiers")
+                   + (rf"|(?<![\d/.\-]){g('yrange', 'y5', YEAR_NUM)}(?:{S0}~{S0}|{S}(?:to|through|till|until){S})"
+                      rf"{g('yrange', 'y6', YEAR_NUM)}(?![-/.]?\d|{S0}(?:{blockers}|%))" if latin else "")),
+        # "05-Aug-2016", "2019/aug/01", "Sep-23-2020", "Dec-2018": a month name glued between digits
+        # with one separator throughout (English only)
+        "nmon": ((rf"{g('nmon', 'd', DAY_NUM)}(?P<nmon_s1>[-/.]){g('nmon', 'mon', month)}(?P=nmon_s1){g('nmon', 'y', YEAR_NUM)}"
+                  rf"|{g('nmon', 'y2', YEAR_NUM)}(?P<nmon_s2>[-/.]){g('nmon', 'mon2', month)}(?P=nmon_s2){g('nmon', 'd2', DAY_NUM)}"
+                  rf"|{g('nmon', 'mon3', month)}(?P<nmon_s3>[-/]){g('nmon', 'd3', DAY_NUM)}(?P=nmon_s3){g('nmon', 'y3', YEAR_NUM)}"
+                  rf"|{g('nmon', 'mon4', month)}[-/]{g('nmon', 'y4', YEAR_NUM)}") + r"(?![-/.]?\d)" if latin else "(?!)"),
         # "الجمعة الأولى من رمضان", "the second Monday of next month": waits for the month (see _join)
         "nwday": ((rf"(?:the{S})?{g('nwday', 'ord', _alt(lx.ordinals_nth_weekday))}{S}{g('nwday', 'wd', weekday)}"
                    if latin else
@@ -332,19 +373,34 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
         "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
-                + (EN_SUFFIX if latin else "") + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday}))"),
+                + (EN_SUFFIX if latin else "") + (r"(?![:.]\d)" if latin else "")  # "Thursday 19:00" is a clock
+                + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday})"
+                # "Friday the 26th at 4", "Monday 21 at 9:30 am": a clock may follow in English
+                + (rf"|{S}(?:{A['time_words']}){S}\d|{S}\d{{1,2}}(?:[:.]\d\d)?{S0}(?:{A['am']}|{A['pm']})(?![^\W\d_])"
+                   if latin else "") + ")"),
         # "يوم الأحد الثاني.", "الثلاثاء الحادي والثلاثين": a weekday and an ordinal ending the clause
         # (no month follows): the nth weekday of the month (masculine 1-5) or a day of the month (see _wdo)
-        "wdo": (rf"{wdpart('wdo')}{g('wdo', 'ord', _alt(list(lx.ordinals) + list(lx.ordinals_weekday_end)))}"
+        "wdo": (rf"{wdpart('wdo')}" + (rf"(?:the{S})?" if latin else "")
+                + rf"{g('wdo', 'ord', _alt(list(lx.ordinals) + list(lx.ordinals_weekday_end)))}"
                 rf"(?={S0}(?:[,،.;:!?؟)\n]|$))"),
         # "عيد الفطر", "يوم عرفة", "Christmas 2015", "نوروز"
-        "hol": rf"(?:{A['weekday_prefixes']}{S})?{g('hol', 'name', holidays)}{yearpart('hol')}",
+        "hol": (rf"(?:{A['weekday_prefixes']}{S})?" + (rf"(?:{g('hol', 'modb', mod_before)}{S})?" if latin else "")
+                + rf"{g('hol', 'name', holidays)}{yearpart('hol')}"
+                # "Easter Island", "the Good Friday Agreement" are names
+                + rf"(?!{S}{_alt(data.get('holiday_blockers_after', []))}(?![^\W\d_]))"),
         # "2023-11-28", "2023/11/28", "1445/05/14 هـ"
         "ymd": (rf"(?:{wdpart('ymd')})?{g('ymd', 'y', YEAR_NUM)} {{0,2}}(?P<ymd_sep>[-/.]) {{0,2}}{g('ymd', 'm', MONTH_NUM)} {{0,2}}(?P=ymd_sep)"
                 rf" {{0,2}}{g('ymd', 'd', DAY_NUM)}(?:{S0}{g('ymd', 'cal', calsuf)}(?![^\W\d_]))?"),
         # "28/11/2023", "28.11.2023", "11/28/2023"
         "dmyn": (rf"(?:{wdpart('dmyn')})?{g('dmyn', 'a', D12)} {{0,2}}(?P<dmyn_sep>[-/.]) {{0,2}}{g('dmyn', 'b', D12)}"
                  rf" {{0,2}}(?P=dmyn_sep) {{0,2}}{g('dmyn', 'y', YEAR_NUM)}(?:{S0}{g('dmyn', 'cal', calsuf)}(?![^\W\d_]))?"),
+        # English "from 10/1 to 11/7", "between 5/1-5/7, 2020": a range of month/day pairs after "from"/"between"
+        "mdrange": (rf"{A['range_from']}{S}{g('mdrange', 'a', D12)}/{g('mdrange', 'b', D12)}{S0}(?:to|through|until|till|and|-)"
+                    rf"{S0}{g('mdrange', 'c', D12)}/{g('mdrange', 'd', D12)}(?:(?:/|,{S0}){g('mdrange', 'y', YEAR_NUM)})?(?![\d/]|{S0}(?:of|%|percent)\b)"  # "from 1/3 to 1/2 of voters" is a share
+                    if latin else "(?!)"),
+        # English "05/05/89", "3-7-07", "21/04/16": a two-digit year (slash or hyphen, never dots: "1.2.16")
+        "dmy2": (rf"(?<![\d/.\-]){g('dmy2', 'a', D12)}(?P<dmy2_sep>[-/]){g('dmy2', 'b', D12)}(?P=dmy2_sep)"
+                 rf"{g('dmy2', 'y', D2)}(?![\d/\-]|[.:]\d|{S0}%)" if latin else "(?!)"),
         # "يوم 22/04", "on 4/22": a day and month only after a date word
         "dmn": (rf"(?:{A['weekday_prefixes']}|{A['date_words']}){S}{g('dmn', 'a', D12)}/{g('dmn', 'b', D12)}"
                 r"(?![\d/])"),
@@ -377,6 +433,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                     rf"|{g('span', 'count6', span_count_rx)}{S}{g('span', 'unit6', units)}{S}{g('span', 'moda6', mod_after)}"
                     rf"|{g('span', 'num7', DIGITS3)}{S}{g('span', 'units7', span_units)}{S}{g('span', 'moda7', mod_after)}")
                  + (rf"|(?:the{S})?{g('span', 'modb', mod_before)}{S}{g('span', 'num4', num)}{S}{g('span', 'unit4', units)}"
+                    rf"(?!{S}of{S})"  # "the last 3 weeks of this year" is a part of that year (nfirst)
                     if latin else
                     # "آخر 3 سنوات" (not "آخر 3 أيام من رمضان": the last days of something else)
                     rf"|{g('span', 'lastb', _alt(lx.span_before))}{S}{g('span', 'num5', num)}{S}{g('span', 'unit5', units)}"
@@ -392,7 +449,9 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 # "قبل يومين من الانتخابات", "بعد ثلاثة أيام على": counted from an event, not from publication
                 rf"(?!{S0}(?:\d|(?:{cardinal}{S})?{A['relative_blockers_after']}(?![^\W\d_])|{weekday}))"
                 rf"|(?:{g('ago', 'num2', num)}{S}{g('ago', 'unit2', units)}|{g('ago', 'dual2', duals)}|{g('ago', 'one2', units)})"
-                rf"{S}{g('ago', 'post', A['ago_after'] + '|' + A['later_after'])}"),
+                # "1 month and 21 days ago", "2 years, 3 months ago"
+                + (rf"{g('ago', 'more2', more_counts)}?" if latin else "")
+                + rf"{S}{g('ago', 'post', A['ago_after'] + '|' + A['later_after'])}"),
         # "الأسبوع الثالث (من نوفمبر)", "the last week (of July)": joined with the month/year that follows
         "nweek": (rf"(?:the{S})?{g('nweek', 'ord', _alt(lx.ordinals_week))}{S}{A['week_ordinal_words']}(?={S}of{S})"
                   if latin else rf"{A['week_ordinal_words']}{S}{g('nweek', 'ord', _alt(lx.ordinals_week))}"),
@@ -416,14 +475,21 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  rf"(?:{S}{g('wday', 'parta', parts_after)}(?![^\W\d_]))?"),
         # "عام 2023", "سنة 1445 هـ", "in 2019", "2023م": a year needs a year word or a calendar suffix
         "year": (rf"(?:{g('year', 'ctx', A['year_words'] + '|' + A['year_preps'])}{S}{g('year', 'y', year)}"
-                 rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_]))"
-                 rf"(?!{S0}(?:{blockers}|%|[-/.]\d))"),
+                 rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_])"
+                 # English "in 1969 and 1970", "2014 through May 2018": a bare year right after another date
+                 # and a range word (checked in _year; "and"/"to" are too frequent to open the branch)
+                 + (rf"|(?<=[ ~\-]){g('year', 'y3', YEAR_NUM)}" if latin else "") + ")"
+                 rf"(?!{S0}(?:{blockers}|%|[-/.]\d)" + (rf"|[ \-]{{0,3}}[qh][1-4]\b|[-/.]{month}\b" if latin else "") + ")"),
+        # ("in 2017 Q1", "from 2019-aug-01" belong to other branches)
+        # "the 19th century", "the twenty-first century" (not "20th Century Fox": century_blockers)
+        "cent": (rf"(?:{g('cent', 'n', '[12]?[0-9]')}(?:st|nd|rd|th)|{g('cent', 'ord', ordinal)})[ \-]{{1,3}}century"
+                 rf"(?!{S}{_alt(data.get('century_blockers', []))}(?![^\W\d_]))" if latin else "(?!)"),
         # "الثمانينيات", "the 1990s", "the eighties"
         "decade": (rf"{g('decade', 'word', decades)}|(?:the{S})?{g('decade', 'num', DECADE_NUM)}'?s\b"
                    if latin else g('decade', 'word', decades)),
         # "من 5 إلى 6 مساء", "بين الساعة 4 مساء و5 مساء", "from 3:00 to 4:30 pm"
-        "trange": (rf"(?:{A['range_from']}{S})?(?:{g('trange', 'tw1', A['time_words'])}{S0})?{clock('trange', '1')}"
-                   rf"{S0}{A['range_to']}{S0}(?:{g('trange', 'tw2', A['time_words'])}{S0})?{clock('trange', '2')}"
+        "trange": (rf"(?:{g('trange', 'from', A['range_from'])}{S})?(?:{g('trange', 'tw1', A['time_words'])}{S0})?{clock('trange', '1')}"
+                   rf"{S0}{g('trange', 'to', A['range_to'])}{S0}(?:{g('trange', 'tw2', A['time_words'])}{S0})?{clock('trange', '2')}"
                    rf"(?!{S0}{A['minute_words']})"),  # "الثامنة و20 دقيقة" is 8:20, not 8 to 20
         # "الساعة 5 مساء", "5:30 pm", "at 10 am", "الساعة الخامسة والنصف": a clock needs "الساعة"/"at",
         # a colon, or am/pm
@@ -436,7 +502,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  rf"(?:{S0}\(?{g('time', 'tzc', zones)}\)?(?![^\W\d_]))?"
                  rf"|{g('time', 'hh5', '(?:1[0-2]|[1-9])')}{g('time', 'mm5', MINUTE)}(?!\d){S0}"
                  rf"(?:{g('time', 'am5', A['am'])}|{g('time', 'pm5', A['pm'])})(?![^\W\d_])"
-                 rf"|(?:{g('time', 'h3', hour)}|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
+                 rf"|(?:{g('time', 'h3', hour)}" + (rf"(?:\.{g('time', 'mi3', MINUTE)})?" if latin else "")  # "8.10 pm"
+                 + rf"|{g('time', 'hw3', ordinal)})(?:{S0}{g('time', 'frac3', fracs)})?{S0}"
                  rf"(?:{g('time', 'am3', A['am'])}|{g('time', 'pm3', A['pm'])})(?![^\W\d_])"
                  # "9 مساءً وثلاثة أرباع": the fraction after am/pm (only when there was none before)
                  rf"(?(time_frac3)|(?:{S0}{g('time', 'frac3b', fracs)}(?![^\W\d_]))?)"
@@ -446,6 +513,23 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                     rf"|{g('time', 'before6', A['minutes_before'])}){S}{g('time', 'hw6', _alt(lx.hour_words))}"
                     rf"(?:{S0}(?:{g('time', 'am6', A['am'])}|{g('time', 'pm6', A['pm'])})(?![^\W\d_]))?"
                     if data.get("minutes_after") and lx.hour_words else "")
+                 # English "half past seven", "ten past 9 in the evening", "a quarter to eight", "20 minutes to
+                 # 6", "seven o'clock": minutes after/before an hour; "to" needs "quarter", "minutes" or a
+                 # marker after the hour ("from five to ten years" is a count)
+                 + (rf"|{g('time', 'mq', cmin)}(?:{S}{g('time', 'mw', 'minutes?|mins?')})?{S}(?:{g('time', 'past', A['clock_past'])}"
+                    rf"|{g('time', 'to', A['clock_to'])}){S}{g('time', 'hq', chour)}"
+                    rf"(?:(?:{S0}{g('time', 'oc', oclock)})?{S0}(?:{g('time', 'amq', A['am'])}|{g('time', 'pmq', A['pm'])})(?![^\W\d_])"
+                    rf"|{S0}{g('time', 'oc2', oclock)}"
+                    rf"|(?!{S0}(?:[-:.]\d|(?!(?:and|or|on|at|in|this|tonight|today|tomorrow|yesterday|when|every)\b)[^\W\d_])))"
+                    rf"|{g('time', 'ho', chour)}{S0}{oclock}"
+                    rf"(?:{S0}(?:{g('time', 'amo', A['am'])}|{g('time', 'pmo', A['pm'])})(?![^\W\d_]))?"
+                    if latin and lx.clock_hours else "")
+                 # English "nine thirty a m", "at five-thirty", "one in the morning": an hour in words, its
+                 # minutes in words; kept with am/pm, or with "at" and minutes (see _clock_words)
+                 + (rf"|(?:{g('time', 'tw7', A['time_words'])}{S})?{g('time', 'h7', _alt(lx.clock_hours))}"
+                    rf"(?:[ \-]{{1,3}}{g('time', 'm7', _alt([w for w, v in lx.clock_minutes.items() if v >= 10 and w not in ('quarter', 'a quarter', 'half')]))}(?!-))?"
+                    rf"(?:{S0}(?:{g('time', 'am7', A['am'])}|{g('time', 'pm7', A['pm'])})(?![^\W\d_]))?"
+                    if latin and lx.clock_hours else "")
                  # "الثامنة والنصف", "السابعة إلا ربع": an hour word with a fraction is a clock time
                  + (rf"|{g('time', 'hw4', ordinal)}{S0}(?:{g('time', 'frac4', fracs)}"
                     rf"|و{S0}{g('time', 'mins4', mins)}(?:{S}{A['minute_words']}|(?={S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))))"
@@ -454,7 +538,12 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  + "))"),
         # "الربع الثالث", "the third quarter", "Q3"
         "qtr": (rf"{A['quarter_words']}{S}{g('qtr', 'ord', qords)}"
-                + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter|q{g('qtr', 'qn', '[1-4]')}" if latin else "")),
+                + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter"
+                   # "Q3", "Q3 2015", "H1 2016", "2017 Q1", "2019-H2": a quarter or half of a year in short form
+                   rf"|{g('qtr', 'qh', '[qh]')}{g('qtr', 'qn', '[1-4]')}(?:(?:{S0}-{S0}|{S}(?:of{S})?){g('qtr', 'y', YEAR_NUM)})?"
+                   rf"|{g('qtr', 'y0', YEAR_NUM)}(?:{S0}-{S0}|{S})?{g('qtr', 'qh0', '[qh]')}{g('qtr', 'qn0', '[1-4]')}"
+                   # "the first half of 2016" (a half waits for its year: "the first half" of a match is not one)
+                   rf"|(?:the{S})?{g('qtr', 'hord', _alt(lx.ordinals_half))}{S}half(?={S}of{S})" if latin else "")),
         # "في الصباح", "في وقت متأخر من المساء", "الصباح الباكر", and "في وقت متأخر من" before
         # "مساء الثلاثاء" (a helper joined with that day); "صباحا" after a date (joined only)
         "dpart": (rf"{g('dpart', 'mod', _alt(lx.part_mods_before))}(?={S}{_alt(lx.parts_of_day)}{S})"
@@ -471,12 +560,22 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                    rf"(?:{S0}و{S0}|{S}){g('tcard', 'mi', mins)}{S0}"
                    rf"(?:{g('tcard', 'am', A['am'])}|{g('tcard', 'pm', A['pm'])})(?![^\W\d_])"
                    rf"(?!{S}(?:{reldays}|{weekday}|{A['weekday_prefixes']}|{tonight}))") if not latin else "(?!)"),
+        # "two weeks before Christmas", "3 days after January 12th", "four months from tomorrow": a count
+        # counted from the date that follows (a helper: "two days after the attack" has no date to join)
+        "cnt": (rf"{g('cnt', 'num', num)}{S}{g('cnt', 'unit', units)}{g('cnt', 'more', more_counts)}?{S}"
+                rf"{g('cnt', 'dir', A['count_from_date'])}(?={S})" if latin and data.get("count_from_date") else "(?!)"),
+        # "the first six months of 2023", "the last 3 weeks of this year": waits for its period (see _pair)
+        "nfirst": (rf"{g('nfirst', 'w', 'first|last')}{S}{g('nfirst', 'num', num)}{S}{g('nfirst', 'unit', units)}"
+                   rf"(?={S}of{S})" if latin else "(?!)"),
         # "مطلع", "أواخر", "early", "mid-": joined with the month/year/week that follows
         # "بداية العام حتى الآن", "منتصف الشهر.": a part of this week/month/year; the bare noun must end
         # the clause or go on with "و"/"حتى" ("منتصف الشهر نفسه", "نهاية الأسبوع الثاني" are other periods)
-        "ppu": (rf"{g('ppu', 'w', pparts)}{S}{g('ppu', 'noun', unit_nouns)}"
-                rf"(?={S0}(?:[.,،;:!?؟)\n]|$|(?:{A['bare_period_after']}) ?[^\W\d_]))") if not latin else "(?!)",
-        "pp": rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])",
+        "ppu": (rf"{g('ppu', 'w', pparts)}{S}" + (rf"the{S}" if latin else "") + rf"{g('ppu', 'noun', unit_nouns)}"
+                rf"(?={S0}(?:[.,،;:!?؟)\n]|$|(?:{A['bare_period_after']}) ?[^\W\d_]))"),  # "by the end of the year"
+        # "the end of 2000", "mid-2001", "late 1989": in English the year is part of the branch (a bare
+        # year is not a mention on its own; "late"/"early" would otherwise open the year branch)
+        "pp": (rf"{g('pp', 'w', pparts)}(?:{S0}{g('pp', 'y', YEAR_NUM)}(?!'?s\b|{S0}(?:{blockers}|%|[-/.]\d))"
+               rf"|(?={S0}[^\W\d_]|[ \-]{{0,3}}{DECADE_NUM}'?s\b|{S0}[12]?\d(?:st|nd|rd|th)[ \-]century))" if latin else rf"{g('pp', 'w', pparts)}(?={S0}[^\W\d_])"),
     }
     if not data:  # unknown language: only the language-neutral numeric shapes
         branches = {k: branches[k] for k in ("ymd", "dmyn")}
@@ -489,17 +588,20 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     wd_starts = ["night_of", "weekday_prefixes", "@weekdays", "@parts_of_day"]
     starts = {
         "drange": ["range_from", DIGIT] + (["@months"] if latin else []),
+        "nmon": [DIGIT, "@months"] if latin else [],
         "yrange": ["range_from", DIGIT],
         "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else ["@minute_numbers"]),
         "mdy": wd_starts + ["@months"],
         "wdd": wd_starts,
-        "hol": ["weekday_prefixes", "@holidays"],
+        "hol": ["weekday_prefixes", "@holidays"] + (["@modifiers_before"] if latin else []),
         "ymd": wd_starts + [DIGIT],
         "dmyn": wd_starts + [DIGIT],
         "dmn": ["weekday_prefixes", "date_words"],
+        "dmy2": [DIGIT] if latin else [],
+        "mdrange": ["range_from"] if latin else [],
         "dmnp": ["numeric_date_preps"],
         "bdn": ["bare_day_preps"],
-        "wdo": wd_starts if lx.ordinals_weekday_end else [],
+        "wdo": wd_starts if lx.ordinals_weekday_end or latin else [],
         "ymn": [DIGIT],
         "span": ["@span_units", "@span_dual_units", "@cardinals", DIGIT] + (["#the", "@modifiers_before"] if latin else ["@span_before", "@span_counts"]),
         "my": ["month_words", "@months"],
@@ -510,11 +612,16 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "wday": ["@modifiers_before"] + wd_starts,
         "year": ["year_words", "year_preps", DIGIT],
         "decade": ["@decades"] + (["#the", DIGIT] if latin else []),
+        "cent": [DIGIT, "@ordinals"] if latin else [],  # "the" before it joins in _cent (it is too frequent to open a branch)
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
         "time": ["time_words", DIGIT, "@ordinals", "@named_times", "pm_before"] + (
-            ["@minute_numbers"] if data.get("minutes_after") else []),
-        "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "#q"] if latin else []),
+            ["@minute_numbers"] if data.get("minutes_after") else []) + ["@clock_minutes", "@clock_hours"],
+        # ("q1".."h2" as whole entries: a one-letter "q"/"h" would hit inside most words)
+        "qtr": ["quarter_words"] + (["#the", "@ordinals_quarter", "@ordinals_half", "#q1", "#q2", "#q3", "#q4", "#h1",
+                                     "#h2", DIGIT] if latin else []),
         "ppu": ["@period_parts"],
+        "cnt": [DIGIT, "@cardinals"] if latin else [],
+        "nfirst": ["#first", "#last"] if latin else [],
         "pp": ["@period_parts"],
         "dpart": ["@part_mods_before", "@bare_parts", "@part_adverbs"],
         "tcard": [] if latin else ["@minute_numbers"],
@@ -565,6 +672,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     vague = [normalize_key(w) for w in data.get("vague_counts", [])] + [normalize_key(w) for w in data.get("cardinals", {})]
     lx.count_before = re.compile(rf"(?:\d|(?<![^\W\d_]){_alt(vague)}){S}(?:of{S})?\Z") if vague else None
     lx.range_to = re.compile(rf"{S0}{A['range_to']}{S0}\Z")
+    # English "Jan-Feb 2017", "from March to May": an ambiguous month that opens a range of months
+    lx.month_range_after = re.compile(rf"{S0}{A['range_to']}{S0}{month}(?![^\W\d_])") if latin else None
     week_nouns = _alt([k for k, v in lx.unit_nouns.items() if v == "week"])
     if data.get("bare_period_preps"):
         # a preposition word, or a one-letter one glued to the period word ("بنهاية")
