@@ -74,8 +74,10 @@ def cmd_worker(args) -> int:
     from .app import create_app
 
     settings = Settings.from_env()
+    loop = use_event_loop(settings.event_loop)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger(__name__).info("event loop: %s", loop)
     app = create_app(settings)
     # Load the language models and knowledge base before joining the consumer group, so the
     # first articles are not delayed by loading and no partition waits on a cold worker.
@@ -96,6 +98,7 @@ def cmd_trending(args) -> int:
     from .metrics import install_metrics
 
     settings = Settings.from_env()
+    use_event_loop(settings.event_loop)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.trending_window_s <= 0:
@@ -108,6 +111,23 @@ def cmd_trending(args) -> int:
         start_http_server(settings.http_port, settings.http_host)
     make_faust_worker(app, settings).execute_from_commandline()
     return 0
+
+
+def use_event_loop(choice: str) -> str:
+    """Install the event loop policy before faust creates any loop (its consumer thread makes its
+    own from the policy too); returns the loop in use.  `auto` takes uvloop when installed."""
+    if choice == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        if choice == "uvloop":
+            raise SystemExit("NEWS_ENRICHER_EVENT_LOOP=uvloop, but uvloop is not installed") from None
+        return "asyncio"
+    import mode.loop
+
+    mode.loop.use("uvloop")
+    return "uvloop"
 
 
 def make_faust_worker(app, settings: Settings):

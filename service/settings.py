@@ -103,6 +103,7 @@ class Settings:
     log_level: str
     data_dir: str
     date_conventions: str
+    event_loop: str
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -153,6 +154,9 @@ class Settings:
             # How the dates stage reads expressions whose meaning differs between Arabic news and the
             # Recognizers-Text specs ("سبتمبر الماضي", "الأحد القادم"...): news | recognizers (docs/dates.md).
             date_conventions=_choice("DATE_CONVENTIONS", "news", ("news", "recognizers")),
+            # The worker's asyncio event loop: uvloop (libuv, in C) where it is installed, else the
+            # standard one.  faust's per-record futures, tasks and socket callbacks run on it.
+            event_loop=_choice("EVENT_LOOP", "auto", ("auto", "uvloop", "asyncio")),
         )
 
     def masked(self) -> dict[str, object]:

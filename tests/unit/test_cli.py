@@ -62,3 +62,22 @@ def test_faust_worker_keeps_the_configured_log_level():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120, env=env, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[-2:] == [str(logging.WARNING), "False"]
+
+
+def test_event_loop_setting_installs_the_loop_policy():
+    # In a fresh interpreter: the policy is process-wide and pytest-asyncio runs on this one.
+    code = ("import asyncio, sys; from service.cli import use_event_loop\n"
+            "used = use_event_loop(sys.argv[1])\n"
+            "print(used, type(asyncio.new_event_loop()).__module__)")
+    def run(choice):
+        out = subprocess.run([sys.executable, "-c", code, choice], capture_output=True, text=True,
+                             cwd=ROOT, timeout=60, check=True)
+        return out.stdout.split()
+    assert run("asyncio") == ["asyncio", "asyncio.unix_events"]
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        assert run("auto")[0] == "asyncio"
+    else:
+        assert run("auto") == ["uvloop", "uvloop"]
+        assert run("uvloop") == ["uvloop", "uvloop"]
