@@ -88,8 +88,8 @@ class KeyInfo:
     needs_cue: bool = False  # a small-city one-word alias: only with a cue word before it
     well_known: bool = False  # listed with cue=no in city_aliases.tsv (a proclitic is fine: وجنيف)
     natural: str = ""
-    # (entry, kind) pairs reached only through Persian aliases: کریمه (Crimea) folds to the
-    # Arabic word كريمة, روسیه (Russia) to روسية (Russian, f.).  Not read in Arabic documents.
+    # (entry, kind) pairs reached only through Persian aliases: ترکیه (Türkiye) folds to the
+    # Arabic demonym تركية.  In Arabic documents they give way to the key's other readings (best).
     persian_only: frozenset = frozenset()
 
 
