@@ -78,6 +78,9 @@ def cmd_worker(args) -> int:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger(__name__).info("event loop: %s", loop)
+    from .metrics import describe_runtime
+
+    describe_runtime(event_loop=loop, date_conventions=settings.date_conventions)
     app = create_app(settings)
     # Load the language models and knowledge base before joining the consumer group, so the
     # first articles are not delayed by loading and no partition waits on a cold worker.
@@ -95,16 +98,17 @@ def cmd_worker(args) -> int:
 
 def cmd_trending(args) -> int:
     from .app import create_trending_app
-    from .metrics import install_metrics
+    from .metrics import describe_runtime, install_metrics
 
     settings = Settings.from_env()
-    use_event_loop(settings.event_loop)
+    loop = use_event_loop(settings.event_loop)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.trending_window_s <= 0:
         raise SystemExit("NEWS_ENRICHER_TRENDING_WINDOW_SECONDS must be positive for the trending process")
     app = create_trending_app(settings)
     install_metrics(app, settings)
+    describe_runtime(event_loop=loop)
     if settings.http_port:
         from prometheus_client import start_http_server
 

@@ -100,8 +100,14 @@ GC_PAUSE_SECONDS = Histogram(
     ["generation"],
     buckets=_LOOP_BUCKETS,
 )
-BUILD_INFO = Info("news_enricher_build", "Version of the running service.")
+BUILD_INFO = Info("news_enricher_build", "Version of the running service and the choices it runs with.")
 BUILD_INFO.info({"version": __version__})
+
+
+def describe_runtime(**labels: str) -> None:
+    """Add runtime choices (event loop, date conventions) to the build info, for dashboards that
+    must tell workers apart at a glance."""
+    BUILD_INFO.info({"version": __version__, **labels})
 
 # Labelled children resolved once: `.labels()` costs more than the observation itself.
 _STAGE_CHILD = {stage: STAGE_SECONDS.labels(stage) for stage in (*STAGES, "other")}

@@ -270,3 +270,13 @@ def test_garbage_collections_are_timed_by_generation():
     gc.collect()
     assert value("news_enricher_gc_pause_seconds_count", {"generation": "2"}) == before + 1
     assert value("news_enricher_gc_pause_seconds_sum", {"generation": "2"}) > 0
+
+
+def test_build_info_carries_the_runtime_choices():
+    try:
+        metrics.describe_runtime(event_loop="uvloop", date_conventions="news")
+        labels = REGISTRY.get_sample_value("news_enricher_build_info", {
+            "version": metrics.__version__, "event_loop": "uvloop", "date_conventions": "news"})
+        assert labels == 1.0
+    finally:
+        metrics.BUILD_INFO.info({"version": metrics.__version__})
