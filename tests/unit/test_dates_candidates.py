@@ -35,11 +35,12 @@ def test_regex_starts_equal_automaton(language, conventions):
         assert X._candidates(text, lx) == _automaton(text, lx)
     rng = random.Random(7)
     words = list(lx.start_names)
-    alphabet = list("abcdefghijklmnopqrstuvwxyz 0123456789-'@.,é²½ß٣\n")
-    for _ in range(3000):
+    ascii_only = list("abcdefghijklmnopqrstuvwxyz 0123456789-'@.,\n")
+    for i in range(3000):
+        alphabet = ascii_only if i % 2 else ascii_only + list("é²½ß٣")  # ASCII texts take a shorter path
         parts = [rng.choice(words) if rng.random() < 0.5 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4)))
                  for _ in range(rng.randint(1, 8))]
-        text = "".join(p + rng.choice(["", " ", "é", "2", "-"]) for p in parts)
+        text = "".join(p + rng.choice(["", " ", "2", "-"] + ([] if i % 2 else ["é"])) for p in parts)
         assert X._candidates(text, lx) == _automaton(text, lx), text
 
 
