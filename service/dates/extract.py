@@ -2188,11 +2188,12 @@ def extract(doc: Doc, conventions: str = "news") -> list[dict]:
     ctx.found = found
     text = doc.norm_folded
     last_end = 0
+    branches = lx.branches
     for pos, names in _candidates(text, lx):
         if pos < last_end:
             continue
         for name in names:  # in priority order; a rejected match lets the next branch try
-            m = lx.branches[name].match(text, pos)
+            m = branches[name].match(text, pos)
             if m is None:
                 continue
             try:
@@ -2212,6 +2213,10 @@ def _candidates(text: str, lx: Lexicon) -> list[tuple[int, tuple]]:
     """Start positions of words that can open a date expression, with the branches they open."""
     if lx.automaton is None or not text:
         return []
+    if lx.starts is not None or lx.digit_starts is not None:
+        found = _starts(text, lx)
+        if found is not None:
+            return found
     hits: dict[int, set] = {}
     procl = lx.proclitics
     n = len(text)
@@ -2238,3 +2243,35 @@ def _candidates(text: str, lx: Lexicon) -> list[tuple[int, tuple]]:
             got.update(names)
     order = lx.order
     return [(pos, tuple(sorted(names, key=order.get))) for pos, names in sorted(hits.items())]
+
+
+def _starts(text: str, lx: Lexicon) -> list[tuple[int, tuple]] | None:
+    """_candidates for languages without proclitics, by regex (lexicon._start_finder); None when a
+    non-ASCII letter follows the longest entry (the regex cannot tell), so the automaton decides."""
+    names = lx.start_names
+    if text.isascii():  # the ASCII classes of the regexes are then the exact rule: no checks per hit
+        out = [(m.start(), names[m.group(1)]) for m in lx.starts.finditer(" " + text)] if lx.starts else []
+        if lx.digit_starts is not None:
+            out += [(m.start(), names[m.group(1)]) for m in lx.digit_starts.finditer(text)]
+            out.sort()
+        return out
+    out = []
+    n = len(text)
+    if lx.starts is not None:
+        for m in lx.starts.finditer(" " + text):  # the match starts at the character before the word
+            start = m.start()
+            if start and text[start - 1].isalpha():
+                continue  # a non-ASCII letter
+            entry = m.group(1)
+            end = start + len(entry)
+            if end < n and text[end].isalpha():
+                return None
+            out.append((start, names[entry]))
+    if lx.digit_starts is not None:
+        for m in lx.digit_starts.finditer(text):
+            start = m.start()
+            if start and text[start - 1].isdigit():
+                continue
+            out.append((start, names[m.group(1)]))
+        out.sort()  # positions are distinct: a word and a number cannot start at the same place
+    return out

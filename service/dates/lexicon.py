@@ -71,6 +71,41 @@ def _trie_rx(node: dict) -> str:
     return "(?:" + body + ")?" if optional else body
 
 
+def _start_finder(lx: Lexicon, opens: dict) -> None:
+    """Without proclitics, find candidate starts with two regexes instead of a Python loop over every
+    automaton hit (in English most hits are "a", "in", "on" inside longer words).  Both patterns open
+    with a character class, so the regex engine skips ahead in C: `starts` matches the character before
+    a word start (the text gets a leading space) and captures the longest entry there; `digit_starts`
+    captures the entry at a digit and swallows the rest of the number.  Entries that are prefixes of
+    the captured one and end at a non-letter open their branches too: the union is kept per entry.
+    The classes test ASCII only; the extractor checks the exact rule (str.isalpha) on each hit."""
+    def trie(words, end):
+        root: dict = {}
+        for w in words:
+            node = root
+            for ch in w:
+                node = node.setdefault(ch, {})
+            node[""] = {}
+        def rx(node):
+            alts = [re.escape(ch) + rx(node[ch]) for ch in sorted(c for c in node if c)]
+            if "" in node:
+                alts.append(end)  # after the longer entries: the regex takes the longest
+            return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return rx(root)
+    digit = [w for w in opens if w[0].isdigit()]
+    word = [w for w in opens if not w[0].isdigit()]
+    lx.starts = re.compile(rf"[^a-zA-Z](?=({trie(word, '(?![a-zA-Z])')}))") if word else None
+    # (the rest of the number only after a digit: "4th2" holds a second number)
+    lx.digit_starts = re.compile(rf"({trie(digit, '')})(?:(?<=[0-9])[0-9]+)?") if digit else None
+    for w in opens:
+        names = set()
+        for i in range(1, len(w) + 1):
+            p = w[:i]
+            if p in opens and (i == len(w) or w[0].isdigit() or not w[i].isalpha()):
+                names |= opens[p]
+        lx.start_names[w] = tuple(sorted(names, key=lx.order.get))
+
+
 def _norm_map(mapping: dict) -> dict:
     return {normalize_key(k): v for k, v in mapping.items()}
 
@@ -149,6 +184,9 @@ class Lexicon:
     branches: dict = field(default_factory=dict)  # branch name -> compiled pattern
     order: dict = field(default_factory=dict)  # branch name -> priority (lower wins)
     automaton: object = None  # first words -> (length, is_digit, branches they open)
+    starts: re.Pattern | None = None  # without proclitics: where a word entry begins (_start_finder)
+    digit_starts: re.Pattern | None = None  # without proclitics: where a digit entry begins
+    start_names: dict = field(default_factory=dict)  # entry -> branches opened by it and its prefix entries
     proclitics: str = ""
     future: re.Pattern | None = None
     range_to: re.Pattern | None = None
@@ -653,6 +691,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     lx.automaton.make_automaton()
     lx.order = order
     lx.proclitics = "" if latin else "وفبل"
+    if not lx.proclitics:
+        _start_finder(lx, opens)
 
     fut = [re.escape(normalize_key(w)).replace(r"\ ", " ") for w in data.get("future_cues", [])]
     if data.get("future_prefix_regex"):
