@@ -52,13 +52,18 @@ def _alt(words, *, min_len: int = 1) -> str:
     keys = {normalize_key(w) for w in words if len(normalize_key(w)) >= min_len}
     if not keys:
         return "(?!)"  # matches nothing: the slot is absent in this language
-    trie: dict = {}
-    for k in keys:
-        node = trie
-        for ch in k:
+    return "(?:" + _trie_rx(_trie(keys)) + ")"
+
+
+def _trie(words) -> dict:
+    """Character trie of `words`; the key "" marks the end of a word."""
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
             node = node.setdefault(ch, {})
-        node[""] = {}  # a word ends here
-    return "(?:" + _trie_rx(trie) + ")"
+        node[""] = {}
+    return root
 
 
 def _trie_rx(node: dict) -> str:
@@ -80,18 +85,12 @@ def _start_finder(lx: Lexicon, opens: dict) -> None:
     the captured one and end at a non-letter open their branches too: the union is kept per entry.
     The classes test ASCII only; the extractor checks the exact rule (str.isalpha) on each hit."""
     def trie(words, end):
-        root: dict = {}
-        for w in words:
-            node = root
-            for ch in w:
-                node = node.setdefault(ch, {})
-            node[""] = {}
         def rx(node):
             alts = [re.escape(ch) + rx(node[ch]) for ch in sorted(c for c in node if c)]
             if "" in node:
                 alts.append(end)  # after the longer entries: the regex takes the longest
             return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return rx(root)
+        return rx(_trie(words))
     digit = [w for w in opens if w[0].isdigit()]
     word = [w for w in opens if not w[0].isdigit()]
     lx.starts = re.compile(rf"[^a-zA-Z](?=({trie(word, '(?![a-zA-Z])')}))") if word else None
@@ -204,12 +203,12 @@ class Lexicon:
     rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
     clock_minutes: dict = field(default_factory=dict)  # "half" -> 30, "a quarter" -> 15, "twenty" -> 20
     clock_hours: dict = field(default_factory=dict)  # "seven" -> 7 ("half past seven")
-    quarter_blocked_mods: set = field(default_factory=set)
+    quarter_blocked_mods: set = field(default_factory=set)  # "the last quarter" is the fourth (or a match's)
     month_range_after: re.Pattern | None = None
-    within_words: set = field(default_factory=set)
-    clock_and_words: set = field(default_factory=set)  # "و" joins two clocks into a range only after "بین"  # "within 5 days": a stretch from publication, not a point  # "the last quarter" is the fourth (or a match's)
+    within_words: set = field(default_factory=set)  # "within 5 days": a stretch from publication, not a point
+    clock_and_words: set = field(default_factory=set)  # "و" joins two clocks into a range only after "بین"
     latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
-    name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم  # "N روز پیش" is a point, never a stretch
+    name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم
 
 
 def _load_json(language: str) -> dict:

@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 
 from ..document import Doc
-from .gazetteer import Gazetteer, Hit, default_gazetteer, gives_context, place_ok
+from .gazetteer import KA_SHORT_NAME, Gazetteer, Hit, default_gazetteer, gives_context, place_ok
 from .kb import TIER_CITY, TIER_CURATED, Entry, build_kb, match_key
 from .patterns import (_END, _match_phrase, _words, default_triggers, doc_words, find_patterns, words_at,
                        words_from_padded)
@@ -269,11 +269,13 @@ def _trim_trailing_title(doc: Doc, t: _Mention) -> None:
     """`محمد بن سلمان بن عبدالعزيز ولي العهد` tagged as one PERSON, or up to `ولي`: a title of two
     words or more that starts inside the span after the name and reaches its end is not part of
     the name (ولي العهد، وزير الخارجية، أمير منطقة)."""
+    titles = default_triggers().titles
+    if not any(w in titles for w in t.key_text.split()[1:]):
+        return  # no title word after the first (most spans): no need to tokenize
     toks = words_at(doc, t.start, 12)
     inside = sum(1 for w in toks if w[1] <= t.end)
     if inside < 2:
         return
-    titles = default_triggers().titles
     for k in range(1, inside):
         word = toks[k][2]
         if word in titles and _ARABIC_LETTER.match(word):
@@ -557,7 +559,7 @@ def _strip_clitics(key: str) -> list[str]:
     out = [key]
     for c in _CLITICS:
         if key.startswith(c) and len(key) - len(c) >= 3:
-            if c.endswith("ك") and len(key) - len(c) <= 4:
+            if c.endswith("ك") and len(key) - len(c) <= KA_SHORT_NAME:
                 continue  # كاسيا is no ك + آسيا (the gazetteer's rule)
             out.append(key[len(c):])
             if c.endswith("ل") and c != "ل" and not c.endswith("ال"):

@@ -27,6 +27,8 @@ _CLITICS = {"و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل"
 _DEF_CLITICS = _CLITICS | {"ال", "وال", "فال", "بال", "كال", "لل", "ولل", "فلل", "وبال", "فبال"}
 _LAM_CLITICS = {"ل", "ول", "فل"}  # before an ال-key that lost its alef: للأمم = ل + (ا)لأمم
 _CLITIC_LAST = frozenset(p[-1] for p in _DEF_CLITICS | _LAM_CLITICS)  # و ف ب ل ك
+# A name this short after ك ("like") is mostly another word: كاسيا, كروما (not ك + آسيا / روما).
+KA_SHORT_NAME = 4
 
 # Words right before a small city that say "this is a place" (normalized, folded).
 _CITY_CUES = {
@@ -112,7 +114,7 @@ class Gazetteer:
                     elif prefix in _CLITICS:
                         if info.latin_case is not None:
                             continue
-                        if prefix[-1] == "ك" and len(key) <= 4:
+                        if prefix[-1] == "ك" and len(key) <= KA_SHORT_NAME:
                             continue  # كاسيا، كروما: a short name after ك ("like") is mostly another word
                     elif (prefix in _DEF_CLITICS and info.latin_case is None
                           and any(k == "demonym" for _, k in info.entries)):
