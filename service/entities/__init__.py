@@ -343,6 +343,8 @@ def _plausible(doc: Doc, t: _Mention, kb) -> bool:
         return False
     if t.type == "PERSON" and (first in trig.titles or bare in trig.titles or bare in trig.modifiers):
         return False
+    if t.type == "PERSON" and len(first) > 4 and first[0] in "لب" and first[1:] in trig.titles:
+        return False  # لخادم الحرمين: a title behind ل/ب (a name is not one, the title is the king's)
     s, e = doc.original_span(t.start, t.end)
     return "\u064b" not in doc.original[s:e + 1]
 

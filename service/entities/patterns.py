@@ -357,6 +357,8 @@ def _person_after(trig, doc, toks, covered, i, span_n):
             break
         # a place noun ends the name: طريق الملك فهد بمحافظة الزلفي
         if w in trig.place_words or (w[:1] in "وفبل" and w[1:] in trig.place_words):
+            if len(name) == 1 and w in trig.place_words:
+                name = []  # أمير منطقة ("governor of the region"): a noun in construct, not a name
             break
         # "عبدالله والرئيس": a و-word after a name starts something else (a list, a new clause);
         # so does a definite word with a preposition (بالمواجهة).

@@ -570,6 +570,29 @@ def test_amount_words_end_a_name_and_spans_without_letters_are_dropped(gaz, monk
     assert [(e["type"], _texts(e)) for e in found if e["mentions"]] == [("PERSON", ["فهد"])]
 
 
+def test_the_kings_title_is_a_title_not_a_person(gaz, monkeypatch):
+    # خادم الحرمين الشريفين is the Saudi king's title: the tagger's `خادم الحرمين` (also behind ل)
+    # is no person, and the name after the title is read as a name, ending before `برقية`
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger(
+        [("خادم الحرمين", "PERSON", 0.8), ("لخادم الحرمين", "PERSON", 0.8), ("سامي الحربي برقية", "PERSON", 0.8)]))
+    text = ("بعث خادم الحرمين الشريفين الملك سامي الحربي برقية تهنئة. "
+            "ورفع الوزير الشكر لخادم الحرمين الشريفين.")
+    found = extract_entities(_doc(text, "ar"), gaz)
+    assert [_texts(e) for e in found if e["type"] == "PERSON"] == [["سامي الحربي"]]
+
+
+def test_a_governor_of_a_region_is_no_name(gaz):
+    # `أمير` is a given name (Amir), but `أمير منطقة` is "the governor of the region"
+    found = extract_entities(_doc("حضر مستشار الملك أمير منطقة الرياض الحفل.", "ar"), gaz)
+    assert not [e for e in found if e["type"] == "PERSON" and "أمير" in _texts(e)]
+
+
+def test_his_statement_and_restoring_security_are_no_names(gaz, monkeypatch):
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("بيانه", "LOC", 0.7), ("استتباب الأمن", "ORG", 0.7)]))
+    found = extract_entities(_doc("وقال الوزير في بيانه إن الحكومة حريصة على استتباب الأمن.", "ar"), gaz)
+    assert [e for e in found if e["mentions"]] == []
+
+
 def test_a_place_word_ends_a_name_after_a_title(gaz, monkeypatch):
     monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([]))
     found = extract_entities(_doc("افتتح طريق الملك فهد بمحافظة الزلفي أمس.", "ar"), gaz)

@@ -1,4 +1,5 @@
 """The gazetteer-only KB folder: read by the gazetteer, never by the tagger's features."""
+import pytest
 
 from service.entities import extract_entities
 from service.entities.features import gazetteer_words
@@ -123,3 +124,14 @@ def test_short_names_after_ka_and_plural_demonyms_after_a_proclitic_are_other_wo
     # with the article the demonym is read: بالروس
     ents = _entities_in("اجتمع الوفد بالروس في جنيف.", "ar")
     assert any(e["name"] == "Russia" and e["demonym_mentions"] for e in ents)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("افتتحت مصر قناة السويس الجديدة.", ("LOC", "Suez Canal", "قناة السويس")),
+    ("أعلنت موبايلي أرباحها.", ("ORG", "Mobily", "موبايلي")),
+    ("وقع الحادث في محافظة صامطة.", ("LOC", "Samtah", "صامطة")),
+])
+def test_gazetteer_only_places_and_companies_of_saudi_news(text, expected):
+    # قناة السويس was an ORG (قناة is a TV-channel cue), موبايلي a PERSON; صامطة was missed
+    found = [(e["type"], e["name"], [m["text"] for m in e["mentions"]]) for e in _entities_in(text, "ar")]
+    assert (expected[0], expected[1], [expected[2]]) in found
