@@ -587,9 +587,11 @@ def test_a_governor_of_a_region_is_no_name(gaz):
     assert not [e for e in found if e["type"] == "PERSON" and "أمير" in _texts(e)]
 
 
-def test_his_statement_and_restoring_security_are_no_names(gaz, monkeypatch):
-    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("بيانه", "LOC", 0.7), ("استتباب الأمن", "ORG", 0.7)]))
-    found = extract_entities(_doc("وقال الوزير في بيانه إن الحكومة حريصة على استتباب الأمن.", "ar"), gaz)
+def test_his_statement_restoring_security_and_the_prophets_mosque_are_no_names(gaz, monkeypatch):
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger(
+        [("بيانه", "LOC", 0.7), ("استتباب الأمن", "ORG", 0.7), ("النبوي الشريف", "PERSON", 0.7)]))
+    text = "وقال الوزير في بيانه إن الحكومة حريصة على استتباب الأمن في المسجد النبوي الشريف."
+    found = extract_entities(_doc(text, "ar"), gaz)
     assert [e for e in found if e["mentions"]] == []
 
 
