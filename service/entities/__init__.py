@@ -359,7 +359,8 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
       - no overlap: taken;
       - the same span, same type: the gazetteer mention stays (it has the id);
       - the same span, another type: the tagger's type wins unless the gazetteer entry is a
-        curated person/organization with a QID (a city is a football club in the sports pages);
+        curated person/organization with a QID (a city is a football club in the sports pages)
+        or the tagger says PERSON of a country;
       - the same type, other boundaries: for people the longer name wins (`بان كي مون` over
         `كي مون`, `حمدان بن محمد بن راشد` over `محمد بن راشد`); for places and organizations in
         Arabic script the shorter (`مكة` in `مكة المكرمة`, `حزب الله` in `حزب الله اللبناني`:
@@ -414,6 +415,8 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
             if m.type == t.type or (m.entry is not None and m.entry.type in ("PERSON", "ORG")
                                     and (m.entry.qid or _curated_over_tagger(doc, kb, m, t))):
                 continue
+            if t.type == "PERSON" and m.entry is not None and m.entry.subtype == "country":
+                continue  # a country is no person (`World War II Hungary`); a team (ORG) it may be
             drop(inside)
         elif all(m.type == t.type for m in inside):
             if t.type == "PERSON":

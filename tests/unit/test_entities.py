@@ -618,3 +618,10 @@ def test_pattern_triggers_from_the_gazetteer_scan_equal_their_own_scan(gaz):
     covered = {h.start: (h.kind, h.entry.type, h.end) for h in hits}
     shared = find_patterns(doc, padded, covered, triggers)
     assert shared and shared == find_patterns(doc, padded, covered)
+
+
+def test_a_country_is_no_person(gaz, monkeypatch):
+    # the tagger's PERSON on a country's exact span gives way to the country (a team, ORG, may not)
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("Hungary", "PERSON", 0.8)]))
+    found = extract_entities(_doc("The film is set in World War II Hungary .", "en"), gaz)
+    assert [(e["type"], e["subtype"], _texts(e)) for e in found] == [("LOC", "country", ["Hungary"])]
