@@ -50,6 +50,8 @@ SETS = {
     # The tagger's own training part (in-sample for the tagger): only for checking that a
     # combination rule is not tuned to the dev slice (does it hold on other text?).
     "ar_train": ("ar", TT.SPLITS["ar"][0], "train"),
+    "fa_train": ("fa", TT.SPLITS["fa"][0], "train"),
+    "en_train": ("en", TT.SPLITS["en"][0], "train"),
 }
 
 

@@ -319,6 +319,16 @@ def _currency_after_number(doc: Doc, t: _Mention) -> bool:
     return any(c.isdigit() for c in before[-1]) or prev in _NUMBER_WORDS
 
 
+def _ends_in_org_head(t: _Mention) -> bool:
+    """A Latin-script span of two words or more whose head noun is an organization word
+    (`org_tails`: GmbH, University, Railway ...): the last word, or the word before `of`."""
+    words = t.key_text.split()
+    if len(words) < 2 or not t.key_text.isascii():
+        return False
+    tails = default_triggers().org_tails
+    return words[-1] in tails or any(w in tails and nxt == "of" for w, nxt in zip(words[1:], words[2:]))
+
+
 def _plausible(doc: Doc, t: _Mention, kb) -> bool:
     """Cheap sanity checks on a tagger span: names do not start or end with a stop word, a person does
     not start with a title (`نظيره الروسي`), and no word of a name carries the accusative -an
@@ -399,6 +409,8 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
                 t.type = "MISC"  # ملعب سانتياغو برنابيو: the stadium or prize, not the person
         if t.type != "MISC" and _currency_after_number(doc, t):
             t.type = "MISC"  # 5.7 مليار ريال: the riyal (ANERcorp tags دولار MISC), not Real Madrid
+        if t.type != "ORG" and _ends_in_org_head(t):
+            t.type = "ORG"  # Eberhard Faber GmbH, State Railway of Thailand: the head noun says ORG
         if not _plausible(doc, t, kb):
             continue
         if clubs and any(s <= t.start and t.end <= e and (t.type != "ORG" or (s, e) != (t.start, t.end))

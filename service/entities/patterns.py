@@ -78,6 +78,7 @@ class Triggers:
         self.not_names = keys("not_names")
         self.place_words = keys("place_words")
         self.currencies = keys("currencies")
+        self.org_tails = keys("org_tails")
         # given names: the KB list (a tagger feature too) and the gazetteer-only addition
         self.given = set()
         for path in (KB_DIR / "given_names.txt", KB_DIR / GAZETTEER_ONLY / "given_names.txt"):

@@ -625,3 +625,14 @@ def test_a_country_is_no_person(gaz, monkeypatch):
     monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger([("Hungary", "PERSON", 0.8)]))
     found = extract_entities(_doc("The film is set in World War II Hungary .", "en"), gaz)
     assert [(e["type"], e["subtype"], _texts(e)) for e in found] == [("LOC", "country", ["Hungary"])]
+
+
+def test_an_english_organization_word_as_head_makes_the_span_an_org(gaz, monkeypatch):
+    monkeypatch.setattr(ents, "_tagger", lambda: _FakeTagger(
+        [("Eberhard Faber GmbH", "PERSON", 0.8), ("Fairmont Teachers College", "LOC", 0.8),
+         ("National Council of Thailand", "LOC", 0.8), ("Konkan Railway", "LOC", 0.8), ("John Smith", "PERSON", 0.8)]))
+    text = ("Eberhard Faber GmbH was founded near Fairmont Teachers College . The National Council of "
+            "Thailand met . The Konkan Railway passes through . John Smith said so .")
+    found = {_texts(e)[0]: e["type"] for e in extract_entities(_doc(text, "en"), gaz)}
+    assert found == {"Eberhard Faber GmbH": "ORG", "Fairmont Teachers College": "ORG",
+                     "National Council of Thailand": "ORG", "Konkan Railway": "LOC", "John Smith": "PERSON"}
