@@ -846,7 +846,8 @@ def _wday(m, ctx):
         return None
     if raw in lx.ambiguous_weekdays and not (modb or moda or night or pre or part) and not (
             lx.week_before is not None and lx.week_before.search(ctx.text, max(0, m.start() - 30), m.start())) \
-            and not lx.wd_range_before.search(ctx.text, max(0, m.start() - 20), m.start()):
+            and not lx.wd_range_before.search(ctx.text, max(0, m.start() - 20), m.start()) \
+            and not lx.wd_clock_after.match(ctx.text, m.end()):
         return None
     if raw in lx.ambiguous_weekdays and not _capitalized(ctx, m.start("wday_wd")):
         return None  # "sun", "sat", "wed" are words first

@@ -177,6 +177,7 @@ class Lexicon:
     bare_part_prep: re.Pattern | None = None
     hour_range_to: re.Pattern | None = None  # "إلى", not "و"/"-": an unmarked hour range needs a real "to"
     week_before: re.Pattern | None = None  # "الأسبوع المقبل الاثنين": a week right before an ambiguous weekday
+    wd_clock_after: re.Pattern | None = None  # "الاثنين 8-9 صباحا": a marked clock right after an ambiguous weekday
     week_of: re.Pattern | None = None  # "أسبوع 16 سبتمبر": the week holding that day
     wd_range_after: re.Pattern | None = None  # "... من الثلاثاء إلى الخميس": a weekday that opens a range
     wd_range_before: re.Pattern | None = None  # "بين الجمعة والأحد": an ambiguous weekday ending a range
@@ -410,7 +411,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
         "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
-                + (EN_SUFFIX if latin else "") + (r"(?![:.]\d)" if latin else "")  # "Thursday 19:00" is a clock
+                + (EN_SUFFIX if latin else "") + r"(?![:.]\d)"  # "Thursday 19:00", "يوم الجمعة 15:00" is a clock
                 + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday})"
                 # "Friday the 26th at 4", "Monday 21 at 9:30 am": a clock may follow in English
                 + (rf"|{S}(?:{A['time_words']}){S}\d|{S}\d{{1,2}}(?:[:.]\d\d)?{S0}(?:{A['am']}|{A['pm']})(?![^\W\d_])"
@@ -724,6 +725,12 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     lx.wd_range_before = re.compile(rf"(?<![^\W\d_])(?:{A['range_from']}{S}{unamb_weekday}{S0}{A['range_to']}"
                                     rf"|{A['weekday_prefixes']}{S}{weekday}{S0}و){S0}\Z")  # "يومي الأحد والاثنين"
     lx.week_before = re.compile(rf"(?:{week_nouns}{S}{mod_after}|{mod_before}{S}{week_nouns})[ ,،]{{1,3}}\Z")
+    # "الاثنين 8-9 صباحا", "الأحد الساعة 10": a clock with its marker (a clock word before it, or am/pm
+    # after digits or a digit range) makes an ambiguous weekday a weekday ("the two" is never followed by one)
+    dclock = r"\d{1,2}(?:[:.][0-5]\d)?"
+    lx.wd_clock_after = re.compile(
+        rf"[ ,،]{{1,3}}(?:(?:{A['time_words']}){S0}(?:\d|{ordinal})"
+        rf"|{dclock}(?:{S0}[-–]{S0}{dclock})?{S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))")
     if data.get("hour_range_to"):
         lx.hour_range_to = re.compile(rf"(?<![^\W\d_]){_alt(data['hour_range_to'])}(?![^\W\d_])")
     if data.get("bare_part_preps"):

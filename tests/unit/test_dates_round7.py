@@ -1,0 +1,48 @@
+"""Dates stage, round 7: Arabic gaps both reading profiles shared.  Sentences are our own."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from service.dates import extract_dates
+from service.document import build_doc
+from service.model import RawArticle
+
+RIYADH = timezone(timedelta(hours=3))
+# Wednesday 15 May 2024, 10:00 Riyadh time.
+PUB = datetime(2024, 5, 15, 10, 0, tzinfo=RIYADH)
+
+
+def run(text: str, lang: str = "ar", conventions: str | None = None) -> list[dict]:
+    doc = build_doc(RawArticle(body=text))
+    doc.language = lang
+    doc.received_at = datetime(2024, 5, 15, 8, 0, tzinfo=timezone.utc)
+    doc.published_at, doc.published_from = PUB, "metadata"
+    return extract_dates(doc) if conventions is None else extract_dates(doc, conventions=conventions)
+
+
+def values(text: str, **kw) -> list[tuple[str, str]]:
+    return [(m["text"], m["value"]) for m in run(text, **kw)]
+
+
+PROFILES = pytest.mark.parametrize("conventions", ["news", "recognizers"])
+
+
+@PROFILES
+def test_ambiguous_weekday_before_a_marked_clock(conventions):
+    # "الاثنين" alone is also "the two"; a clock with its marker right after it makes it the weekday
+    assert values("عقدت اللجنة جلستها الاثنين 9-11 صباحا في المقر.", conventions=conventions) == [
+        ("الاثنين 9-11 صباحا", "2024-05-13T09:00:00+03:00/2024-05-13T11:00:00+03:00")]
+    assert values("وصل الوفد الأحد الساعة 7 مساء.", conventions=conventions) == [
+        ("الأحد الساعة 7 مساء", "2024-05-12T19:00:00+03:00")]
+    # a count after it is not a clock
+    assert values("التقى الاثنين 20 لاعبا في المعسكر.", conventions=conventions) == []
+
+
+@PROFILES
+def test_weekday_before_a_clock_with_colon_is_not_a_day_number(conventions):
+    assert values("انطلقت المباراة يوم الجمعة 17:30 بتوقيت مكة.", conventions=conventions)[0][0].startswith(
+        "يوم الجمعة 17:30")
+    assert ("يوم الجمعة 17", "2024-05-17") not in values("انطلقت المباراة يوم الجمعة 17:30.", conventions=conventions)
