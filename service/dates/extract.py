@@ -105,9 +105,12 @@ def _year_value(raw: str | None, lx: Lexicon) -> tuple[int | None, str | None]:
     if not raw:
         return None, None
     if not raw[0].isdigit():  # a year in words: the sum of its number words
+        pair = lx.year_pair_rx.fullmatch(raw) if lx.year_pair_rx is not None else None
+        if pair:  # "تسعة عشر تسعة وتسعين": hundreds, then the rest
+            return lx.year_centuries[key(pair.group(1))] * 100 + _year_value(pair.group(2), lx)[0], None
         return sum(lx.year_number_words.get(w.group(), 0) for w in lx.year_number_rx.finditer(raw)), None
-    digits = re.match(r"\d{4}", raw)
-    suffix = raw[4:].strip()
+    digits = re.match(r"\d{3,4}", raw)
+    suffix = raw[digits.end():].strip()
     return int(digits.group()), (lx.calendar_suffixes.get(key(suffix)) if suffix else None)
 
 
@@ -892,6 +895,14 @@ def _year(m, ctx):
             return None
         y = int(_g(m, "year", "y3"))
         return _M(m.start(), m.end(), "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.75, kind="year")
+    if _g(m, "year", "ys"):  # "عام 247", "سنة مائتين وسبعة وستين": a three-digit year after a year word
+        y, cal = _year_value(_g(m, "year", "ys"), lx)
+        cal = cal or C.GREGORIAN
+        rng = C.year_range(cal, y) if 100 <= y <= 999 else None
+        if rng is None:
+            return None
+        return _M(m.start(), m.end(), "year", rng[0], rng[1], f"{y:04d}" if cal == C.GREGORIAN else "", calendar=cal,
+                  cal_value=_cal_value(cal, y), conf=0.7, kind="year")
     raw = _g(m, "year", "y") or (_g(m, "year", "y2") + " " + _g(m, "year", "cal"))
     y, cal = _year_value(raw, lx)
     flags: list = []
@@ -1260,9 +1271,9 @@ def _qtr(m, ctx):
     s, e = m.span()
     out = _M(s, e, "quarter", None, None, f"XXXX-{'Q' if months == 3 else 'H'}{q}", conf=0.6, kind="qtr")
     out.clock = (q, months)
-    raw_y = _g(m, "qtr", "y") or _g(m, "qtr", "y0")
-    if raw_y:  # "Q3 2015", "2017-q1": the year is in the match
-        y = int(raw_y)
+    raw_y = _g(m, "qtr", "y") or _g(m, "qtr", "y0") or _g(m, "qtr", "yw")
+    if raw_y:  # "Q3 2015", "2017-q1", "الربع الثالث من ألفين وعشرين": the year is in the match
+        y = _year_value(raw_y, lx)[0]
         year = _M(e, e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.8, kind="year")
         out = _quarter(out, year, ctx)
         if out is not None:

@@ -200,6 +200,8 @@ class Lexicon:
     count_part: re.Pattern | None = None  # one count of a compound duration
     year_number_words: dict = field(default_factory=dict)  # "ألفين" -> 2000, "وعشرين" -> 20
     year_number_rx: re.Pattern | None = None
+    year_centuries: dict = field(default_factory=dict)  # "تسعة عشر" -> 19 ("تسعة عشر تسعة وتسعين" = 1999)
+    year_pair_rx: re.Pattern | None = None  # (hundreds, rest) of such a year
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
     rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
     clock_minutes: dict = field(default_factory=dict)  # "half" -> 30, "a quarter" -> 15, "twenty" -> 20
@@ -278,7 +280,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
         "numeric_date_preps", "bare_unit_nouns", "bare_period_after", "bare_day_preps",
-        "rest_day_nouns", "minutes_after", "minutes_before", "clock_past", "clock_to", "count_from_date")}
+        "rest_day_nouns", "minutes_after", "minutes_before", "clock_past", "clock_to", "count_from_date",
+        "short_year_words")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     weekday_bare = _alt([w[2:] for w in lx.weekdays if w.startswith("ال")])  # "أول يوم جمعة"
@@ -323,8 +326,28 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "ألفين" alone is 2000, but "ألف" alone is "a thousand" ("5 مارس ألف شخص"): it needs a part.
         k2 = [w for w, v in ywords["thousands"].items() if v >= 2000]
         k1 = [w for w, v in ywords["thousands"].items() if v < 2000]
-        year = (rf"(?:{year}|(?:{_alt(k2)}(?:{yparts}){{0,4}}|{_alt(k1)}(?:{yparts}){{1,4}})(?![^\W\d_]))")
+        pair = ""
+        if ywords.get("centuries"):
+            # "تسعة عشر تسعة وتسعين" (1999): hundreds and the rest as two numbers, the English way of
+            # saying a year; the rest is 10-99 ("تسعة عشر تسعة" is not a year)
+            lx.year_centuries = _norm_map(ywords["centuries"])
+            pv = ywords["parts"]
+            p1, p20 = _alt([w for w, v in pv.items() if v < 10]), _alt([w for w, v in pv.items() if 20 <= v <= 90 and v % 10 == 0])
+            p10, p11 = _alt([w for w, v in pv.items() if v == 10]), _alt([w for w, v in pv.items() if 11 <= v <= 19])
+            rest = rf"(?:(?:{p1}){S0}(?:{_alt(ywords['joiners'])}){S0}(?:{p20})|{p20}|(?:{p1}){S}(?:{p10})|{p11}|{p10})"
+            lx.year_pair_rx = re.compile(rf"({_alt(lx.year_centuries)}){S}({rest})")
+            pair = rf"|{_alt(lx.year_centuries)}{S}{rest}"
+        year_in_words = rf"(?:{_alt(k2)}(?:{yparts}){{0,4}}|{_alt(k1)}(?:{yparts}){{1,4}}{pair})(?![^\W\d_])"
+        year = rf"(?:{year}|{year_in_words})"
         lx.year_number_rx = re.compile(_alt(lx.year_number_words))
+        # "عام مائتين وسبعة وستين": a three-digit year in words, only after a year word (see short_year)
+        hundreds = _alt([w for w, v in ywords["parts"].items() if 100 <= v <= 900])
+        short_year_words = rf"(?:{hundreds})(?:{yparts}){{0,3}}(?![^\W\d_])"
+    else:
+        short_year_words = year_in_words = "(?!)"
+    # "عام 247", "سنة 980 م": a three-digit year after an indefinite year word ("العام 596 رجلا" is "this
+    # year, 596 men")
+    short_year = rf"(?:[1-9]\d\d(?![\d:])(?:{S0}{calsuf}(?![^\W\d_]))?|{short_year_words})"
 
     def g(branch: str, slot: str, body: str) -> str:
         return f"(?P<{branch}_{slot}>{body})"
@@ -514,6 +537,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "عام 2023", "سنة 1445 هـ", "in 2019", "2023م": a year needs a year word or a calendar suffix
         "year": (rf"(?:{g('year', 'ctx', A['year_words'] + '|' + A['year_preps'])}{S}{g('year', 'y', year)}"
                  rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_])"
+                 + (rf"|{A['short_year_words']}{S}{g('year', 'ys', short_year)}" if data.get("short_year_words") else "")
                  # English "in 1969 and 1970", "2014 through May 2018": a bare year right after another date
                  # and a range word (checked in _year; "and"/"to" are too frequent to open the branch)
                  + (rf"|(?<=[ ~\-]){g('year', 'y3', YEAR_NUM)}" if latin else "") + ")"
@@ -576,6 +600,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  + "))"),
         # "الربع الثالث", "the third quarter", "Q3"
         "qtr": (rf"{A['quarter_words']}{S}{g('qtr', 'ord', qords)}"
+                # "الربع الثالث من ألفين وعشرين": a year in words (a digit year joins in _pair)
+                + (rf"(?:{S}{A['year_of']}{S}(?:{A['year_words']}{S})?{g('qtr', 'yw', year_in_words)})?" if not latin else "")
                 + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter"
                    # "Q3", "Q3 2015", "H1 2016", "2017 Q1", "2019-H2": a quarter or half of a year in short form
                    rf"|{g('qtr', 'qh', '[qh]')}{g('qtr', 'qn', '[1-4]')}(?:(?:{S0}-{S0}|{S}(?:of{S})?){g('qtr', 'y', YEAR_NUM)})?"
@@ -648,7 +674,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "unit": ["@modifiers_before", "@unit_nouns"],
         "rel": ["@parts_of_day", "@relative_days", "@tonight", "now"],
         "wday": ["@modifiers_before"] + wd_starts,
-        "year": ["year_words", "year_preps", DIGIT],
+        "year": ["year_words", "year_preps", "short_year_words", DIGIT],
         "decade": ["@decades"] + (["#the", DIGIT] if latin else []),
         "cent": [DIGIT, "@ordinals"] if latin else [],  # "the" before it joins in _cent (it is too frequent to open a branch)
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],

@@ -46,3 +46,33 @@ def test_weekday_before_a_clock_with_colon_is_not_a_day_number(conventions):
     assert values("انطلقت المباراة يوم الجمعة 17:30 بتوقيت مكة.", conventions=conventions)[0][0].startswith(
         "يوم الجمعة 17:30")
     assert ("يوم الجمعة 17", "2024-05-17") not in values("انطلقت المباراة يوم الجمعة 17:30.", conventions=conventions)
+
+
+@PROFILES
+def test_three_digit_year_after_an_indefinite_year_word(conventions):
+    assert values("بنيت القلعة عام 711 على يد الأمويين.", conventions=conventions) == [("عام 711", "0711")]
+    assert values("ولد الشاعر سنة 915 م في الكوفة.", conventions=conventions) == [("سنة 915 م", "0915")]
+    assert values("فتحت المدينة عام ثلاثمائة وخمسة وعشرين.", conventions=conventions) == [
+        ("عام ثلاثمائة وخمسة وعشرين", "0325")]
+    # "العام" is this year: "العام 450 طالبا" counts students; a number with a unit is not a year
+    assert values("قبلت الجامعة العام 450 طالبا.", conventions=conventions) == []
+    assert values("وزعت الجمعية عام 300 ألف وجبة.", conventions=conventions) == []
+
+
+@PROFILES
+def test_year_said_as_hundreds_and_rest(conventions):
+    assert values("تخرج في سبتمبر من عام تسعة عشر ثمانية وثمانين.", conventions=conventions) == [
+        ("سبتمبر من عام تسعة عشر ثمانية وثمانين", "1988-09")]
+    assert values("أسس النادي عام تسعة عشر خمسة وعشرين.", conventions=conventions) == [
+        ("عام تسعة عشر خمسة وعشرين", "1925")]
+    # the rest must be 10-99; a count after it is not a year
+    assert values("أسس النادي عام تسعة عشر خمسة.", conventions=conventions) == []
+    assert values("قتل في تسعة عشر ستين شخصا.", conventions=conventions) == []
+
+
+@PROFILES
+def test_quarter_of_a_year_in_words(conventions):
+    assert values("تراجعت المبيعات في الربع الثاني من ألفين وتسعة عشر.", conventions=conventions) == [
+        ("الربع الثاني من ألفين وتسعة عشر", "2019-04-01/2019-06-30")]
+    assert values("نما الاقتصاد في الربع الأول من عام ألفين وعشرين.", conventions=conventions) == [
+        ("الربع الأول من عام ألفين وعشرين", "2020-01-01/2020-03-31")]
