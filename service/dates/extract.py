@@ -387,12 +387,15 @@ def _mdrange(m, ctx):
 
 def _dmy2(m, ctx):
     """English "05/05/89": month/day (day/month when the first cannot be a month) and a two-digit year,
-    in this century up to 20 years past publication, else the last one ("03/18/40" = 1940)."""
+    in this century up to 20 years past publication, else the last one ("03/18/40" = 1940). Arabic
+    "18-9-15": day/month (month/day when the second cannot be a month)."""
     if ctx.ref is None:
         return None
     a, b = int(_g(m, "dmy2", "a")), int(_g(m, "dmy2", "b"))
     flags: list = []
-    if a > 12 and b <= 12:
+    if ctx.lx.two_digit_years == "day_first":
+        d, mo = (b, a) if b > 12 and a <= 12 else (a, b)
+    elif a > 12 and b <= 12:
         d, mo = a, b
     else:
         mo, d = a, b
@@ -408,7 +411,7 @@ def _dmy2(m, ctx):
 
 
 def _dmn(m, ctx, b="dmn"):
-    a, b_ = int(_g(m, b, "a")), int(_g(m, b, "b"))
+    a, b_ = int(_g(m, b, "a") or _g(m, b, "a2")), int(_g(m, b, "b") or _g(m, b, "b2"))
     d, mo = (b_, a) if ctx.lang == "en" else (a, b_)
     if mo > 12 and d <= 12:  # "22/04" in English text is still day/month, "4/22" in Arabic month/day
         d, mo = mo, d

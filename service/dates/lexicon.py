@@ -211,6 +211,7 @@ class Lexicon:
     within_words: set = field(default_factory=set)  # "within 5 days": a stretch from publication, not a point
     clock_and_words: set = field(default_factory=set)  # "و" joins two clocks into a range only after "بین"
     latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
+    two_digit_years: str = ""  # "05/05/89": "month_first" (English) or "day_first" (Arabic); "" = not read
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم
 
 
@@ -255,6 +256,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     data, rules = _with_conventions(_load_json(language), conventions)
     lx = Lexicon(language=language)
     lx.rules = rules
+    lx.two_digit_years = data.get("two_digit_years", "")
     for calendar, names in data.get("months", {}).items():
         for name, month in names.items():
             lx.months.setdefault(normalize_key(name), (calendar, month))
@@ -459,12 +461,17 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "mdrange": (rf"{A['range_from']}{S}{g('mdrange', 'a', D12)}/{g('mdrange', 'b', D12)}{S0}(?:to|through|until|till|and|-)"
                     rf"{S0}{g('mdrange', 'c', D12)}/{g('mdrange', 'd', D12)}(?:(?:/|,{S0}){g('mdrange', 'y', YEAR_NUM)})?(?![\d/]|{S0}(?:of|%|percent)\b)"  # "from 1/3 to 1/2 of voters" is a share
                     if latin else "(?!)"),
-        # English "05/05/89", "3-7-07", "21/04/16": a two-digit year (slash or hyphen, never dots: "1.2.16")
+        # "05/05/89", "3-7-07", "18-9-15": a two-digit year (slash or hyphen, never dots: "1.2.16"); English
+        # month/day, Arabic day/month ("18-9-15 هـ" would be a Hijri year: left out)
         "dmy2": (rf"(?<![\d/.\-]){g('dmy2', 'a', D12)}(?P<dmy2_sep>[-/]){g('dmy2', 'b', D12)}(?P=dmy2_sep)"
-                 rf"{g('dmy2', 'y', D2)}(?![\d/\-]|[.:]\d|{S0}%)" if latin else "(?!)"),
+                 rf"{g('dmy2', 'y', D2)}(?![\d/\-]|[.:]\d|{S0}%|{S0}{calsuf}(?![^\W\d_]))" if data.get("two_digit_years") else "(?!)"),
         # "يوم 22/04", "on 4/22": a day and month only after a date word
         "dmn": (rf"(?:{A['weekday_prefixes']}|{A['date_words']}){S}{g('dmn', 'a', D12)}/{g('dmn', 'b', D12)}"
-                r"(?![\d/])"),
+                r"(?![\d/])"
+                # "سأعود 22/04.": a zero-padded pair (two digits each, a leading zero) ending the clause is a
+                # date without a date word (fractions, scores and article numbers are not zero-padded)
+                + (rf"|(?<![\d/.\-])(?=0|\d\d/0){g('dmn', 'a2', D2)}/{g('dmn', 'b2', D2)}(?![\d/])"
+                   rf"(?={S0}(?:[,،.;:!?؟)\n]|$))" if not latin else "")),
         # "سأعود في 22/4", "حتى 4-22": a day and month after a date preposition, ending the clause
         # ("في 2-3 أيام" is a count, "في 4.22 مليار" a number)
         # "بدأت في 3 أغسطس وانتهت في 15.": a bare day number after a preposition, ending the clause; a
@@ -660,8 +667,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "hol": ["weekday_prefixes", "@holidays"] + (["@modifiers_before"] if latin else []),
         "ymd": wd_starts + [DIGIT],
         "dmyn": wd_starts + [DIGIT],
-        "dmn": ["weekday_prefixes", "date_words"],
-        "dmy2": [DIGIT] if latin else [],
+        "dmn": ["weekday_prefixes", "date_words"] + ([] if latin else [DIGIT]),
+        "dmy2": [DIGIT] if data.get("two_digit_years") else [],
         "mdrange": ["range_from"] if latin else [],
         "dmnp": ["numeric_date_preps"],
         "bdn": ["bare_day_preps"],

@@ -76,3 +76,23 @@ def test_quarter_of_a_year_in_words(conventions):
         ("الربع الثاني من ألفين وتسعة عشر", "2019-04-01/2019-06-30")]
     assert values("نما الاقتصاد في الربع الأول من عام ألفين وعشرين.", conventions=conventions) == [
         ("الربع الأول من عام ألفين وعشرين", "2020-01-01/2020-03-31")]
+
+
+@PROFILES
+def test_day_month_two_digit_year(conventions):
+    # Arabic order is day/month; the century that puts the year at most 20 years after publication
+    assert values("صدر القرار بتاريخ 7-3-19 وعمم على الدوائر.", conventions=conventions) == [("7-3-19", "2019-03-07")]
+    assert values("وقعت الحادثة 25/12/98 في المدينة.", conventions=conventions) == [("25/12/98", "1998-12-25")]
+    # the second number cannot be a month: month/day
+    assert values("وقعت الحادثة 3/25/98 في المدينة.", conventions=conventions) == [("3/25/98", "1998-03-25")]
+    # a two-digit Hijri year is not read as Gregorian
+    assert values("صدر القرار 9/11/36هـ في الرياض.", conventions=conventions) == []
+
+
+@PROFILES
+def test_zero_padded_day_month_ending_the_clause(conventions):
+    assert values("ستنطلق البطولة 09/06.", conventions=conventions) == [("09/06", "2024-06-09")]
+    assert values("افتتح المعرض 21/03، بحضور الوزير.", conventions=conventions) == [("21/03", "2024-03-21")]
+    # not zero-padded, or going on into a noun: a fraction, a score or a number
+    assert values("فاز الفريق 2/1.", conventions=conventions) == []
+    assert values("صدر القرار 12/03 الخاص بالتعليم.", conventions=conventions) == []
