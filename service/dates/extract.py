@@ -1386,7 +1386,7 @@ def _nth_week(nw: _M, b: _M) -> _M | None:
 
 def _drange(m, ctx):
     lx = ctx.lx
-    b = "drange" if _g(m, "drange", "d1") else "drange2"
+    b = "drange" if _g(m, "drange", "d1") else "drange2" if _g(m, "drange2", "d1") else "drange3"
     rel = _relmon(m, ctx, b)
     mon = rel or (_month_lookup(lx, _g(m, b, "mon")) if _g(m, b, "mon") else None)
     if mon is None:

@@ -400,7 +400,12 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "drange": (rf"(?:{A['range_from']}{S})?{g('drange', 'd1', day)}{S0}{A['range_to']}{S0}{g('drange', 'd2', day)}"
                    rf"(?:{S}{A['day_of']})?{S0}(?:{mon('drange')}{yearpart('drange')}|{relmon('drange')})"
                    + (rf"|{mon('drange2')}{S0}{g('drange2', 'd1', day)}{S0}{A['range_to']}{S0}{g('drange2', 'd2', day)}"
-                      rf"{yearpart('drange2')}" if latin else "")),
+                      rf"{yearpart('drange2')}" if latin else
+                      # "في شهر نوفمبر بين 19 و20.": the month first, then its days after "بين"/"من", ending
+                      # the clause ("في نوفمبر بين 19 و20 بالمئة" is a share)
+                      rf"|(?:{A['month_words']}{S})?{mon('drange3')}{yearpart('drange3')}{S}{A['range_from']}{S}"
+                      rf"{g('drange3', 'd1', DAY_NUM)}{S0}{A['range_to']}{S0}{g('drange3', 'd2', DAY_NUM)}"
+                      rf"(?={S0}(?:[,،.;:!?؟)\n]|$))")),
         # "بين عامي 2019 و2021", "between 2019 and 2021"
         "yrange": (rf"{A['range_from']}{S}(?:{A['year_words']}{S}|{A['year_preps']}{S})?{g('yrange', 'y1', year)}"
                    rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"
@@ -658,7 +663,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     # one big alternation try every branch at every position of the article.
     wd_starts = ["night_of", "weekday_prefixes", "@weekdays", "@parts_of_day"]
     starts = {
-        "drange": ["range_from", DIGIT] + (["@months"] if latin else []),
+        "drange": ["range_from", DIGIT, "@months"] + ([] if latin else ["month_words"]),
         "nmon": [DIGIT, "@months"] if latin else [],
         "yrange": ["range_from", DIGIT],
         "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else ["@minute_numbers"]),

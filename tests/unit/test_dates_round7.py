@@ -96,3 +96,13 @@ def test_zero_padded_day_month_ending_the_clause(conventions):
     # not zero-padded, or going on into a noun: a fraction, a score or a number
     assert values("فاز الفريق 2/1.", conventions=conventions) == []
     assert values("صدر القرار 12/03 الخاص بالتعليم.", conventions=conventions) == []
+
+
+@PROFILES
+def test_month_then_its_days_as_a_range(conventions):
+    assert values("تقام الدورة في شهر أكتوبر بين 14 و 16.", conventions=conventions) == [
+        ("شهر أكتوبر بين 14 و 16", "2023-10-14/2023-10-16")]
+    assert values("ستقام الدورة في سبتمبر 2024 من 3 إلى 6، في جدة.", conventions=conventions) == [
+        ("سبتمبر 2024 من 3 إلى 6", "2024-09-03/2024-09-06")]
+    # the numbers go on to a unit: a share in that month, not its days
+    assert values("تراوح التضخم في مارس بين 3 و 5 بالمئة.", conventions=conventions) == [("مارس", "2024-03")]
