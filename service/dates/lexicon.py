@@ -349,7 +349,9 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         short_year_words = year_in_words = "(?!)"
     # "عام 247", "سنة 980 م": a three-digit year after an indefinite year word ("العام 596 رجلا" is "this
     # year, 596 men")
-    short_year = rf"(?:[1-9]\d\d(?![\d:])(?:{S0}{calsuf}(?![^\W\d_]))?|{short_year_words})"
+    # ("عام 300 قبل الميلاد" is BC: not read)
+    bc = rf"(?!{S0}{_alt(data['era_before_words'])})" if data.get("era_before_words") else ""
+    short_year = rf"(?:[1-9]\d\d(?![\d:]){bc}(?:{S0}{calsuf}(?![^\W\d_]))?|{short_year_words}{bc})"
 
     def g(branch: str, slot: str, body: str) -> str:
         return f"(?P<{branch}_{slot}>{body})"
@@ -768,7 +770,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     dclock = r"\d{1,2}(?:[:.][0-5]\d)?"
     lx.wd_clock_after = re.compile(
         rf"[ ,،]{{1,3}}(?:(?:{A['time_words']}){S0}(?:\d|{ordinal})"
-        rf"|{dclock}(?:{S0}[-–]{S0}{dclock})?{S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))")
+        rf"|(?:{A['range_from']}{S})?{dclock}(?:{S0}(?:[-–]|{A['range_to']}){S0}{dclock})?{S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))")
     if data.get("hour_range_to"):
         lx.hour_range_to = re.compile(rf"(?<![^\W\d_]){_alt(data['hour_range_to'])}(?![^\W\d_])")
     if data.get("bare_part_preps"):

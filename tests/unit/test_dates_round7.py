@@ -37,8 +37,11 @@ def test_ambiguous_weekday_before_a_marked_clock(conventions):
         ("الاثنين 9-11 صباحا", "2024-05-13T09:00:00+03:00/2024-05-13T11:00:00+03:00")]
     assert values("وصل الوفد الأحد الساعة 7 مساء.", conventions=conventions) == [
         ("الأحد الساعة 7 مساء", "2024-05-12T19:00:00+03:00")]
+    assert values("يفتح المعرض أبوابه الأحد من 4 إلى 10 مساء.", conventions=conventions) == [
+        ("الأحد من 4 إلى 10 مساء", "2024-05-12T16:00:00+03:00/2024-05-12T22:00:00+03:00")]
     # a count after it is not a clock
     assert values("التقى الاثنين 20 لاعبا في المعسكر.", conventions=conventions) == []
+    assert values("ضم الاثنين من 8 إلى 9 لاعبين.", conventions=conventions) == []
 
 
 @PROFILES
@@ -57,6 +60,9 @@ def test_three_digit_year_after_an_indefinite_year_word(conventions):
     # "العام" is this year: "العام 450 طالبا" counts students; a number with a unit is not a year
     assert values("قبلت الجامعة العام 450 طالبا.", conventions=conventions) == []
     assert values("وزعت الجمعية عام 300 ألف وجبة.", conventions=conventions) == []
+    # a year before the Christian era is not read as the year after it
+    assert values("بني المعبد عام 450 قبل الميلاد.", conventions=conventions) == []
+    assert values("بني المعبد عام 450 ق.م تقريبا.", conventions=conventions) == []
 
 
 @PROFILES
