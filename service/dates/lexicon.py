@@ -770,7 +770,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     dclock = r"\d{1,2}(?:[:.][0-5]\d)?"
     lx.wd_clock_after = re.compile(
         rf"[ ,،]{{1,3}}(?:(?:{A['time_words']}){S0}(?:\d|{ordinal})"
-        rf"|(?:{A['range_from']}{S})?{dclock}(?:{S0}(?:[-–]|{A['range_to']}){S0}{dclock})?{S0}(?:{A['am']}|{A['pm']})(?![^\W\d_]))")
+        rf"|(?:{A['range_from']}{S})?{dclock}(?:{S0}(?:[-–]|{A['range_to']}){S0}{dclock})?{S0}"
+        rf"{_alt([w for w in data.get('am', []) + data.get('pm', []) if len(w) > 1])}(?![^\W\d_]))")  # ("ص" is also a page)
     if data.get("hour_range_to"):
         lx.hour_range_to = re.compile(rf"(?<![^\W\d_]){_alt(data['hour_range_to'])}(?![^\W\d_])")
     if data.get("bare_part_preps"):

@@ -42,6 +42,8 @@ def test_ambiguous_weekday_before_a_marked_clock(conventions):
     # a count after it is not a clock
     assert values("التقى الاثنين 20 لاعبا في المعسكر.", conventions=conventions) == []
     assert values("ضم الاثنين من 8 إلى 9 لاعبين.", conventions=conventions) == []
+    # one-letter markers are also abbreviations ("ص" a page, "م" metres)
+    assert values("نشر الاثنين 12 ص من الملحق.", conventions=conventions) == []
 
 
 @PROFILES
