@@ -1465,7 +1465,7 @@ def _wdd(m, ctx):
     lx = ctx.lx
     if ctx.ref is None:
         return None
-    day = int(_g(m, "wdd", "day"))
+    day = int(_g(m, "wdd", "day")) if _g(m, "wdd", "day") else lx.minute_numbers.get(key(_g(m, "wdd", "card")))
     wd = _weekday_of(lx, _g(m, "wdd", "wd"))
     s, e = m.span()
     flags: list = ["month_inferred"]

@@ -375,6 +375,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     num = rf"(?:\d{{1,3}}|{cardinal})"
     # A day of the month in cardinal words ("واحد وعشرين مايو"): the compound numbers up to 31
     day_card = _alt([k for k, v in lx.minute_numbers.items() if 1 <= v <= 31]) if lx.minute_numbers and not latin else "(?!)"
+    day_card13 = _alt([k for k, v in lx.minute_numbers.items() if 13 <= v <= 31]) if lx.minute_numbers and not latin else "(?!)"
     # One count of a compound duration ("و 21 يوما", "وساعتين", "وشهر واحد"); see _ago.
     count_part = (rf"(?:(?P<n>{num}){S}(?P<u>{units})|(?P<d>{duals})|(?P<o>{units}))"
                   rf"(?:{S}{A['one_after']}(?![^\W\d_]))?(?![^\W\d_])")
@@ -442,7 +443,10 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 rf"|{g('mdy', 'card', day_card)}(?={S0}(?:[,،.;:!?؟)\n]|$)))"
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
-        "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
+        "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"(?:{g('wdd', 'day', DAY_NUM)}"
+                # "عدت يوم الجمعة في خمسة عشر.": a day 13-31 in cardinal words after في (a clock is an
+                # ordinal word or 1-12: "الليلة في 7")
+                + (rf"|في{S}{g('wdd', 'card', day_card13)}" if not latin else "") + ")"
                 + (EN_SUFFIX if latin else "") + r"(?![:.]\d)"  # "Thursday 19:00", "يوم الجمعة 15:00" is a clock
                 + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday})"
                 # "Friday the 26th at 4", "Monday 21 at 9:30 am": a clock may follow in English

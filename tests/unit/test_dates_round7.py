@@ -114,3 +114,13 @@ def test_month_then_its_days_as_a_range(conventions):
         ("سبتمبر 2024 من 3 إلى 6", "2024-09-03/2024-09-06")]
     # the numbers go on to a unit: a share in that month, not its days
     assert values("تراوح التضخم في مارس بين 3 و 5 بالمئة.", conventions=conventions) == [("مارس", "2024-03")]
+
+
+@PROFILES
+def test_weekday_then_day_in_cardinal_words(conventions):
+    # the 17th that is a Friday: May 2024 (published Wednesday 15 May, a future clause)
+    assert values("سيصل الوفد يوم الجمعة في سبعة عشر.", conventions=conventions) == [
+        ("يوم الجمعة في سبعة عشر", "2024-05-17")]
+    # a count of something, or a small number (an hour: "الليلة في 7"), is not a day
+    assert values("قتل يوم الجمعة في سبعة عشر هجوما.", conventions=conventions) == [("يوم الجمعة", "2024-05-10")]
+    assert ("يوم الجمعة في خمسة", "2024-05-05") not in values("وصل يوم الجمعة في خمسة.", conventions=conventions)
