@@ -408,7 +408,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                       # the clause ("في نوفمبر بين 19 و20 بالمئة" is a share)
                       rf"|(?:{A['month_words']}{S})?{mon('drange3')}{yearpart('drange3')}{S}{A['range_from']}{S}"
                       rf"{g('drange3', 'd1', DAY_NUM)}{S0}{A['range_to']}{S0}{g('drange3', 'd2', DAY_NUM)}"
-                      rf"(?={S0}(?:[,،.;:!?؟)\n]|$))")),
+                      rf"(?={S0}(?:[,،.;:!?؟)\n]|$))" if data.get("month_then_days") else "")),
         # "بين عامي 2019 و2021", "between 2019 and 2021"
         "yrange": (rf"{A['range_from']}{S}(?:{A['year_words']}{S}|{A['year_preps']}{S})?{g('yrange', 'y1', year)}"
                    rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"
@@ -482,7 +482,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 # "سأعود 22/04.": a zero-padded pair (two digits each, a leading zero) ending the clause is a
                 # date without a date word (fractions, scores and article numbers are not zero-padded)
                 + (rf"|(?<![\d/.\-])(?=0|\d\d/0){g('dmn', 'a2', D2)}/{g('dmn', 'b2', D2)}(?![\d/])"
-                   rf"(?={S0}(?:[,،.;:!?؟)\n]|$))" if not latin else "")),
+                   rf"(?={S0}(?:[,،.;:!?؟)\n]|$))" if data.get("zero_padded_day_month") else "")),
         # "سأعود في 22/4", "حتى 4-22": a day and month after a date preposition, ending the clause
         # ("في 2-3 أيام" is a count, "في 4.22 مليار" a number)
         # "بدأت في 3 أغسطس وانتهت في 15.": a bare day number after a preposition, ending the clause; a
@@ -669,7 +669,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     # one big alternation try every branch at every position of the article.
     wd_starts = ["night_of", "weekday_prefixes", "@weekdays", "@parts_of_day"]
     starts = {
-        "drange": ["range_from", DIGIT, "@months"] + ([] if latin else ["month_words"]),
+        "drange": ["range_from", DIGIT] + (["@months"] if latin or data.get("month_then_days") else [])
+                  + (["month_words"] if data.get("month_then_days") else []),
         "nmon": [DIGIT, "@months"] if latin else [],
         "yrange": ["range_from", DIGIT],
         "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else ["@minute_numbers"]),
@@ -678,7 +679,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "hol": ["weekday_prefixes", "@holidays"] + (["@modifiers_before"] if latin else []),
         "ymd": wd_starts + [DIGIT],
         "dmyn": wd_starts + [DIGIT],
-        "dmn": ["weekday_prefixes", "date_words"] + ([] if latin else [DIGIT]),
+        "dmn": ["weekday_prefixes", "date_words"] + ([DIGIT] if data.get("zero_padded_day_month") else []),
         "dmy2": [DIGIT] if data.get("two_digit_years") else [],
         "mdrange": ["range_from"] if latin else [],
         "dmnp": ["numeric_date_preps"],
