@@ -105,9 +105,12 @@ def _year_value(raw: str | None, lx: Lexicon) -> tuple[int | None, str | None]:
     if not raw:
         return None, None
     if not raw[0].isdigit():  # a year in words: the sum of its number words
+        pair = lx.year_pair_rx.fullmatch(raw) if lx.year_pair_rx is not None else None
+        if pair:  # "تسعة عشر تسعة وتسعين": hundreds, then the rest
+            return lx.year_centuries[key(pair.group(1))] * 100 + _year_value(pair.group(2), lx)[0], None
         return sum(lx.year_number_words.get(w.group(), 0) for w in lx.year_number_rx.finditer(raw)), None
-    digits = re.match(r"\d{4}", raw)
-    suffix = raw[4:].strip()
+    digits = re.match(r"\d{3,4}", raw)
+    suffix = raw[digits.end():].strip()
     return int(digits.group()), (lx.calendar_suffixes.get(key(suffix)) if suffix else None)
 
 
@@ -384,12 +387,15 @@ def _mdrange(m, ctx):
 
 def _dmy2(m, ctx):
     """English "05/05/89": month/day (day/month when the first cannot be a month) and a two-digit year,
-    in this century up to 20 years past publication, else the last one ("03/18/40" = 1940)."""
+    in this century up to 20 years past publication, else the last one ("03/18/40" = 1940). Arabic
+    "18-9-15": day/month (month/day when the second cannot be a month)."""
     if ctx.ref is None:
         return None
     a, b = int(_g(m, "dmy2", "a")), int(_g(m, "dmy2", "b"))
     flags: list = []
-    if a > 12 and b <= 12:
+    if ctx.lx.two_digit_years == "day_first":
+        d, mo = (b, a) if b > 12 and a <= 12 else (a, b)
+    elif a > 12 and b <= 12:
         d, mo = a, b
     else:
         mo, d = a, b
@@ -405,7 +411,7 @@ def _dmy2(m, ctx):
 
 
 def _dmn(m, ctx, b="dmn"):
-    a, b_ = int(_g(m, b, "a")), int(_g(m, b, "b"))
+    a, b_ = int(_g(m, b, "a") or _g(m, b, "a2")), int(_g(m, b, "b") or _g(m, b, "b2"))
     d, mo = (b_, a) if ctx.lang == "en" else (a, b_)
     if mo > 12 and d <= 12:  # "22/04" in English text is still day/month, "4/22" in Arabic month/day
         d, mo = mo, d
@@ -846,7 +852,8 @@ def _wday(m, ctx):
         return None
     if raw in lx.ambiguous_weekdays and not (modb or moda or night or pre or part) and not (
             lx.week_before is not None and lx.week_before.search(ctx.text, max(0, m.start() - 30), m.start())) \
-            and not lx.wd_range_before.search(ctx.text, max(0, m.start() - 20), m.start()):
+            and not lx.wd_range_before.search(ctx.text, max(0, m.start() - 20), m.start()) \
+            and not lx.wd_clock_after.match(ctx.text, m.end()):
         return None
     if raw in lx.ambiguous_weekdays and not _capitalized(ctx, m.start("wday_wd")):
         return None  # "sun", "sat", "wed" are words first
@@ -891,6 +898,14 @@ def _year(m, ctx):
             return None
         y = int(_g(m, "year", "y3"))
         return _M(m.start(), m.end(), "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.75, kind="year")
+    if _g(m, "year", "ys"):  # "عام 247", "سنة مائتين وسبعة وستين": a three-digit year after a year word
+        y, cal = _year_value(_g(m, "year", "ys"), lx)
+        cal = cal or C.GREGORIAN
+        rng = C.year_range(cal, y) if 100 <= y <= 999 else None
+        if rng is None:
+            return None
+        return _M(m.start(), m.end(), "year", rng[0], rng[1], f"{y:04d}" if cal == C.GREGORIAN else "", calendar=cal,
+                  cal_value=_cal_value(cal, y), conf=0.7, kind="year")
     raw = _g(m, "year", "y") or (_g(m, "year", "y2") + " " + _g(m, "year", "cal"))
     y, cal = _year_value(raw, lx)
     flags: list = []
@@ -1259,9 +1274,9 @@ def _qtr(m, ctx):
     s, e = m.span()
     out = _M(s, e, "quarter", None, None, f"XXXX-{'Q' if months == 3 else 'H'}{q}", conf=0.6, kind="qtr")
     out.clock = (q, months)
-    raw_y = _g(m, "qtr", "y") or _g(m, "qtr", "y0")
-    if raw_y:  # "Q3 2015", "2017-q1": the year is in the match
-        y = int(raw_y)
+    raw_y = _g(m, "qtr", "y") or _g(m, "qtr", "y0") or _g(m, "qtr", "yw")
+    if raw_y:  # "Q3 2015", "2017-q1", "الربع الثالث من ألفين وعشرين": the year is in the match
+        y = _year_value(raw_y, lx)[0]
         year = _M(e, e, "year", date(y, 1, 1), date(y, 12, 31), f"{y:04d}", conf=0.8, kind="year")
         out = _quarter(out, year, ctx)
         if out is not None:
@@ -1371,7 +1386,7 @@ def _nth_week(nw: _M, b: _M) -> _M | None:
 
 def _drange(m, ctx):
     lx = ctx.lx
-    b = "drange" if _g(m, "drange", "d1") else "drange2"
+    b = "drange" if _g(m, "drange", "d1") else "drange2" if _g(m, "drange2", "d1") else "drange3"
     rel = _relmon(m, ctx, b)
     mon = rel or (_month_lookup(lx, _g(m, b, "mon")) if _g(m, b, "mon") else None)
     if mon is None:
@@ -1450,7 +1465,7 @@ def _wdd(m, ctx):
     lx = ctx.lx
     if ctx.ref is None:
         return None
-    day = int(_g(m, "wdd", "day"))
+    day = int(_g(m, "wdd", "day")) if _g(m, "wdd", "day") else lx.minute_numbers.get(key(_g(m, "wdd", "card")))
     wd = _weekday_of(lx, _g(m, "wdd", "wd"))
     s, e = m.span()
     flags: list = ["month_inferred"]

@@ -177,6 +177,7 @@ class Lexicon:
     bare_part_prep: re.Pattern | None = None
     hour_range_to: re.Pattern | None = None  # "إلى", not "و"/"-": an unmarked hour range needs a real "to"
     week_before: re.Pattern | None = None  # "الأسبوع المقبل الاثنين": a week right before an ambiguous weekday
+    wd_clock_after: re.Pattern | None = None  # "الاثنين 8-9 صباحا": a marked clock right after an ambiguous weekday
     week_of: re.Pattern | None = None  # "أسبوع 16 سبتمبر": the week holding that day
     wd_range_after: re.Pattern | None = None  # "... من الثلاثاء إلى الخميس": a weekday that opens a range
     wd_range_before: re.Pattern | None = None  # "بين الجمعة والأحد": an ambiguous weekday ending a range
@@ -199,6 +200,8 @@ class Lexicon:
     count_part: re.Pattern | None = None  # one count of a compound duration
     year_number_words: dict = field(default_factory=dict)  # "ألفين" -> 2000, "وعشرين" -> 20
     year_number_rx: re.Pattern | None = None
+    year_centuries: dict = field(default_factory=dict)  # "تسعة عشر" -> 19 ("تسعة عشر تسعة وتسعين" = 1999)
+    year_pair_rx: re.Pattern | None = None  # (hundreds, rest) of such a year
     today_block: re.Pattern | None = None  # "اليوم الوطني": اليوم starting a name
     rules: dict = field(default_factory=dict)  # the conventions profile's switches (empty: the news reading)
     clock_minutes: dict = field(default_factory=dict)  # "half" -> 30, "a quarter" -> 15, "twenty" -> 20
@@ -208,6 +211,7 @@ class Lexicon:
     within_words: set = field(default_factory=set)  # "within 5 days": a stretch from publication, not a point
     clock_and_words: set = field(default_factory=set)  # "و" joins two clocks into a range only after "بین"
     latin: bool = False  # written in Latin script (English): some shapes differ (see _build)
+    two_digit_years: str = ""  # "05/05/89": "month_first" (English) or "day_first" (Arabic); "" = not read
     name_before: re.Pattern | None = None  # "عين اليوم": a newspaper called اليوم
 
 
@@ -252,6 +256,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     data, rules = _with_conventions(_load_json(language), conventions)
     lx = Lexicon(language=language)
     lx.rules = rules
+    lx.two_digit_years = data.get("two_digit_years", "")
     for calendar, names in data.get("months", {}).items():
         for name, month in names.items():
             lx.months.setdefault(normalize_key(name), (calendar, month))
@@ -277,7 +282,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "now", "year_preps", "date_words", "minute_words", "quarter_words", "relative_blockers_after",
         "approx_words", "week_ordinal_words", "rest_words", "from_now", "one_after", "count_joiners", "pm_before", "nth_of", "minus_words",
         "numeric_date_preps", "bare_unit_nouns", "bare_period_after", "bare_day_preps",
-        "rest_day_nouns", "minutes_after", "minutes_before", "clock_past", "clock_to", "count_from_date")}
+        "rest_day_nouns", "minutes_after", "minutes_before", "clock_past", "clock_to", "count_from_date",
+        "short_year_words")}
     month = _alt(lx.months)
     weekday = _alt(lx.weekdays)
     weekday_bare = _alt([w[2:] for w in lx.weekdays if w.startswith("ال")])  # "أول يوم جمعة"
@@ -322,8 +328,30 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "ألفين" alone is 2000, but "ألف" alone is "a thousand" ("5 مارس ألف شخص"): it needs a part.
         k2 = [w for w, v in ywords["thousands"].items() if v >= 2000]
         k1 = [w for w, v in ywords["thousands"].items() if v < 2000]
-        year = (rf"(?:{year}|(?:{_alt(k2)}(?:{yparts}){{0,4}}|{_alt(k1)}(?:{yparts}){{1,4}})(?![^\W\d_]))")
+        pair = ""
+        if ywords.get("centuries"):
+            # "تسعة عشر تسعة وتسعين" (1999): hundreds and the rest as two numbers, the English way of
+            # saying a year; the rest is 10-99 ("تسعة عشر تسعة" is not a year)
+            lx.year_centuries = _norm_map(ywords["centuries"])
+            pv = ywords["parts"]
+            p1, p20 = _alt([w for w, v in pv.items() if v < 10]), _alt([w for w, v in pv.items() if 20 <= v <= 90 and v % 10 == 0])
+            p10, p11 = _alt([w for w, v in pv.items() if v == 10]), _alt([w for w, v in pv.items() if 11 <= v <= 19])
+            rest = rf"(?:(?:{p1}){S0}(?:{_alt(ywords['joiners'])}){S0}(?:{p20})|{p20}|(?:{p1}){S}(?:{p10})|{p11}|{p10})"
+            lx.year_pair_rx = re.compile(rf"({_alt(lx.year_centuries)}){S}({rest})")
+            pair = rf"|{_alt(lx.year_centuries)}{S}{rest}"
+        year_in_words = rf"(?:{_alt(k2)}(?:{yparts}){{0,4}}|{_alt(k1)}(?:{yparts}){{1,4}}{pair})(?![^\W\d_])"
+        year = rf"(?:{year}|{year_in_words})"
         lx.year_number_rx = re.compile(_alt(lx.year_number_words))
+        # "عام مائتين وسبعة وستين": a three-digit year in words, only after a year word (see short_year)
+        hundreds = _alt([w for w, v in ywords["parts"].items() if 100 <= v <= 900])
+        short_year_words = rf"(?:{hundreds})(?:{yparts}){{0,3}}(?![^\W\d_])"
+    else:
+        short_year_words = year_in_words = "(?!)"
+    # "عام 247", "سنة 980 م": a three-digit year after an indefinite year word ("العام 596 رجلا" is "this
+    # year, 596 men")
+    # ("عام 300 قبل الميلاد" is BC: not read)
+    bc = rf"(?!{S0}{_alt(data['era_before_words'])})" if data.get("era_before_words") else ""
+    short_year = rf"(?:[1-9]\d\d(?![\d:]){bc}(?:{S0}{calsuf}(?![^\W\d_]))?|{short_year_words}{bc})"
 
     def g(branch: str, slot: str, body: str) -> str:
         return f"(?P<{branch}_{slot}>{body})"
@@ -347,6 +375,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     num = rf"(?:\d{{1,3}}|{cardinal})"
     # A day of the month in cardinal words ("واحد وعشرين مايو"): the compound numbers up to 31
     day_card = _alt([k for k, v in lx.minute_numbers.items() if 1 <= v <= 31]) if lx.minute_numbers and not latin else "(?!)"
+    day_card13 = _alt([k for k, v in lx.minute_numbers.items() if 13 <= v <= 31]) if lx.minute_numbers and not latin else "(?!)"
     # One count of a compound duration ("و 21 يوما", "وساعتين", "وشهر واحد"); see _ago.
     count_part = (rf"(?:(?P<n>{num}){S}(?P<u>{units})|(?P<d>{duals})|(?P<o>{units}))"
                   rf"(?:{S}{A['one_after']}(?![^\W\d_]))?(?![^\W\d_])")
@@ -374,7 +403,12 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "drange": (rf"(?:{A['range_from']}{S})?{g('drange', 'd1', day)}{S0}{A['range_to']}{S0}{g('drange', 'd2', day)}"
                    rf"(?:{S}{A['day_of']})?{S0}(?:{mon('drange')}{yearpart('drange')}|{relmon('drange')})"
                    + (rf"|{mon('drange2')}{S0}{g('drange2', 'd1', day)}{S0}{A['range_to']}{S0}{g('drange2', 'd2', day)}"
-                      rf"{yearpart('drange2')}" if latin else "")),
+                      rf"{yearpart('drange2')}" if latin else
+                      # "في شهر نوفمبر بين 19 و20.": the month first, then its days after "بين"/"من", ending
+                      # the clause ("في نوفمبر بين 19 و20 بالمئة" is a share)
+                      rf"|(?:{A['month_words']}{S})?{mon('drange3')}{yearpart('drange3')}{S}{A['range_from']}{S}"
+                      rf"{g('drange3', 'd1', DAY_NUM)}{S0}{A['range_to']}{S0}{g('drange3', 'd2', DAY_NUM)}"
+                      rf"(?={S0}(?:[,،.;:!?؟)\n]|$))" if data.get("month_then_days") else "")),
         # "بين عامي 2019 و2021", "between 2019 and 2021"
         "yrange": (rf"{A['range_from']}{S}(?:{A['year_words']}{S}|{A['year_preps']}{S})?{g('yrange', 'y1', year)}"
                    rf"{S0}{A['range_to']}{S0}(?:{A['year_words']}{S})?{g('yrange', 'y2', year)}"
@@ -409,8 +443,11 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 rf"|{g('mdy', 'card', day_card)}(?={S0}(?:[,،.;:!?؟)\n]|$)))"
                 rf"(?![\d:]){yearpart('mdy')}"),
         # "يوم الجمعة 15،": a weekday and a day of an unnamed month (this month or the last)
-        "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"{g('wdd', 'day', DAY_NUM)}"
-                + (EN_SUFFIX if latin else "") + (r"(?![:.]\d)" if latin else "")  # "Thursday 19:00" is a clock
+        "wdd": (rf"{wdpart('wdd')}" + (rf"(?:the{S})?" if latin else "") + rf"(?:{g('wdd', 'day', DAY_NUM)}"
+                # "عدت يوم الجمعة في خمسة عشر.": a day 13-31 in cardinal words after في (a clock is an
+                # ordinal word or 1-12: "الليلة في 7")
+                + (rf"|في{S}{g('wdd', 'card', day_card13)}" if not latin else "") + ")"
+                + (EN_SUFFIX if latin else "") + r"(?![:.]\d)"  # "Thursday 19:00", "يوم الجمعة 15:00" is a clock
                 + rf"(?={S0}(?:[,.;:!?)\n]|$|و |and |(?:{A['range_to']}){S}{weekday})"
                 # "Friday the 26th at 4", "Monday 21 at 9:30 am": a clock may follow in English
                 + (rf"|{S}(?:{A['time_words']}){S}\d|{S}\d{{1,2}}(?:[:.]\d\d)?{S0}(?:{A['am']}|{A['pm']})(?![^\W\d_])"
@@ -435,12 +472,17 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "mdrange": (rf"{A['range_from']}{S}{g('mdrange', 'a', D12)}/{g('mdrange', 'b', D12)}{S0}(?:to|through|until|till|and|-)"
                     rf"{S0}{g('mdrange', 'c', D12)}/{g('mdrange', 'd', D12)}(?:(?:/|,{S0}){g('mdrange', 'y', YEAR_NUM)})?(?![\d/]|{S0}(?:of|%|percent)\b)"  # "from 1/3 to 1/2 of voters" is a share
                     if latin else "(?!)"),
-        # English "05/05/89", "3-7-07", "21/04/16": a two-digit year (slash or hyphen, never dots: "1.2.16")
+        # "05/05/89", "3-7-07", "18-9-15": a two-digit year (slash or hyphen, never dots: "1.2.16"); English
+        # month/day, Arabic day/month ("18-9-15 هـ" would be a Hijri year: left out)
         "dmy2": (rf"(?<![\d/.\-]){g('dmy2', 'a', D12)}(?P<dmy2_sep>[-/]){g('dmy2', 'b', D12)}(?P=dmy2_sep)"
-                 rf"{g('dmy2', 'y', D2)}(?![\d/\-]|[.:]\d|{S0}%)" if latin else "(?!)"),
+                 rf"{g('dmy2', 'y', D2)}(?![\d/\-]|[.:]\d|{S0}%|{S0}{calsuf}(?![^\W\d_]))" if data.get("two_digit_years") else "(?!)"),
         # "يوم 22/04", "on 4/22": a day and month only after a date word
         "dmn": (rf"(?:{A['weekday_prefixes']}|{A['date_words']}){S}{g('dmn', 'a', D12)}/{g('dmn', 'b', D12)}"
-                r"(?![\d/])"),
+                r"(?![\d/])"
+                # "سأعود 22/04.": a zero-padded pair (two digits each, a leading zero) ending the clause is a
+                # date without a date word (fractions, scores and article numbers are not zero-padded)
+                + (rf"|(?<![\d/.\-])(?=0|\d\d/0){g('dmn', 'a2', D2)}/{g('dmn', 'b2', D2)}(?![\d/])"
+                   rf"(?={S0}(?:[,،.;:!?؟)\n]|$))" if data.get("zero_padded_day_month") else "")),
         # "سأعود في 22/4", "حتى 4-22": a day and month after a date preposition, ending the clause
         # ("في 2-3 أيام" is a count, "في 4.22 مليار" a number)
         # "بدأت في 3 أغسطس وانتهت في 15.": a bare day number after a preposition, ending the clause; a
@@ -513,6 +555,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         # "عام 2023", "سنة 1445 هـ", "in 2019", "2023م": a year needs a year word or a calendar suffix
         "year": (rf"(?:{g('year', 'ctx', A['year_words'] + '|' + A['year_preps'])}{S}{g('year', 'y', year)}"
                  rf"|{g('year', 'y2', YEAR_NUM)}{S0}{g('year', 'cal', calsuf)}(?![^\W\d_])"
+                 + (rf"|{A['short_year_words']}{S}{g('year', 'ys', short_year)}" if data.get("short_year_words") else "")
                  # English "in 1969 and 1970", "2014 through May 2018": a bare year right after another date
                  # and a range word (checked in _year; "and"/"to" are too frequent to open the branch)
                  + (rf"|(?<=[ ~\-]){g('year', 'y3', YEAR_NUM)}" if latin else "") + ")"
@@ -575,6 +618,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                  + "))"),
         # "الربع الثالث", "the third quarter", "Q3"
         "qtr": (rf"{A['quarter_words']}{S}{g('qtr', 'ord', qords)}"
+                # "الربع الثالث من ألفين وعشرين": a year in words (a digit year joins in _pair)
+                + (rf"(?:{S}{A['year_of']}{S}(?:{A['year_words']}{S})?{g('qtr', 'yw', year_in_words)})?" if not latin else "")
                 + (rf"|(?:the{S})?{g('qtr', 'ord2', qords)}{S}quarter"
                    # "Q3", "Q3 2015", "H1 2016", "2017 Q1", "2019-H2": a quarter or half of a year in short form
                    rf"|{g('qtr', 'qh', '[qh]')}{g('qtr', 'qn', '[1-4]')}(?:(?:{S0}-{S0}|{S}(?:of{S})?){g('qtr', 'y', YEAR_NUM)})?"
@@ -624,7 +669,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     # one big alternation try every branch at every position of the article.
     wd_starts = ["night_of", "weekday_prefixes", "@weekdays", "@parts_of_day"]
     starts = {
-        "drange": ["range_from", DIGIT] + (["@months"] if latin else []),
+        "drange": ["range_from", DIGIT] + (["@months"] if latin or data.get("month_then_days") else [])
+                  + (["month_words"] if data.get("month_then_days") else []),
         "nmon": [DIGIT, "@months"] if latin else [],
         "yrange": ["range_from", DIGIT],
         "dmy": wd_starts + [DIGIT, "@ordinals"] + (["#the"] if latin else ["@minute_numbers"]),
@@ -633,8 +679,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "hol": ["weekday_prefixes", "@holidays"] + (["@modifiers_before"] if latin else []),
         "ymd": wd_starts + [DIGIT],
         "dmyn": wd_starts + [DIGIT],
-        "dmn": ["weekday_prefixes", "date_words"],
-        "dmy2": [DIGIT] if latin else [],
+        "dmn": ["weekday_prefixes", "date_words"] + ([DIGIT] if data.get("zero_padded_day_month") else []),
+        "dmy2": [DIGIT] if data.get("two_digit_years") else [],
         "mdrange": ["range_from"] if latin else [],
         "dmnp": ["numeric_date_preps"],
         "bdn": ["bare_day_preps"],
@@ -647,7 +693,7 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
         "unit": ["@modifiers_before", "@unit_nouns"],
         "rel": ["@parts_of_day", "@relative_days", "@tonight", "now"],
         "wday": ["@modifiers_before"] + wd_starts,
-        "year": ["year_words", "year_preps", DIGIT],
+        "year": ["year_words", "year_preps", "short_year_words", DIGIT],
         "decade": ["@decades"] + (["#the", DIGIT] if latin else []),
         "cent": [DIGIT, "@ordinals"] if latin else [],  # "the" before it joins in _cent (it is too frequent to open a branch)
         "trange": ["range_from", "time_words", DIGIT, "@ordinals"],
@@ -724,6 +770,13 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
     lx.wd_range_before = re.compile(rf"(?<![^\W\d_])(?:{A['range_from']}{S}{unamb_weekday}{S0}{A['range_to']}"
                                     rf"|{A['weekday_prefixes']}{S}{weekday}{S0}و){S0}\Z")  # "يومي الأحد والاثنين"
     lx.week_before = re.compile(rf"(?:{week_nouns}{S}{mod_after}|{mod_before}{S}{week_nouns})[ ,،]{{1,3}}\Z")
+    # "الاثنين 8-9 صباحا", "الأحد الساعة 10": a clock with its marker (a clock word before it, or am/pm
+    # after digits or a digit range) makes an ambiguous weekday a weekday ("the two" is never followed by one)
+    dclock = r"\d{1,2}(?:[:.][0-5]\d)?"
+    lx.wd_clock_after = re.compile(
+        rf"[ ,،]{{1,3}}(?:(?:{A['time_words']}){S0}(?:\d|{ordinal})"
+        rf"|(?:{A['range_from']}{S})?{dclock}(?:{S0}(?:[-–]|{A['range_to']}){S0}{dclock})?{S0}"
+        rf"{_alt([w for w in data.get('am', []) + data.get('pm', []) if len(w) > 1])}(?![^\W\d_]))")  # ("ص" is also a page)
     if data.get("hour_range_to"):
         lx.hour_range_to = re.compile(rf"(?<![^\W\d_]){_alt(data['hour_range_to'])}(?![^\W\d_])")
     if data.get("bare_part_preps"):
