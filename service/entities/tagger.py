@@ -92,6 +92,9 @@ class TaggerModel:
         self._row_of[self.rows] = np.arange(len(self.rows), dtype=np.int32)
         self._lock = threading.Lock()
         self._reset_cache()
+        # The compiled tagger (news_enricher_native) when it is installed: same output, it keeps
+        # its own word-type cache (see `_tag_native`).
+        self._native = _native_tagger(self)
 
     @classmethod
     def load(cls, path: Path, lang: str) -> "TaggerModel":
@@ -133,9 +136,26 @@ class TaggerModel:
         return ids
 
     def _add_words(self, words: list[str]) -> None:
-        """Compute and cache the (offsets x labels) score block of each new word type, in one
-        batch: collect all hashed feature ids (offset by offset, as features.hashed orders them),
-        map them to weight rows with one gather, sum per (word, offset)."""
+        """Compute and cache the (offsets x labels) score block of each new word type."""
+        sums = self._word_blocks(words)
+        first = len(self._index)
+        need = first + len(words)
+        if need > len(self._block):
+            size = len(self._block)
+            while size < need:
+                size *= 2
+            grown = np.zeros((size,) + self._block.shape[1:], np.float32)
+            grown[:first] = self._block[:first]
+            self._block = grown
+        self._block[first:need] = sums
+        for i, w in enumerate(words):
+            self._index[w] = first + i
+
+    def _word_blocks(self, words: list[str]) -> np.ndarray:
+        """The (len(words), offsets, labels) float32 score blocks of `words`, in one batch:
+        collect all hashed feature ids (offset by offset, as features.hashed orders them), map
+        them to weight rows with one gather, sum per (word, offset).  Also used by the native
+        tagger, which caches the blocks itself."""
         ids: list[int] = []
         counts: list[int] = []
         get_all, get_0, get_pm1 = self._ids_all.get, self._ids_0.get, self._ids_pm1.get
@@ -161,24 +181,13 @@ class TaggerModel:
         for cache in (self._ids_all, self._ids_0, self._ids_pm1):
             if len(cache) > _FEATURE_CACHE_LIMIT:
                 cache.clear()
-        first = len(self._index)
-        need = first + len(words)
-        if need > len(self._block):
-            size = len(self._block)
-            while size < need:
-                size *= 2
-            grown = np.zeros((size,) + self._block.shape[1:], np.float32)
-            grown[:first] = self._block[:first]
-            self._block = grown
         # Unknown features gather the zero row: the same sums, in the same order, as before.
         # take(axis=0) gathers whole rows several times faster than fancy indexing.
         vals = self._weights0.take(self._row_of[np.fromiter(ids, np.intp, len(ids))], axis=0)
         # Every (word, offset) has at least one feature, so reduceat segments are never empty.
         seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
         sums = np.add.reduceat(vals, seg, axis=0)
-        self._block[first:need] = sums.reshape(len(words), len(F.OFFSETS), N_LABELS)
-        for i, w in enumerate(words):
-            self._index[w] = first + i
+        return sums.reshape(len(words), len(F.OFFSETS), N_LABELS)
 
     def _word_row(self, word: str) -> int:
         row = self._index.get(word)
@@ -527,6 +536,11 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     model = load_model(doc.language)
     if model is None:
         return []
+    if model._native is not None:
+        try:
+            return _tag_native(model, doc.norm)
+        except UnicodeEncodeError:  # a lone surrogate (not UTF-8): the Python path takes it
+            pass
     words, starts, ends = tokenize(doc.norm)
     if not words:
         return []
@@ -567,3 +581,76 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
             conf = sum(chosen[j] for j in range(p, q)) / (q - p)
             out.append((starts[p], ends[q - 1], etype, round(conf, 4)))
     return out
+
+
+# -- the compiled tagger ---------------------------------------------------------------------
+# `news_enricher_native` (native/, Rust) does what `tag_spans` does from the tokens to the spans
+# with the same float32 additions in the same order and the same tie-breaks, so the same output
+# (docs/tagger.md, "Native inference").  It is optional: without it, or with
+# NEWS_ENRICHER_TAGGER_NATIVE=0, the Python/numpy path above runs.
+
+
+def _load_native():
+    if os.environ.get("NEWS_ENRICHER_TAGGER_NATIVE", "auto") == "0":
+        return None
+    try:
+        import news_enricher_native
+    except ImportError:
+        return None
+    return news_enricher_native
+
+
+_native = _load_native()
+_char_bits: tuple[bytes, bytes] | None = None
+
+
+def _char_bitmaps() -> tuple[bytes, bytes]:
+    """Bitmaps over all code points of Python re's `\\w` and `\\s` (str.split's whitespace is
+    the same set), computed by this interpreter's re, so the native tokenizer uses exactly its
+    Unicode tables.  ~0.1 s, once per process."""
+    global _char_bits
+    if _char_bits is None:
+        text = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+        out = []
+        for cls in ("w", "s"):
+            flags = np.zeros(0x110000, np.bool_)
+            # runs of the class and of its complement: each match is a whole run (fast)
+            for m in re.finditer(rf"(\{cls}+)|\{cls.upper()}+", text):
+                if m.group(1):
+                    flags[m.start():m.end()] = True
+            out.append(np.packbits(flags, bitorder="little").tobytes())
+        _char_bits = (out[0], out[1])
+    return _char_bits
+
+
+def _native_tagger(model: TaggerModel):
+    """The native tagger of `model`, or None when the module is absent or turned off."""
+    if _native is None:
+        return None
+    word_bits, space_bits = _char_bitmaps()
+    pad = model._word_blocks([F.BOS, F.EOS])
+    f32 = lambda a: np.ascontiguousarray(a, np.float32).tobytes()  # noqa: E731
+    return _native.Tagger(
+        f32(model.trans), f32(model.start), f32(model.end), f32(model._keep), f32(model._swap),
+        f32(model._first), f32(model._last), f32(model._into), f32(model._out_t),
+        f32(pad[0]), f32(pad[1]), word_bits, space_bits, _CACHE_LIMIT)
+
+
+def _tag_native(model: TaggerModel, text: str) -> list[tuple[int, int, str, float]]:
+    """`tag_spans` by the native tagger: it tokenizes, looks the word types up and, when some
+    are new, returns them; their blocks are computed here (`_word_blocks`, the features stay
+    in Python) and handed over in a second call, which decodes.  The scores are computed here
+    from the rows it returns, with the same numpy operations as `tag_spans`."""
+    nt = model._native
+    with model._lock:
+        missing, rows, b_col, pieces = nt.tag(text)
+        if missing is not None:
+            missing, rows, b_col, pieces = nt.tag(text, missing, model._word_blocks(missing).tobytes())
+    if not pieces:
+        return []
+    rows = np.frombuffer(rows, np.float32).reshape(-1, N_LABELS)
+    z = np.exp((rows - rows.max(axis=1, keepdims=True)) / model.temperature)
+    b_col = np.array(b_col, np.intp)
+    idx = np.arange(len(b_col))
+    probs = ((z[idx, b_col] + z[idx, b_col + 1]) / z.sum(axis=1)).tolist()
+    return [(a, b, TYPES[t], round(sum(probs[k:k + c]) / c, 4)) for a, b, t, k, c in pieces]

@@ -1,0 +1,414 @@
+//! Native inference for news-enricher's sequence tagger (`service/entities/tagger.py`,
+//! docs/tagger.md): tokenizing, the word-type -> score-block cache, emissions, the certain-O
+//! test, Viterbi over the uncertain stretches and the spans, with the same float32 additions in
+//! the same order and the same tie-break as the Python code, so the same output.
+//!
+//! What stays in Python: the features and score blocks of word types not seen before (the
+//! caller computes them with `TaggerModel._word_blocks` and hands them over), the character
+//! classes (`\w`, `\s` as Python's `re` defines them, passed in as bitmaps at load time) and
+//! the span scores' softmax (numpy, from the rows this module returns).
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use std::collections::HashMap;
+
+const NL: usize = 9; // labels: O, B-/I- of PERSON, ORG, LOC, MISC
+const NY: usize = NL - 1; // labels other than O
+const NOFF: usize = 5; // offsets -2..+2
+const BLOCK: usize = NOFF * NL;
+const WINDOW: usize = 2;
+const CODE_POINTS: usize = 0x110000;
+
+fn f32s(b: &[u8], n: usize, what: &str) -> PyResult<Vec<f32>> {
+    if b.len() != 4 * n {
+        return Err(PyValueError::new_err(format!("{what}: {} bytes, expected {}", b.len(), 4 * n)));
+    }
+    Ok(b.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+fn bits(b: &[u8], what: &str) -> PyResult<Vec<u8>> {
+    if b.len() != CODE_POINTS / 8 {
+        return Err(PyValueError::new_err(format!("{what}: {} bytes, expected {}", b.len(), CODE_POINTS / 8)));
+    }
+    Ok(b.to_vec())
+}
+
+#[inline]
+fn has(bitmap: &[u8], c: char) -> bool {
+    let i = c as usize;
+    bitmap[i >> 3] >> (i & 7) & 1 == 1
+}
+
+/// One token: byte range in the text, code point range, whether a line break precedes it
+/// (since the previous token).
+struct Token {
+    b0: usize,
+    b1: usize,
+    c0: usize,
+    c1: usize,
+    nl_before: bool,
+}
+
+/// The tagger of one language model.
+#[pyclass(module = "news_enricher_native")]
+pub struct Tagger {
+    word: Vec<u8>,  // bitmap over code points: Python re's \w
+    space: Vec<u8>, // bitmap over code points: Python re's \s (= str.split's whitespace)
+    trans: Vec<f32>, // (9, 9) previous -> next
+    start: Vec<f32>,
+    end: Vec<f32>,
+    keep: Vec<f32>, // (2, 9, 8): side, neighbour label u, label y != O
+    swap: Vec<f32>,
+    first: Vec<f32>, // (8,)
+    last: Vec<f32>,
+    into: Vec<f32>,  // (10, 9): transition into a token from each previous label, row 9 = start
+    out_t: Vec<f32>, // (10, 9): transition out of a token to each next label, row 9 = end
+    bos: Vec<f32>,   // (5, 9) blocks of the padding word types
+    eos: Vec<f32>,
+    index: HashMap<String, u32>,
+    blocks: Vec<f32>, // (len(index), 5, 9)
+    limit: usize,
+}
+
+impl Tagger {
+    fn tokenize(&self, text: &str) -> Vec<Token> {
+        // \w+(?:['\-]\w+){0,4}|[^\w\s] with Python's classes; offsets in code points.
+        let cs: Vec<(usize, char)> = text.char_indices().collect();
+        let n = cs.len();
+        let byte_at = |i: usize| if i < n { cs[i].0 } else { text.len() };
+        let w = |i: usize| has(&self.word, cs[i].1);
+        let mut out = Vec::with_capacity(n / 4 + 1);
+        let mut i = 0;
+        let mut nl = false;
+        while i < n {
+            let c = cs[i].1;
+            if has(&self.space, c) {
+                nl |= c == '\n';
+                i += 1;
+                continue;
+            }
+            let s = i;
+            i += 1;
+            if has(&self.word, c) {
+                while i < n && w(i) {
+                    i += 1;
+                }
+                for _ in 0..4 {
+                    if i + 1 < n && (cs[i].1 == '\'' || cs[i].1 == '-') && w(i + 1) {
+                        i += 2;
+                        while i < n && w(i) {
+                            i += 1;
+                        }
+                    } else {
+                        break;
+                    }
+                }
+            }
+            out.push(Token { b0: byte_at(s), b1: byte_at(i), c0: s, c1: i, nl_before: nl });
+            nl = false;
+        }
+        out
+    }
+
+    fn reset(&mut self) {
+        self.index = HashMap::new();
+        self.blocks = Vec::new();
+    }
+
+    /// Emission matrix (n, 9): the token's own block at offset 0, then its neighbours' at
+    /// offsets -2, -1, +1, +2, added in that order (as tagger.emissions does).
+    fn emissions(&self, rows: &[u32]) -> Vec<f32> {
+        let n = rows.len();
+        let block = |p: isize| -> &[f32] {
+            // p: position in the padded sequence (two BOS, the tokens, two EOS) minus WINDOW
+            if p < 0 {
+                &self.bos
+            } else if p as usize >= n {
+                &self.eos
+            } else {
+                let r = rows[p as usize] as usize * BLOCK;
+                &self.blocks[r..r + BLOCK]
+            }
+        };
+        let mut e = vec![0f32; n * NL];
+        for i in 0..n {
+            let own = block(i as isize);
+            let out = &mut e[i * NL..(i + 1) * NL];
+            out.copy_from_slice(&own[WINDOW * NL..(WINDOW + 1) * NL]);
+            for j in 0..NOFF {
+                if j == WINDOW {
+                    continue;
+                }
+                let k = j as isize - WINDOW as isize;
+                let b = &block(i as isize + k)[j * NL..(j + 1) * NL];
+                for y in 0..NL {
+                    out[y] += b[y];
+                }
+            }
+        }
+        e
+    }
+
+    /// `_uncertain_stretches`: the certain-O test, the same float32 sums in the same order.
+    fn stretches(&self, e: &[f32], n: usize) -> Vec<(usize, usize)> {
+        let mut d = vec![0f32; NL * n];
+        for i in 0..n {
+            for y in 0..NL {
+                d[y * n + i] = e[i * NL] - e[i * NL + y];
+            }
+        }
+        let mut sure = vec![false; n];
+        for i in 0..n {
+            let mut ok = true;
+            for y in 1..NL {
+                let mut t = d[y * n + i];
+                for side in 0..2 {
+                    let j = if side == 0 { i as isize - 1 } else { i as isize + 1 };
+                    if j < 0 || j as usize >= n {
+                        continue;
+                    }
+                    let j = j as usize;
+                    let at = |u: usize| side * NL * NY + u * NY + (y - 1);
+                    let mut best = self.keep[at(0)].max(d[j] + self.swap[at(0)]);
+                    for u in 1..NL {
+                        let v = self.keep[at(u)].max(d[u * n + j] + self.swap[at(u)]);
+                        if v < best {
+                            best = v;
+                        }
+                    }
+                    t += best;
+                }
+                if i == 0 {
+                    t += self.first[y - 1];
+                }
+                if i == n - 1 {
+                    t += self.last[y - 1];
+                }
+                if !(t > 0.0) {
+                    ok = false;
+                    break;
+                }
+            }
+            sure[i] = ok;
+        }
+        let mut out = Vec::new();
+        let mut s = 0;
+        for i in 0..n {
+            if !sure[i] {
+                if i == 0 || sure[i - 1] {
+                    s = i;
+                }
+                if i == n - 1 || sure[i + 1] {
+                    out.push((s, i + 1));
+                }
+            }
+        }
+        out
+    }
+
+    /// `_stretches_viterbi`: exact Viterbi over each stretch, entered from O (or the start) and
+    /// left to O (or the end); ties go to the first label.
+    fn viterbi(&self, e: &[f32], n: usize, stretches: &[(usize, usize)], labels: &mut [u8]) {
+        let mut score = [0f32; NL];
+        let mut new = [0f32; NL];
+        let mut back: Vec<[u8; NL]> = Vec::new();
+        for &(s, t) in stretches {
+            back.clear();
+            back.resize(t - s, [0u8; NL]);
+            for y in 0..NL {
+                score[y] = (if s == 0 { self.start[y] } else { self.trans[y] }) + e[s * NL + y];
+            }
+            for i in s + 1..t {
+                for y in 0..NL {
+                    let mut best = score[0] + self.trans[y];
+                    let mut arg = 0u8;
+                    for p in 1..NL {
+                        let v = score[p] + self.trans[p * NL + y];
+                        if v > best {
+                            best = v;
+                            arg = p as u8;
+                        }
+                    }
+                    back[i - s][y] = arg;
+                    new[y] = best + e[i * NL + y];
+                }
+                score = new;
+            }
+            let fin = |y: usize| if t == n { self.end[y] } else { self.trans[y * NL] };
+            let mut cur = 0usize;
+            let mut best = score[0] + fin(0);
+            for y in 1..NL {
+                let v = score[y] + fin(y);
+                if v > best {
+                    best = v;
+                    cur = y;
+                }
+            }
+            for i in (s..t).rev() {
+                labels[i] = cur as u8;
+                if i > s {
+                    cur = back[i - s][cur] as usize;
+                }
+            }
+        }
+    }
+}
+
+type Piece = (usize, usize, u8, usize, usize);
+
+#[pymethods]
+impl Tagger {
+    /// Tables as float32 bytes in C order (shapes in the field comments), the padding word
+    /// types' blocks, the \w and \s bitmaps (0x110000 bits, little-endian bit order) and the
+    /// number of cached word types beyond which the cache is reset.
+    #[new]
+    #[pyo3(signature = (trans, start, end, keep, swap, first, last, into, out_t, bos, eos, word_bits, space_bits, limit))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        trans: &[u8], start: &[u8], end: &[u8], keep: &[u8], swap: &[u8], first: &[u8], last: &[u8],
+        into: &[u8], out_t: &[u8], bos: &[u8], eos: &[u8], word_bits: &[u8], space_bits: &[u8],
+        limit: usize,
+    ) -> PyResult<Self> {
+        Ok(Tagger {
+            word: bits(word_bits, "word_bits")?,
+            space: bits(space_bits, "space_bits")?,
+            trans: f32s(trans, NL * NL, "trans")?,
+            start: f32s(start, NL, "start")?,
+            end: f32s(end, NL, "end")?,
+            keep: f32s(keep, 2 * NL * NY, "keep")?,
+            swap: f32s(swap, 2 * NL * NY, "swap")?,
+            first: f32s(first, NY, "first")?,
+            last: f32s(last, NY, "last")?,
+            into: f32s(into, (NL + 1) * NL, "into")?,
+            out_t: f32s(out_t, (NL + 1) * NL, "out_t")?,
+            bos: f32s(bos, BLOCK, "bos")?,
+            eos: f32s(eos, BLOCK, "eos")?,
+            index: HashMap::new(),
+            blocks: Vec::new(),
+            limit,
+        })
+    }
+
+    /// Number of cached word types.
+    fn __len__(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Empty the word-type cache.
+    #[pyo3(name = "reset")]
+    fn py_reset(&mut self) {
+        self.reset();
+    }
+
+    /// Tokens of `text` as `tagger.tokenize` gives them: (words, starts, ends).
+    fn tokenize_text(&self, text: &str) -> (Vec<String>, Vec<usize>, Vec<usize>) {
+        let toks = self.tokenize(text);
+        let words = toks.iter().map(|t| text[t.b0..t.b1].to_string()).collect();
+        (words, toks.iter().map(|t| t.c0).collect(), toks.iter().map(|t| t.c1).collect())
+    }
+
+    /// Tag `text` (the article's normalized text).  Called without `words`, the cache is first
+    /// reset when the article's tokens could take it past the limit (as
+    /// `TaggerModel.emissions` does); called with `words` and their `blocks` ((len(words), 5, 9)
+    /// float32 bytes), those are added (no reset: the second call for the same article).  Returns
+    /// `(missing, rows, b_cols, pieces)`: when some word types have no block, `missing` lists
+    /// them (sorted, each once) and the rest is empty: compute their blocks and call again.
+    /// Otherwise `missing` is None, `rows` the (tagged tokens, 9) float32 bytes of each tagged
+    /// token's local scores (emission + transition from the previous label + transition to the
+    /// next), `b_cols` the B- column of each tagged token's type, and `pieces` the spans cut at
+    /// line breaks: (start, end) in code points, type index (0-3 for PERSON, ORG, LOC, MISC),
+    /// index of the first tagged token of the piece in `rows`, number of tokens.
+    #[pyo3(signature = (text, words=None, blocks=None))]
+    fn tag(
+        &mut self, py: Python<'_>, text: &str, words: Option<Vec<String>>, blocks: Option<&[u8]>,
+    ) -> PyResult<(Option<Vec<String>>, Py<PyBytes>, Vec<usize>, Vec<Piece>)> {
+        let toks = self.tokenize(text);
+        let n = toks.len();
+        let empty = |py: Python<'_>| PyBytes::new(py, &[]).unbind();
+        if n == 0 {
+            return Ok((None, empty(py), vec![], vec![]));
+        }
+        if words.is_none() && self.index.len() + n > self.limit {
+            self.reset();
+        }
+        if let Some(words) = words {
+            let b = blocks.ok_or_else(|| PyValueError::new_err("words without blocks"))?;
+            let vals = f32s(b, words.len() * BLOCK, "blocks")?;
+            for (k, w) in words.into_iter().enumerate() {
+                if !self.index.contains_key(&w) {
+                    let row = (self.blocks.len() / BLOCK) as u32;
+                    self.blocks.extend_from_slice(&vals[k * BLOCK..(k + 1) * BLOCK]);
+                    self.index.insert(w, row);
+                }
+            }
+        }
+        let mut rows = Vec::with_capacity(n);
+        let mut missing: Vec<&str> = Vec::new();
+        for t in &toks {
+            let w = &text[t.b0..t.b1];
+            match self.index.get(w) {
+                Some(&r) => rows.push(r),
+                None => missing.push(w),
+            }
+        }
+        if !missing.is_empty() {
+            missing.sort_unstable();
+            missing.dedup();
+            let m = missing.into_iter().map(str::to_string).collect();
+            return Ok((Some(m), empty(py), vec![], vec![]));
+        }
+        let e = self.emissions(&rows);
+        let mut labels = vec![0u8; n];
+        let stretches = self.stretches(&e, n);
+        self.viterbi(&e, n, &stretches, &mut labels);
+
+        // Local score rows of the tagged tokens: (e + into[previous label]) + out_t[next label].
+        let tagged: Vec<usize> = (0..n).filter(|&i| labels[i] != 0).collect();
+        let mut out_rows: Vec<u8> = Vec::with_capacity(tagged.len() * NL * 4);
+        let mut b_cols = Vec::with_capacity(tagged.len());
+        for &i in &tagged {
+            let prev = if i == 0 { NL } else { labels[i - 1] as usize };
+            let next = if i == n - 1 { NL } else { labels[i + 1] as usize };
+            for y in 0..NL {
+                let v = (e[i * NL + y] + self.into[prev * NL + y]) + self.out_t[next * NL + y];
+                out_rows.extend_from_slice(&v.to_ne_bytes());
+            }
+            let lab = labels[i] as usize;
+            b_cols.push(lab - (lab - 1) % 2);
+        }
+        // Spans (`_spans`): an I- continuing a span of its type extends it; then cut at breaks.
+        let mut spans: Vec<(usize, usize, u8, usize)> = Vec::new(); // first, last + 1, type, k
+        for (k, &i) in tagged.iter().enumerate() {
+            let lab = labels[i] as usize;
+            let etype = ((lab - 1) / 2) as u8;
+            let inside = lab % 2 == 0;
+            if let Some(cur) = spans.last_mut() {
+                if cur.1 == i && cur.2 == etype && inside {
+                    cur.1 = i + 1;
+                    continue;
+                }
+            }
+            spans.push((i, i + 1, etype, k));
+        }
+        let mut pieces = Vec::with_capacity(spans.len());
+        for (a, b, etype, k) in spans {
+            let mut first = a;
+            for j in a + 1..b {
+                if toks[j].nl_before {
+                    pieces.push((toks[first].c0, toks[j - 1].c1, etype, k + first - a, j - first));
+                    first = j;
+                }
+            }
+            pieces.push((toks[first].c0, toks[b - 1].c1, etype, k + first - a, b - first));
+        }
+        Ok((None, PyBytes::new(py, &out_rows).unbind(), b_cols, pieces))
+    }
+}
+
+#[pymodule]
+fn news_enricher_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Tagger>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
