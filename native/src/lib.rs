@@ -13,12 +13,15 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::collections::HashMap;
 
+mod feats;
+
 const NL: usize = 9; // labels: O, B-/I- of PERSON, ORG, LOC, MISC
 const NY: usize = NL - 1; // labels other than O
 const NOFF: usize = 5; // offsets -2..+2
 const BLOCK: usize = NOFF * NL;
 const WINDOW: usize = 2;
 const CODE_POINTS: usize = 0x110000;
+const N_BUCKETS: usize = 1 << 20; // features.N_BUCKETS
 
 fn f32s(b: &[u8], n: usize, what: &str) -> PyResult<Vec<f32>> {
     if b.len() != 4 * n {
@@ -69,6 +72,30 @@ pub struct Tagger {
     index: HashMap<String, u32>,
     blocks: Vec<f32>, // (len(index), 5, 9)
     limit: usize,
+    lex: Option<Lex>, // set by `set_lexicon`: then new word types' blocks are computed here
+}
+
+/// What a character is to the features, for the characters whose words are computed natively
+/// (table from Python, see `set_lexicon`): shape class, lower-case form, flags.
+#[derive(Clone, Copy)]
+struct CharInfo {
+    class: u8,   // features._char_class: b'd', b'X', b'x', b'a', b'o' or b'p'
+    lower: char, // str.lower() of the character (always one character in the table)
+    upper: bool, // str.isupper()
+    arabic: bool, // matched by features._AR_LETTERS
+}
+
+/// The feature data of one language (features.Lexicon) and the weights (`_row_of`, `_weights0`).
+struct Lex {
+    chars: HashMap<char, CharInfo>,
+    triggers: HashMap<String, Vec<String>>, // word -> cue classes
+    gazetteer: HashMap<String, Vec<String>>, // word -> sorted KB tags
+    names: std::collections::HashSet<String>,
+    common: std::collections::HashSet<String>,
+    clusters: HashMap<u32, Vec<i64>>,
+    row_of: Vec<u32>,  // hashed feature id -> row of `weights` (the last row is zero)
+    weights: Vec<f32>, // (rows + 1, 9)
+    prefix_crc: [u32; NOFF],
 }
 
 impl Tagger {
@@ -287,7 +314,67 @@ impl Tagger {
             index: HashMap::new(),
             blocks: Vec::new(),
             limit,
+            lex: None,
         })
+    }
+
+    /// Feature data for computing new word types' blocks here: `chars` maps each character
+    /// handled natively to (shape class, lower-case character, isupper, Arabic letter) as
+    /// features.py sees it (a word with any other character goes back to Python); then the
+    /// Lexicon's tables, the id -> row table (int32 bytes) and the weight rows with the zero
+    /// row last (float32 bytes), and the crc32 of each offset's prefix.
+    #[pyo3(signature = (chars, triggers, gazetteer, names, common, clusters, row_of, weights, prefix_crc))]
+    #[allow(clippy::too_many_arguments)]
+    fn set_lexicon(
+        &mut self, chars: HashMap<char, (char, char, bool, bool)>, triggers: HashMap<String, Vec<String>>,
+        gazetteer: HashMap<String, Vec<String>>, names: Vec<String>, common: Vec<String>,
+        clusters: HashMap<u32, Vec<i64>>, row_of: &[u8], weights: &[u8], prefix_crc: [u32; NOFF],
+    ) -> PyResult<()> {
+        let row_of: Vec<u32> = row_of.chunks_exact(4).map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect();
+        if row_of.len() != N_BUCKETS || weights.len() % (4 * NL) != 0 {
+            return Err(PyValueError::new_err("row_of / weights: wrong size"));
+        }
+        let weights = f32s(weights, weights.len() / 4, "weights")?;
+        let n_rows = weights.len() / NL;
+        if row_of.iter().any(|&r| r as usize >= n_rows) {
+            return Err(PyValueError::new_err("row_of points past the weights"));
+        }
+        let mut gazetteer = gazetteer;
+        for tags in gazetteer.values_mut() {
+            tags.sort();
+        }
+        let chars = chars
+            .into_iter()
+            .map(|(c, (class, lower, upper, arabic))| {
+                (c, CharInfo { class: class as u32 as u8, lower, upper, arabic })
+            })
+            .collect();
+        self.lex = Some(Lex {
+            chars,
+            triggers,
+            gazetteer,
+            names: names.into_iter().collect(),
+            common: common.into_iter().collect(),
+            clusters,
+            row_of,
+            weights,
+            prefix_crc,
+        });
+        Ok(())
+    }
+
+    /// The (len(words), 5, 9) float32 blocks of `words` computed here, as bytes, or None for a
+    /// word that goes to Python (for the tests: they must equal `TaggerModel._word_blocks`).
+    fn word_blocks(&self, py: Python<'_>, words: Vec<String>) -> Vec<Option<Py<PyBytes>>> {
+        words
+            .iter()
+            .map(|w| {
+                self.native_block(w).map(|b| {
+                    let bytes: Vec<u8> = b.iter().flat_map(|v| v.to_ne_bytes()).collect();
+                    PyBytes::new(py, &bytes).unbind()
+                })
+            })
+            .collect()
     }
 
     /// Number of cached word types.
@@ -349,7 +436,15 @@ impl Tagger {
             let w = &text[t.b0..t.b1];
             match self.index.get(w) {
                 Some(&r) => rows.push(r),
-                None => missing.push(w),
+                None => match self.native_block(w) {
+                    Some(b) => {
+                        let row = (self.blocks.len() / BLOCK) as u32;
+                        self.blocks.extend_from_slice(&b);
+                        self.index.insert(w.to_string(), row);
+                        rows.push(row);
+                    }
+                    None => missing.push(w),
+                },
             }
         }
         if !missing.is_empty() {

@@ -536,12 +536,18 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     model = load_model(doc.language)
     if model is None:
         return []
-    if model._native is not None:
+    return tag_text(model, doc.norm)
+
+
+def tag_text(model: TaggerModel, norm: str, native: bool = True) -> list[tuple[int, int, str, float]]:
+    """`tag_spans` of a normalized text with `model`: by the native tagger when the model has
+    one (and `native`), else in Python; the two give the same spans."""
+    if native and model._native is not None:
         try:
-            return _tag_native(model, doc.norm)
+            return _tag_native(model, norm)
         except UnicodeEncodeError:  # a lone surrogate (not UTF-8): the Python path takes it
             pass
-    words, starts, ends = tokenize(doc.norm)
+    words, starts, ends = tokenize(norm)
     if not words:
         return []
     labels, e = model.decode(words)
@@ -566,7 +572,6 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     probs = (z[idx, b_col] + z[idx, b_col + 1]) / z.sum(axis=1)
     chosen = dict(zip(tagged.tolist(), probs.tolist()))
     out = []
-    norm = doc.norm
     for a, b, etype in found:
         pieces = [(a, b)]
         if "\n" in norm[starts[a]:ends[b - 1]]:
@@ -623,17 +628,49 @@ def _char_bitmaps() -> tuple[bytes, bytes]:
     return _char_bits
 
 
-def _native_tagger(model: TaggerModel):
-    """The native tagger of `model`, or None when the module is absent or turned off."""
-    if _native is None:
+def _native_tagger(model: TaggerModel, module=None, limit: int = _CACHE_LIMIT, features: bool = True):
+    """The native tagger of `model` (by `module`, default the installed one), or None when the
+    module is absent or turned off.  `features=False`: new word types' blocks always come from
+    Python (`_word_blocks`)."""
+    module = module or _native
+    if module is None:
         return None
     word_bits, space_bits = _char_bitmaps()
     pad = model._word_blocks([F.BOS, F.EOS])
     f32 = lambda a: np.ascontiguousarray(a, np.float32).tobytes()  # noqa: E731
-    return _native.Tagger(
+    nt = module.Tagger(
         f32(model.trans), f32(model.start), f32(model.end), f32(model._keep), f32(model._swap),
         f32(model._first), f32(model._last), f32(model._into), f32(model._out_t),
-        f32(pad[0]), f32(pad[1]), word_bits, space_bits, _CACHE_LIMIT)
+        f32(pad[0]), f32(pad[1]), word_bits, space_bits, limit)
+    if features:
+        # New word types' blocks computed natively too, from this model's Lexicon (the data
+        # stays in the data files; only the rules of features.feature_parts are in Rust).
+        lex = model.lex
+        nt.set_lexicon(_native_chars(), lex.triggers, {w: sorted(t) for w, t in lex.gazetteer.items()},
+                       list(lex.names), list(lex.common), lex.clusters, model._row_of.tobytes(),
+                       f32(model._weights0), F._PREFIX_CRC)
+    return nt
+
+
+# Characters whose words the native tagger computes features for: ASCII, Latin-1 and Latin
+# Extended, the Arabic blocks, general punctuation, if str.lower() maps them to one character
+# (then lower-casing a word is per character, as in Rust).  Words with any other character
+# (other scripts, astral characters, ...) have their blocks computed in Python.
+_NATIVE_CHAR_RANGES = ((0x0000, 0x0250), (0x0600, 0x0700), (0x0750, 0x0780), (0x08A0, 0x0900),
+                       (0x2000, 0x2070), (0xFB50, 0xFE00), (0xFE70, 0xFF00))
+
+
+def _native_chars() -> dict[str, tuple[str, str, bool, bool]]:
+    """char -> (features' shape class, its lower-case form, isupper(), Arabic letter), each as
+    features.py computes it."""
+    out = {}
+    for lo, hi in _NATIVE_CHAR_RANGES:
+        for code in range(lo, hi):
+            ch = chr(code)
+            low = ch.lower()
+            if len(low) == 1:
+                out[ch] = (F._char_class(ch), low, ch.isupper(), bool(F._AR_LETTERS.match(ch)))
+    return out
 
 
 def _tag_native(model: TaggerModel, text: str) -> list[tuple[int, int, str, float]]:
