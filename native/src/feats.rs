@@ -142,7 +142,8 @@ impl Lex {
     /// features.feature_parts: (only at offset 0, only at offsets -1 and +1, at every offset),
     /// or None when a character is not in the table.
     fn feature_parts(&self, word: &str) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
-        let info: Vec<CharInfo> = word.chars().map(|c| self.chars.get(&c).copied()).collect::<Option<_>>()?;
+        let info: Vec<CharInfo> =
+            word.chars().map(|c| self.chars.get(c as usize).copied().flatten()).collect::<Option<_>>()?;
         if info.is_empty() {
             return None;
         }

@@ -15,6 +15,36 @@ use std::collections::HashMap;
 
 mod feats;
 
+/// FxHash (rustc's hasher): the word-type map is looked up once per token, and SipHash's
+/// protection against crafted collisions buys nothing for a bounded cache of words.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 const NL: usize = 9; // labels: O, B-/I- of PERSON, ORG, LOC, MISC
 const NY: usize = NL - 1; // labels other than O
 const NOFF: usize = 5; // offsets -2..+2
@@ -69,7 +99,7 @@ pub struct Tagger {
     out_t: Vec<f32>, // (10, 9): transition out of a token to each next label, row 9 = end
     bos: Vec<f32>,   // (5, 9) blocks of the padding word types
     eos: Vec<f32>,
-    index: HashMap<String, u32>,
+    index: HashMap<String, u32, FxBuild>,
     blocks: Vec<f32>, // (len(index), 5, 9)
     limit: usize,
     lex: Option<Lex>, // set by `set_lexicon`: then new word types' blocks are computed here
@@ -87,12 +117,12 @@ struct CharInfo {
 
 /// The feature data of one language (features.Lexicon) and the weights (`_row_of`, `_weights0`).
 struct Lex {
-    chars: HashMap<char, CharInfo>,
-    triggers: HashMap<String, Vec<String>>, // word -> cue classes
-    gazetteer: HashMap<String, Vec<String>>, // word -> sorted KB tags
-    names: std::collections::HashSet<String>,
-    common: std::collections::HashSet<String>,
-    clusters: HashMap<u32, Vec<i64>>,
+    chars: Vec<Option<CharInfo>>, // by code point, up to the highest one in the table
+    triggers: HashMap<String, Vec<String>, FxBuild>, // word -> cue classes
+    gazetteer: HashMap<String, Vec<String>, FxBuild>, // word -> sorted KB tags
+    names: std::collections::HashSet<String, FxBuild>,
+    common: std::collections::HashSet<String, FxBuild>,
+    clusters: HashMap<u32, Vec<i64>, FxBuild>,
     row_of: Vec<u32>,  // hashed feature id -> row of `weights` (the last row is zero)
     weights: Vec<f32>, // (rows + 1, 9)
     prefix_crc: [u32; NOFF],
@@ -139,7 +169,7 @@ impl Tagger {
     }
 
     fn reset(&mut self) {
-        self.index = HashMap::new();
+        self.index = HashMap::default();
         self.blocks = Vec::new();
     }
 
@@ -178,33 +208,51 @@ impl Tagger {
     }
 
     /// `_uncertain_stretches`: the certain-O test, the same float32 sums in the same order.
+    /// The bound each neighbour j puts on its token (min over its label u of the better of
+    /// keeping u or making it O too) depends on j and the side only, so it is computed once per
+    /// token and side, eight labels y at a time (min and max are exact: their order does not
+    /// matter); then each token adds d, the left bound, the right bound, the first/last terms
+    /// in that order, as the Python code does.
     fn stretches(&self, e: &[f32], n: usize) -> Vec<(usize, usize)> {
-        let mut d = vec![0f32; NL * n];
+        let mut d = vec![0f32; n * NL]; // d[i, u] = e[i, O] - e[i, u]
         for i in 0..n {
-            for y in 0..NL {
-                d[y * n + i] = e[i * NL] - e[i * NL + y];
+            for u in 0..NL {
+                d[i * NL + u] = e[i * NL] - e[i * NL + u];
+            }
+        }
+        // bound[side][j][y - 1]: side 0 = j is the left neighbour (of j + 1), 1 = the right one
+        let mut bound = vec![[0f32; NY]; 2 * n];
+        for side in 0..2 {
+            let keep = &self.keep[side * NL * NY..(side + 1) * NL * NY];
+            let swap = &self.swap[side * NL * NY..(side + 1) * NL * NY];
+            for j in 0..n {
+                let dj = &d[j * NL..(j + 1) * NL];
+                let mut best = [0f32; NY];
+                for y in 0..NY {
+                    best[y] = keep[y].max(dj[0] + swap[y]);
+                }
+                for u in 1..NL {
+                    let (k, w) = (&keep[u * NY..(u + 1) * NY], &swap[u * NY..(u + 1) * NY]);
+                    for y in 0..NY {
+                        let v = k[y].max(dj[u] + w[y]);
+                        if v < best[y] {
+                            best[y] = v;
+                        }
+                    }
+                }
+                bound[side * n + j] = best;
             }
         }
         let mut sure = vec![false; n];
         for i in 0..n {
             let mut ok = true;
             for y in 1..NL {
-                let mut t = d[y * n + i];
-                for side in 0..2 {
-                    let j = if side == 0 { i as isize - 1 } else { i as isize + 1 };
-                    if j < 0 || j as usize >= n {
-                        continue;
-                    }
-                    let j = j as usize;
-                    let at = |u: usize| side * NL * NY + u * NY + (y - 1);
-                    let mut best = self.keep[at(0)].max(d[j] + self.swap[at(0)]);
-                    for u in 1..NL {
-                        let v = self.keep[at(u)].max(d[u * n + j] + self.swap[at(u)]);
-                        if v < best {
-                            best = v;
-                        }
-                    }
-                    t += best;
+                let mut t = d[i * NL + y];
+                if i > 0 {
+                    t += bound[i - 1][y - 1];
+                }
+                if i + 1 < n {
+                    t += bound[n + i + 1][y - 1];
                 }
                 if i == 0 {
                     t += self.first[y - 1];
@@ -311,7 +359,7 @@ impl Tagger {
             out_t: f32s(out_t, (NL + 1) * NL, "out_t")?,
             bos: f32s(bos, BLOCK, "bos")?,
             eos: f32s(eos, BLOCK, "eos")?,
-            index: HashMap::new(),
+            index: HashMap::default(),
             blocks: Vec::new(),
             limit,
             lex: None,
@@ -326,9 +374,9 @@ impl Tagger {
     #[pyo3(signature = (chars, triggers, gazetteer, names, common, clusters, row_of, weights, prefix_crc))]
     #[allow(clippy::too_many_arguments)]
     fn set_lexicon(
-        &mut self, chars: HashMap<char, (char, char, bool, bool)>, triggers: HashMap<String, Vec<String>>,
-        gazetteer: HashMap<String, Vec<String>>, names: Vec<String>, common: Vec<String>,
-        clusters: HashMap<u32, Vec<i64>>, row_of: &[u8], weights: &[u8], prefix_crc: [u32; NOFF],
+        &mut self, chars: HashMap<char, (char, char, bool, bool)>, triggers: HashMap<String, Vec<String>, FxBuild>,
+        gazetteer: HashMap<String, Vec<String>, FxBuild>, names: Vec<String>, common: Vec<String>,
+        clusters: HashMap<u32, Vec<i64>, FxBuild>, row_of: &[u8], weights: &[u8], prefix_crc: [u32; NOFF],
     ) -> PyResult<()> {
         let row_of: Vec<u32> = row_of.chunks_exact(4).map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect();
         if row_of.len() != N_BUCKETS || weights.len() % (4 * NL) != 0 {
@@ -343,14 +391,16 @@ impl Tagger {
         for tags in gazetteer.values_mut() {
             tags.sort();
         }
-        let chars = chars
-            .into_iter()
-            .map(|(c, (class, lower, upper, arabic))| {
-                (c, CharInfo { class: class as u32 as u8, lower, upper, arabic })
-            })
-            .collect();
+        let top = chars.keys().map(|&c| c as usize + 1).max().unwrap_or(0);
+        let mut table = vec![None; top];
+        for (c, (class, lower, upper, arabic)) in chars {
+            if !class.is_ascii() {
+                return Err(PyValueError::new_err("chars: a shape class is one ASCII letter"));
+            }
+            table[c as usize] = Some(CharInfo { class: class as u8, lower, upper, arabic });
+        }
         self.lex = Some(Lex {
-            chars,
+            chars: table,
             triggers,
             gazetteer,
             names: names.into_iter().collect(),

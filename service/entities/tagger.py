@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import threading
+from functools import lru_cache
 from itertools import accumulate, chain
 from operator import sub
 from pathlib import Path
@@ -646,9 +647,9 @@ def _native_tagger(model: TaggerModel, module=None, limit: int = _CACHE_LIMIT, f
         # New word types' blocks computed natively too, from this model's Lexicon (the data
         # stays in the data files; only the rules of features.feature_parts are in Rust).
         lex = model.lex
-        nt.set_lexicon(_native_chars(), lex.triggers, {w: sorted(t) for w, t in lex.gazetteer.items()},
-                       list(lex.names), list(lex.common), lex.clusters, model._row_of.tobytes(),
-                       f32(model._weights0), F._PREFIX_CRC)
+        nt.set_lexicon(_native_chars(), lex.triggers, _sorted_tags(lex.gazetteer), list(lex.names),
+                       list(lex.common), lex.clusters, model._row_of.tobytes(), f32(model._weights0),
+                       F._PREFIX_CRC)
     return nt
 
 
@@ -660,6 +661,19 @@ _NATIVE_CHAR_RANGES = ((0x0000, 0x0250), (0x0600, 0x0700), (0x0750, 0x0780), (0x
                        (0x2000, 0x2070), (0xFB50, 0xFE00), (0xFE70, 0xFF00))
 
 
+_SORTED_TAGS: dict[int, tuple[dict, dict[str, list[str]]]] = {}
+
+
+def _sorted_tags(gazetteer: dict[str, set[str]]) -> dict[str, list[str]]:
+    """word -> its KB tags sorted (as feature_parts sorts them); the languages share one
+    gazetteer dict (features.gazetteer_words), so it is converted once."""
+    got = _SORTED_TAGS.get(id(gazetteer))
+    if got is None or got[0] is not gazetteer:
+        got = _SORTED_TAGS[id(gazetteer)] = (gazetteer, {w: sorted(t) for w, t in gazetteer.items()})
+    return got[1]
+
+
+@lru_cache(maxsize=1)
 def _native_chars() -> dict[str, tuple[str, str, bool, bool]]:
     """char -> (features' shape class, its lower-case form, isupper(), Arabic letter), each as
     features.py computes it."""
