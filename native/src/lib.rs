@@ -97,6 +97,7 @@ pub struct Tagger {
     last: Vec<f32>,
     into: Vec<f32>,  // (10, 9): transition into a token from each previous label, row 9 = start
     out_t: Vec<f32>, // (10, 9): transition out of a token to each next label, row 9 = end
+    temperature: f32, // span scores' softmax temperature (numpy divides by it in float32)
     bos: Vec<f32>,   // (5, 9) blocks of the padding word types
     eos: Vec<f32>,
     index: HashMap<String, u32, FxBuild>,
@@ -338,12 +339,12 @@ impl Tagger {
     /// types' blocks, the \w and \s bitmaps (0x110000 bits, little-endian bit order) and the
     /// number of cached word types beyond which the cache is reset.
     #[new]
-    #[pyo3(signature = (trans, start, end, keep, swap, first, last, into, out_t, bos, eos, word_bits, space_bits, limit))]
+    #[pyo3(signature = (trans, start, end, keep, swap, first, last, into, out_t, bos, eos, word_bits, space_bits, limit, temperature))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         trans: &[u8], start: &[u8], end: &[u8], keep: &[u8], swap: &[u8], first: &[u8], last: &[u8],
         into: &[u8], out_t: &[u8], bos: &[u8], eos: &[u8], word_bits: &[u8], space_bits: &[u8],
-        limit: usize,
+        limit: usize, temperature: f32,
     ) -> PyResult<Self> {
         Ok(Tagger {
             word: bits(word_bits, "word_bits")?,
@@ -357,6 +358,7 @@ impl Tagger {
             last: f32s(last, NY, "last")?,
             into: f32s(into, (NL + 1) * NL, "into")?,
             out_t: f32s(out_t, (NL + 1) * NL, "out_t")?,
+            temperature,
             bos: f32s(bos, BLOCK, "bos")?,
             eos: f32s(eos, BLOCK, "eos")?,
             index: HashMap::default(),
@@ -427,6 +429,23 @@ impl Tagger {
             .collect()
     }
 
+    /// Probability of each tagged token's type from `z` (np.exp of the `rows` of `tag`, float32
+    /// bytes): (z[b] + z[b + 1]) / z.sum(), the sum in numpy's order for a row of 9 (pairwise:
+    /// eight accumulators, then the ninth value).  The caller checks once that this equals numpy.
+    fn probs(&self, z: &[u8], b_cols: Vec<usize>) -> PyResult<Vec<f32>> {
+        let z = f32s(z, b_cols.len() * NL, "z")?;
+        let mut out = Vec::with_capacity(b_cols.len());
+        for (k, &b) in b_cols.iter().enumerate() {
+            let r = &z[k * NL..(k + 1) * NL];
+            if b + 1 >= NL {
+                return Err(PyValueError::new_err("b_cols: not a B- column"));
+            }
+            let total = (((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))) + r[8];
+            out.push((r[b] + r[b + 1]) / total);
+        }
+        Ok(out)
+    }
+
     /// Number of cached word types.
     fn __len__(&self) -> usize {
         self.index.len()
@@ -453,7 +472,8 @@ impl Tagger {
     /// them (sorted, each once) and the rest is empty: compute their blocks and call again.
     /// Otherwise `missing` is None, `rows` the (tagged tokens, 9) float32 bytes of each tagged
     /// token's local scores (emission + transition from the previous label + transition to the
-    /// next), `b_cols` the B- column of each tagged token's type, and `pieces` the spans cut at
+    /// next) minus their maximum, divided by the temperature (np.exp of it is the softmax's
+    /// numerator), `b_cols` the B- column of each tagged token's type, and `pieces` the spans cut at
     /// line breaks: (start, end) in code points, type index (0-3 for PERSON, ORG, LOC, MISC),
     /// index of the first tagged token of the piece in `rows`, number of tokens.
     #[pyo3(signature = (text, words=None, blocks=None))]
@@ -515,9 +535,14 @@ impl Tagger {
         for &i in &tagged {
             let prev = if i == 0 { NL } else { labels[i - 1] as usize };
             let next = if i == n - 1 { NL } else { labels[i + 1] as usize };
+            let mut row = [0f32; NL];
             for y in 0..NL {
-                let v = (e[i * NL + y] + self.into[prev * NL + y]) + self.out_t[next * NL + y];
-                out_rows.extend_from_slice(&v.to_ne_bytes());
+                row[y] = (e[i * NL + y] + self.into[prev * NL + y]) + self.out_t[next * NL + y];
+            }
+            // (row - row.max()) / temperature, the argument of the softmax's exp (exact ops)
+            let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            for v in row {
+                out_rows.extend_from_slice(&((v - top) / self.temperature).to_ne_bytes());
             }
             let lab = labels[i] as usize;
             b_cols.push(lab - (lab - 1) % 2);

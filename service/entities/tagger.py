@@ -642,7 +642,7 @@ def _native_tagger(model: TaggerModel, module=None, limit: int = _CACHE_LIMIT, f
     nt = module.Tagger(
         f32(model.trans), f32(model.start), f32(model.end), f32(model._keep), f32(model._swap),
         f32(model._first), f32(model._last), f32(model._into), f32(model._out_t),
-        f32(pad[0]), f32(pad[1]), word_bits, space_bits, limit)
+        f32(pad[0]), f32(pad[1]), word_bits, space_bits, limit, float(np.float32(model.temperature)))
     if features:
         # New word types' blocks computed natively too, from this model's Lexicon (the data
         # stays in the data files; only the rules of features.feature_parts are in Rust).
@@ -650,7 +650,50 @@ def _native_tagger(model: TaggerModel, module=None, limit: int = _CACHE_LIMIT, f
         nt.set_lexicon(_native_chars(), lex.triggers, _sorted_tags(lex.gazetteer), list(lex.names),
                        list(lex.common), lex.clusters, model._row_of.tobytes(), f32(model._weights0),
                        F._PREFIX_CRC)
+        if not _same_blocks(model, nt):
+            logger.warning("tagger: native feature blocks differ from numpy's on this machine; "
+                           "new word types' blocks are computed in Python")
+            return _native_tagger(model, module, limit, features=False)
     return nt
+
+
+def _same_blocks(model: TaggerModel, nt) -> bool:
+    """Whether the native blocks of a sample of words (KB and cue words, with and without
+    proclitics, Latin words) are bit-identical to `_word_blocks` here: they rely on the order in
+    which numpy's `add.reduceat` sums float32 rows, checked once per model at load."""
+    lex = model.lex
+    words = sorted(lex.gazetteer)[:150] + sorted(lex.triggers)[:50]
+    words += ["و" + w for w in words[:50]] + ["بال" + w for w in words[:20]]
+    words += ["Geneva", "NATO", "U.S.-led", "G20", "2024", "،", "."]
+    got = nt.word_blocks(words)
+    want = model._word_blocks(words)
+    return all(g is None or g == w.tobytes() for g, w in zip(got, want))
+
+
+def _numpy_probs(z: np.ndarray, b_col: np.ndarray) -> np.ndarray:
+    """Probability of each row's type (B- column `b_col` and the I- column after it)."""
+    idx = np.arange(len(b_col))
+    return (z[idx, b_col] + z[idx, b_col + 1]) / z.sum(axis=1)
+
+
+def _native_probs_ok(nt) -> bool:
+    """Whether `nt.probs` (numpy's summation order for a row of 9, in Rust) gives numpy's values
+    bit for bit here, on random softmax rows; checked once per process."""
+    global _probs_ok
+    if _probs_ok is None:
+        rng = np.random.default_rng(20261129)
+        x = rng.normal(0, 4, (3000, N_LABELS)).astype(np.float32)
+        z = np.exp((x - x.max(axis=1, keepdims=True)) / np.float32(0.3))
+        b_col = rng.integers(0, 4, len(z)) * 2 + 1
+        want = _numpy_probs(z, b_col)
+        got = np.array(nt.probs(z.tobytes(), b_col.tolist()), np.float32)
+        _probs_ok = got.tobytes() == want.tobytes()
+        if not _probs_ok:
+            logger.warning("tagger: native span probabilities differ from numpy's here; numpy computes them")
+    return _probs_ok
+
+
+_probs_ok: bool | None = None
 
 
 # Characters whose words the native tagger computes features for: ASCII, Latin-1 and Latin
@@ -694,14 +737,16 @@ def _tag_native(model: TaggerModel, text: str) -> list[tuple[int, int, str, floa
     from the rows it returns, with the same numpy operations as `tag_spans`."""
     nt = model._native
     with model._lock:
-        missing, rows, b_col, pieces = nt.tag(text)
+        missing, x, b_col, pieces = nt.tag(text)
         if missing is not None:
-            missing, rows, b_col, pieces = nt.tag(text, missing, model._word_blocks(missing).tobytes())
+            missing, x, b_col, pieces = nt.tag(text, missing, model._word_blocks(missing).tobytes())
     if not pieces:
         return []
-    rows = np.frombuffer(rows, np.float32).reshape(-1, N_LABELS)
-    z = np.exp((rows - rows.max(axis=1, keepdims=True)) / model.temperature)
-    b_col = np.array(b_col, np.intp)
-    idx = np.arange(len(b_col))
-    probs = ((z[idx, b_col] + z[idx, b_col + 1]) / z.sum(axis=1)).tolist()
+    # x = (rows - rows.max(axis=1)) / temperature, computed natively with the same float32 ops;
+    # np.exp stays numpy's (its float32 exp is its own SIMD code).
+    z = np.exp(np.frombuffer(x, np.float32).reshape(-1, N_LABELS))
+    if _native_probs_ok(nt):
+        probs = nt.probs(z.tobytes(), b_col)
+    else:
+        probs = _numpy_probs(z, np.array(b_col, np.intp)).tolist()
     return [(a, b, TYPES[t], round(sum(probs[k:k + c]) / c, 4)) for a, b, t, k, c in pieces]

@@ -282,3 +282,21 @@ def test_setting_turns_the_native_tagger_off(monkeypatch):
     assert T._load_native() is None
     monkeypatch.setenv("NEWS_ENRICHER_TAGGER_NATIVE", "auto")
     assert T._load_native() is native
+
+
+def test_load_time_self_checks_pass_here_and_fall_back_when_they_fail(models, monkeypatch):
+    # The native blocks and span probabilities rely on numpy's float32 summation order; both are
+    # checked against numpy at load.  Here they must pass (else the native path is slower).
+    model = next(iter(models.values()))
+    assert T._same_blocks(model, model._native)
+    T._probs_ok = None
+    assert T._native_probs_ok(model._native)
+    # When they fail, the native tagger leaves new word types to Python and numpy computes the
+    # probabilities: the same spans.
+    monkeypatch.setattr(T, "_same_blocks", lambda m, nt: False)
+    monkeypatch.setattr(T, "_probs_ok", False)
+    fallback = with_native(T.TaggerModel(model.lang, model.rows, model.weights, model.trans, model.start,
+                                         model.end, model.temperature, model.lex))
+    assert fallback._native.word_blocks(["Geneva", "بيروت"]) == [None, None]
+    for text in WRITTEN[model.lang] + random_texts(3, 100, _vocab()):
+        assert T.tag_text(fallback, text) == T.tag_text(fallback, text, native=False)
