@@ -6,16 +6,31 @@
 # carries them: nothing is downloaded at run time.
 
 ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
+# The Rust toolchain that builds the native tagger (native/); only the build stage uses it.
+ARG RUST_IMAGE=rust:1.95.0-slim-bookworm
 
-# --- build: a wheel of the project and a virtualenv with it and its dependencies ----------
+FROM ${RUST_IMAGE} AS rust
+
+# --- build: wheels of the project and of its native tagger, a virtualenv with them ---------
 FROM ${PYTHON_IMAGE} AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    RUSTUP_HOME=/usr/local/rustup CARGO_HOME=/usr/local/cargo PATH=/usr/local/cargo/bin:$PATH
+# A C linker for the Rust extension module (build stage only).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc=4:12.2.* libc6-dev=2.36-* \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=rust /usr/local/rustup /usr/local/rustup
+COPY --from=rust /usr/local/cargo /usr/local/cargo
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY service ./service
-RUN python -m pip wheel --no-deps --wheel-dir /wheels . \
+COPY native ./native
+# The native module must import: the image promises the native tagger (NEWS_ENRICHER_TAGGER_NATIVE=0
+# still turns it off at run time).
+RUN python -m pip wheel --no-deps --wheel-dir /wheels . ./native \
  && python -m venv /opt/venv \
  && /opt/venv/bin/pip install /wheels/*.whl \
+ && /opt/venv/bin/python -c "import news_enricher_native" \
  && /opt/venv/bin/news-enricher --help > /dev/null
 
 # --- run: the virtualenv only; no compiler, no pip cache, no sources ------------------------

@@ -14,7 +14,21 @@ $(BIN)/news-enricher: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-setup: $(BIN)/news-enricher  ## create the virtualenv and install the service with its test tools
+# The native tagger (native/, Rust): same output as the Python tagger, a faster entity stage.
+# Built when cargo is present (PATH or ~/.cargo/bin); without it the service runs its Python path.
+NATIVE_STAMP := $(VENV)/.native-installed
+$(NATIVE_STAMP): $(BIN)/news-enricher native/pyproject.toml native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
+	@export PATH="$$PATH:$$HOME/.cargo/bin"; \
+	if command -v cargo >/dev/null 2>&1; then \
+	  echo "setup: building and installing the native tagger (native/, $$(cargo --version))"; \
+	  $(BIN)/pip install --quiet ./native && $(BIN)/python -c "import news_enricher_native" && touch $@; \
+	else \
+	  echo "setup: cargo not found: the native tagger (news_enricher_native) is NOT installed;" \
+	       "the tagger runs its Python path (same output, slower entity stage)." \
+	       "Install Rust (https://rustup.rs) and run make setup again."; \
+	fi
+
+setup: $(BIN)/news-enricher $(NATIVE_STAMP)  ## create the virtualenv and install the service with its test tools (and the native tagger when cargo is present)
 
 broker-start:  ## start the local single-node Kafka broker (downloads the jars once)
 	bash $(KAFKA) start
@@ -41,4 +55,4 @@ bench: setup broker-start  ## benchmarks (see BENCHMARKS.md); installs the datep
 	$(BIN)/python -m bench.bench_e2e --json bench/results/e2e.json
 
 clean: broker-stop
-	rm -rf $(VENV) deploy/local/.kafka .news-enricher
+	rm -rf $(VENV) deploy/local/.kafka .news-enricher native/target

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import threading
+from functools import lru_cache
 from itertools import accumulate, chain
 from operator import sub
 from pathlib import Path
@@ -92,6 +93,9 @@ class TaggerModel:
         self._row_of[self.rows] = np.arange(len(self.rows), dtype=np.int32)
         self._lock = threading.Lock()
         self._reset_cache()
+        # The compiled tagger (news_enricher_native) when it is installed: same output, it keeps
+        # its own word-type cache (see `_tag_native`).
+        self._native = _native_tagger(self)
 
     @classmethod
     def load(cls, path: Path, lang: str) -> "TaggerModel":
@@ -133,9 +137,26 @@ class TaggerModel:
         return ids
 
     def _add_words(self, words: list[str]) -> None:
-        """Compute and cache the (offsets x labels) score block of each new word type, in one
-        batch: collect all hashed feature ids (offset by offset, as features.hashed orders them),
-        map them to weight rows with one gather, sum per (word, offset)."""
+        """Compute and cache the (offsets x labels) score block of each new word type."""
+        sums = self._word_blocks(words)
+        first = len(self._index)
+        need = first + len(words)
+        if need > len(self._block):
+            size = len(self._block)
+            while size < need:
+                size *= 2
+            grown = np.zeros((size,) + self._block.shape[1:], np.float32)
+            grown[:first] = self._block[:first]
+            self._block = grown
+        self._block[first:need] = sums
+        for i, w in enumerate(words):
+            self._index[w] = first + i
+
+    def _word_blocks(self, words: list[str]) -> np.ndarray:
+        """The (len(words), offsets, labels) float32 score blocks of `words`, in one batch:
+        collect all hashed feature ids (offset by offset, as features.hashed orders them), map
+        them to weight rows with one gather, sum per (word, offset).  Also used by the native
+        tagger, which caches the blocks itself."""
         ids: list[int] = []
         counts: list[int] = []
         get_all, get_0, get_pm1 = self._ids_all.get, self._ids_0.get, self._ids_pm1.get
@@ -161,24 +182,13 @@ class TaggerModel:
         for cache in (self._ids_all, self._ids_0, self._ids_pm1):
             if len(cache) > _FEATURE_CACHE_LIMIT:
                 cache.clear()
-        first = len(self._index)
-        need = first + len(words)
-        if need > len(self._block):
-            size = len(self._block)
-            while size < need:
-                size *= 2
-            grown = np.zeros((size,) + self._block.shape[1:], np.float32)
-            grown[:first] = self._block[:first]
-            self._block = grown
         # Unknown features gather the zero row: the same sums, in the same order, as before.
         # take(axis=0) gathers whole rows several times faster than fancy indexing.
         vals = self._weights0.take(self._row_of[np.fromiter(ids, np.intp, len(ids))], axis=0)
         # Every (word, offset) has at least one feature, so reduceat segments are never empty.
         seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
         sums = np.add.reduceat(vals, seg, axis=0)
-        self._block[first:need] = sums.reshape(len(words), len(F.OFFSETS), N_LABELS)
-        for i, w in enumerate(words):
-            self._index[w] = first + i
+        return sums.reshape(len(words), len(F.OFFSETS), N_LABELS)
 
     def _word_row(self, word: str) -> int:
         row = self._index.get(word)
@@ -527,7 +537,18 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     model = load_model(doc.language)
     if model is None:
         return []
-    words, starts, ends = tokenize(doc.norm)
+    return tag_text(model, doc.norm)
+
+
+def tag_text(model: TaggerModel, norm: str, native: bool = True) -> list[tuple[int, int, str, float]]:
+    """`tag_spans` of a normalized text with `model`: by the native tagger when the model has
+    one (and `native`), else in Python; the two give the same spans."""
+    if native and model._native is not None:
+        try:
+            return _tag_native(model, norm)
+        except UnicodeEncodeError:  # a lone surrogate (not UTF-8): the Python path takes it
+            pass
+    words, starts, ends = tokenize(norm)
     if not words:
         return []
     labels, e = model.decode(words)
@@ -552,7 +573,6 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
     probs = (z[idx, b_col] + z[idx, b_col + 1]) / z.sum(axis=1)
     chosen = dict(zip(tagged.tolist(), probs.tolist()))
     out = []
-    norm = doc.norm
     for a, b, etype in found:
         pieces = [(a, b)]
         if "\n" in norm[starts[a]:ends[b - 1]]:
@@ -567,3 +587,166 @@ def tag_spans(doc: Doc) -> list[tuple[int, int, str, float]]:
             conf = sum(chosen[j] for j in range(p, q)) / (q - p)
             out.append((starts[p], ends[q - 1], etype, round(conf, 4)))
     return out
+
+
+# -- the compiled tagger ---------------------------------------------------------------------
+# `news_enricher_native` (native/, Rust) does what `tag_spans` does from the tokens to the spans
+# with the same float32 additions in the same order and the same tie-breaks, so the same output
+# (docs/tagger.md, "Native inference").  It is optional: without it, or with
+# NEWS_ENRICHER_TAGGER_NATIVE=0, the Python/numpy path above runs.
+
+
+def _load_native():
+    if os.environ.get("NEWS_ENRICHER_TAGGER_NATIVE", "auto") == "0":
+        return None
+    try:
+        import news_enricher_native
+    except ImportError:
+        return None
+    return news_enricher_native
+
+
+_native = _load_native()
+_char_bits: tuple[bytes, bytes] | None = None
+
+
+def _char_bitmaps() -> tuple[bytes, bytes]:
+    """Bitmaps over all code points of Python re's `\\w` and `\\s` (str.split's whitespace is
+    the same set), computed by this interpreter's re, so the native tokenizer uses exactly its
+    Unicode tables.  ~0.1 s, once per process."""
+    global _char_bits
+    if _char_bits is None:
+        text = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+        out = []
+        for cls in ("w", "s"):
+            flags = np.zeros(0x110000, np.bool_)
+            # runs of the class and of its complement: each match is a whole run (fast)
+            for m in re.finditer(rf"(\{cls}+)|\{cls.upper()}+", text):
+                if m.group(1):
+                    flags[m.start():m.end()] = True
+            out.append(np.packbits(flags, bitorder="little").tobytes())
+        _char_bits = (out[0], out[1])
+    return _char_bits
+
+
+def _native_tagger(model: TaggerModel, module=None, limit: int = _CACHE_LIMIT, features: bool = True):
+    """The native tagger of `model` (by `module`, default the installed one), or None when the
+    module is absent or turned off.  `features=False`: new word types' blocks always come from
+    Python (`_word_blocks`)."""
+    module = module or _native
+    if module is None:
+        return None
+    word_bits, space_bits = _char_bitmaps()
+    pad = model._word_blocks([F.BOS, F.EOS])
+    f32 = lambda a: np.ascontiguousarray(a, np.float32).tobytes()  # noqa: E731
+    nt = module.Tagger(
+        f32(model.trans), f32(model.start), f32(model.end), f32(model._keep), f32(model._swap),
+        f32(model._first), f32(model._last), f32(model._into), f32(model._out_t),
+        f32(pad[0]), f32(pad[1]), word_bits, space_bits, limit, float(np.float32(model.temperature)))
+    if features:
+        # New word types' blocks computed natively too, from this model's Lexicon (the data
+        # stays in the data files; only the rules of features.feature_parts are in Rust).
+        lex = model.lex
+        nt.set_lexicon(_native_chars(), lex.triggers, _sorted_tags(lex.gazetteer), list(lex.names),
+                       list(lex.common), lex.clusters, model._row_of.tobytes(), f32(model._weights0),
+                       F._PREFIX_CRC)
+        if not _same_blocks(model, nt):
+            logger.warning("tagger: native feature blocks differ from numpy's on this machine; "
+                           "new word types' blocks are computed in Python")
+            return _native_tagger(model, module, limit, features=False)
+    return nt
+
+
+def _same_blocks(model: TaggerModel, nt) -> bool:
+    """Whether the native blocks of a sample of words (KB and cue words, with and without
+    proclitics, Latin words) are bit-identical to `_word_blocks` here: they rely on the order in
+    which numpy's `add.reduceat` sums float32 rows, checked once per model at load."""
+    lex = model.lex
+    words = sorted(lex.gazetteer)[:150] + sorted(lex.triggers)[:50]
+    words += ["و" + w for w in words[:50]] + ["بال" + w for w in words[:20]]
+    words += ["Geneva", "NATO", "U.S.-led", "G20", "2024", "،", "."]
+    got = nt.word_blocks(words)
+    want = model._word_blocks(words)
+    return all(g is None or g == w.tobytes() for g, w in zip(got, want))
+
+
+def _numpy_probs(z: np.ndarray, b_col: np.ndarray) -> np.ndarray:
+    """Probability of each row's type (B- column `b_col` and the I- column after it)."""
+    idx = np.arange(len(b_col))
+    return (z[idx, b_col] + z[idx, b_col + 1]) / z.sum(axis=1)
+
+
+def _native_probs_ok(nt) -> bool:
+    """Whether `nt.probs` (numpy's summation order for a row of 9, in Rust) gives numpy's values
+    bit for bit here, on random softmax rows; checked once per process."""
+    global _probs_ok
+    if _probs_ok is None:
+        rng = np.random.default_rng(20261129)
+        x = rng.normal(0, 4, (3000, N_LABELS)).astype(np.float32)
+        z = np.exp((x - x.max(axis=1, keepdims=True)) / np.float32(0.3))
+        b_col = rng.integers(0, 4, len(z)) * 2 + 1
+        want = _numpy_probs(z, b_col)
+        got = np.array(nt.probs(z.tobytes(), b_col.tolist()), np.float32)
+        _probs_ok = got.tobytes() == want.tobytes()
+        if not _probs_ok:
+            logger.warning("tagger: native span probabilities differ from numpy's here; numpy computes them")
+    return _probs_ok
+
+
+_probs_ok: bool | None = None
+
+
+# Characters whose words the native tagger computes features for: ASCII, Latin-1 and Latin
+# Extended, the Arabic blocks, general punctuation, if str.lower() maps them to one character
+# (then lower-casing a word is per character, as in Rust).  Words with any other character
+# (other scripts, astral characters, ...) have their blocks computed in Python.
+_NATIVE_CHAR_RANGES = ((0x0000, 0x0250), (0x0600, 0x0700), (0x0750, 0x0780), (0x08A0, 0x0900),
+                       (0x2000, 0x2070), (0xFB50, 0xFE00), (0xFE70, 0xFF00))
+
+
+_SORTED_TAGS: dict[int, tuple[dict, dict[str, list[str]]]] = {}
+
+
+def _sorted_tags(gazetteer: dict[str, set[str]]) -> dict[str, list[str]]:
+    """word -> its KB tags sorted (as feature_parts sorts them); the languages share one
+    gazetteer dict (features.gazetteer_words), so it is converted once."""
+    got = _SORTED_TAGS.get(id(gazetteer))
+    if got is None or got[0] is not gazetteer:
+        got = _SORTED_TAGS[id(gazetteer)] = (gazetteer, {w: sorted(t) for w, t in gazetteer.items()})
+    return got[1]
+
+
+@lru_cache(maxsize=1)
+def _native_chars() -> dict[str, tuple[str, str, bool, bool]]:
+    """char -> (features' shape class, its lower-case form, isupper(), Arabic letter), each as
+    features.py computes it."""
+    out = {}
+    for lo, hi in _NATIVE_CHAR_RANGES:
+        for code in range(lo, hi):
+            ch = chr(code)
+            low = ch.lower()
+            if len(low) == 1:
+                out[ch] = (F._char_class(ch), low, ch.isupper(), bool(F._AR_LETTERS.match(ch)))
+    return out
+
+
+def _tag_native(model: TaggerModel, text: str) -> list[tuple[int, int, str, float]]:
+    """`tag_spans` by the native tagger: it tokenizes, looks the word types up and, when some
+    are new, returns them; their blocks are computed here (`_word_blocks`, the features stay
+    in Python) and handed over in a second call, which decodes.  The scores are computed here
+    from the rows it returns, with the same numpy operations as `tag_spans`."""
+    nt = model._native
+    with model._lock:
+        missing, x, b_col, pieces = nt.tag(text)
+        if missing is not None:
+            missing, x, b_col, pieces = nt.tag(text, missing, model._word_blocks(missing).tobytes())
+    if not pieces:
+        return []
+    # x = (rows - rows.max(axis=1)) / temperature, computed natively with the same float32 ops;
+    # np.exp stays numpy's (its float32 exp is its own SIMD code).
+    z = np.exp(np.frombuffer(x, np.float32).reshape(-1, N_LABELS))
+    if _native_probs_ok(nt):
+        probs = nt.probs(z.tobytes(), b_col)
+    else:
+        probs = _numpy_probs(z, np.array(b_col, np.intp)).tolist()
+    return [(a, b, TYPES[t], round(sum(probs[k:k + c]) / c, 4)) for a, b, t, k, c in pieces]
