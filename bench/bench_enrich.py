@@ -227,8 +227,10 @@ def main() -> int:
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                     "cores": os.cpu_count(), "pinned_cpu": cpu,
-                    # numba-compiled tagger loops in use (else their numpy versions: same output)
-                    "tagger_jit": getattr(tagger, "_jit_viterbi", None) is not None},
+                    # the native tagger in use (else the Python one, with numba-compiled loops
+                    # or their numpy versions: the same output)
+                    "tagger_native": tagger._native is not None,
+                    "tagger_jit": tagger._native is None and tagger.compiled_loops()[0] is not None},
         "corpus": corpus,
         "startup": startup_seconds(),
         "pipeline": run_pipeline(articles),
@@ -258,7 +260,8 @@ def main() -> int:
 def print_report(r: dict) -> None:
     p = r["pipeline"]
     print(f"corpus: {r['corpus']}   cpu pinned: {r['machine']['pinned_cpu']}   "
-          f"tagger loops compiled (numba): {r['machine']['tagger_jit']}")
+          f"tagger: {'native' if r['machine'].get('tagger_native') else 'Python'}"
+          f"{' (numba loops)' if r['machine']['tagger_jit'] else ''}")
     print(f"start-up: import {r['startup']['import_s']} s, ready (first article) {r['startup']['ready_s']} s")
     print(f"full enrichment: {p['articles_per_s']} articles/s on one core "
           f"({p['enriched']} enriched, {p['failed']} failed) in {p['elapsed_s']} s")

@@ -226,8 +226,9 @@ class TaggerModel:
         starts, stops = self.uncertain_stretches(e)
         if len(starts) == 0:
             return labels, e
-        if _jit_viterbi is not None:
-            _jit_viterbi(e, starts, stops, self.trans, self.start, self.end, labels)
+        jit_viterbi = compiled_loops()[0]
+        if jit_viterbi is not None:
+            jit_viterbi(e, starts, stops, self.trans, self.start, self.end, labels)
         else:
             pos, lab = batched_viterbi(e, starts, stops, self.trans, self.start, self.end)
             labels[pos] = lab
@@ -246,8 +247,9 @@ class TaggerModel:
         splits there, and only the stretches between need Viterbi.  (A one-token window: the
         older test without the neighbours' emissions left a median of 215 of 234 tokens
         uncertain on news, this one ~80.)"""
-        if compiled and _jit_stretches is not None:
-            return _jit_stretches(e, self._keep, self._swap, self._first, self._last)
+        jit_stretches = compiled_loops()[1] if compiled else None
+        if jit_stretches is not None:
+            return jit_stretches(e, self._keep, self._swap, self._first, self._last)
         n = len(e)
         et = e.T.copy()  # (labels, tokens), C-ordered: the broadcast additions below then run
         d = np.subtract(et[0], et, out=et)  # over contiguous rows; d[u, i] = e[i,O] - e[i,u]
@@ -447,7 +449,21 @@ def _compile_viterbi():
     return tuple(out)
 
 
-_jit_viterbi, _jit_stretches = _compile_viterbi() or (None, None)
+_jit_loops: tuple | None = None
+_JIT_LOCK = threading.Lock()
+
+
+def compiled_loops() -> tuple:
+    """(Viterbi, certain-O stretches) compiled by numba, or (None, None).  Compiled at the first
+    Python-path decode, not at import: with the native tagger in use they never run, and
+    numba's compiler costs ~100-140 MB of resident memory (the worker's warm-up decodes once,
+    so a worker without the native tagger compiles before it takes traffic)."""
+    global _jit_loops
+    if _jit_loops is None:
+        with _JIT_LOCK:
+            if _jit_loops is None:
+                _jit_loops = _compile_viterbi() or (None, None)
+    return _jit_loops
 
 
 def viterbi(e: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[int]:

@@ -245,7 +245,8 @@ def _tie_heavy_case(rng, n):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_compiled_viterbi_equals_numpy_viterbi_including_ties(seed):
-    if T._jit_viterbi is None:
+    jit_viterbi = T.compiled_loops()[0]
+    if jit_viterbi is None:
         pytest.skip("numba not installed: the numpy Viterbi is the one in use")
     rng = np.random.default_rng(seed)
     for n in (1, 2, 3, 17, 120):
@@ -259,13 +260,13 @@ def test_compiled_viterbi_equals_numpy_viterbi_including_ties(seed):
             want = np.full(n, -1, np.int64)
             want[pos] = lab
             got = np.full(n, -1, np.int64)
-            T._jit_viterbi(*case, got)
+            jit_viterbi(*case, got)
             assert got.tolist() == want.tolist()
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_compiled_certain_o_stretches_equal_the_numpy_ones(seed):
-    if T._jit_stretches is None:
+    if T.compiled_loops()[1] is None:
         pytest.skip("numba not installed: the numpy version is the one in use")
     model = T.load_model("ar")
     rng = np.random.default_rng(seed)
