@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.transport.producer import ProducerBuffer
 
+from .mention_counts import CountsNotDelivered
 from .model import InputPosition
 
 log = logging.getLogger("news_enricher")
@@ -316,6 +317,9 @@ class DeliveryWindow:
         self.pending: deque = deque()
         self.stream = None
         self.on_fatal = on_fatal  # called (app.crash) when a message can be neither sent nor dead-lettered
+        # The worker's MentionCounter: a message waited on by settle_oldest (window full, drain)
+        # may be in its open batch, which is then flushed at once instead of at the next timer.
+        self.counter = None
         self._lock = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -362,6 +366,8 @@ class DeliveryWindow:
     async def settle_oldest(self) -> None:
         async with self._lock:
             if self.pending:
+                if self.counter is not None and self.counter.pending(self.pending[0][2]):
+                    await self.counter.flush()
                 await self._settle(self.pending.popleft())
 
     async def drain(self) -> None:
@@ -373,10 +379,11 @@ class DeliveryWindow:
         try:
             await asyncio.gather(*futures)
         except Exception as exc:
-            if outcome.status == "dead_letter" or _transient(exc):
-                # The dead-letter topic itself is unwritable, or the broker is unreachable
-                # beyond the producer's own retries: stop without acking, so this message
-                # (and everything after it) is read again after the restart.
+            if outcome.status == "dead_letter" or _transient(exc) or isinstance(exc, CountsNotDelivered):
+                # The dead-letter topic itself is unwritable, the broker is unreachable beyond
+                # the producer's own retries, or the batch of mention counts this message is in
+                # was not delivered: stop without acking, so this message (and everything after
+                # it) is read again after the restart.
                 log.error("cannot deliver the records of %s: %r; stopping without ack",
                           position_of(event.message), exc)
                 if self.on_fatal is not None:

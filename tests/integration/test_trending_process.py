@@ -4,6 +4,8 @@
 - the worker still publishes one entities.mentions record per entity per article;
 - the trending process counts them into entities.trending, and the newest count per
   (entity, window) equals the mention records in that window;
+- it reads the worker's per-second counts (`<mentions topic>.counts`), each on the partition
+  of its entity's mention records;
 - it uses its own consumer group and changelog (`<group>-trending-...`), the worker none;
 - its /metrics answers on its HTTP port.
 """
@@ -18,6 +20,7 @@ from datetime import datetime, timezone
 
 import orjson
 
+from service.mention_counts import parse_counts
 from tests.conftest import ROOT
 
 from . import kafka_utils
@@ -74,6 +77,19 @@ def test_trending_process_counts_what_the_worker_mentions(kafka_bootstrap, tmp_p
             return counts if counts == dict(expected) else None
 
         wait_for(latest_counts, 90, "trending counts to equal the mention records per window", interval=2.0)
+        # What the trending table reads: the worker's per-second counts, not the mention records.
+        # Every row is on the partition of its entity's mention records, and the rows add up to
+        # the mention records per entity and second.
+        mention_partition = {orjson.loads(r.value)["id"]: r.partition for r in mentions}
+        per_second = defaultdict(int)
+        for record in mentions:
+            per_second[(orjson.loads(record.value)["id"], record.timestamp // 1000)] += 1
+        rows = defaultdict(int)
+        for record in kafka_utils.run(kafka_utils.consume_all(kafka_bootstrap, topics["mentions"] + ".counts")):
+            for entity_id, second, count, _type, _name in parse_counts(record.value):
+                assert record.partition == mention_partition[entity_id], entity_id
+                rows[(entity_id, second)] += count
+        assert rows == per_second
         names = kafka_utils.run(kafka_utils.list_topics(kafka_bootstrap))
         assert f"{prefix}-trending-entity-mention-counts-changelog" in names
         assert f"{prefix}-entity-mention-counts-changelog" not in names  # the worker keeps no table
