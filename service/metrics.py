@@ -178,8 +178,8 @@ def watch_record(record, future) -> None:
 
 
 class PublishSensor(Sensor):
-    """Observes the records faust itself sends (the trending topic, table changelogs); the
-    worker's own records are counted by `watch_record`."""
+    """Observes the records faust itself sends (table changelogs, counted as "other"); the
+    records of the worker and of the trending flush are counted by `watch_record`."""
 
     def __init__(self, settings, **kwargs) -> None:
         super().__init__(**kwargs)
