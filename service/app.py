@@ -25,7 +25,7 @@ from faust.exceptions import ConsumerNotStarted
 from . import metrics
 from .delivery import DRAIN_TIMEOUT_S, DeliveryWindow, EnricherApp, GuardedConsumer, position_of
 from .http import install_http
-from .mention_counts import COUNTS_HEADERS, FLUSH_INTERVAL_S, MAX_ARTICLES_PER_BATCH, MentionCounter
+from .mention_counts import COUNTS_HEADERS, FLUSH_INTERVAL_S, MAX_ARTICLES_PER_BATCH, MentionCounter, key_partition
 from .settings import Settings
 from .trending import install_trending, trending_enabled
 from .worker import ArticleHandler, OutRecord
@@ -169,7 +169,10 @@ def create_app(settings: Settings | None = None) -> faust.App:
         # bench.profile_worker); the records are bytes already and metrics.watch_record counts
         # them.
         producer = (await app.maybe_start_producer())._ensure_producer()  # aiokafka's, for timestamp_ms
-        future = await producer.send(record.topic, record.value, key=record.key, partition=record.partition,
+        partition = record.partition
+        if partition is None and record.output == "mentions":
+            partition = key_partition(producer, record.topic, record.key)  # the same, with murmur2 cached
+        future = await producer.send(record.topic, record.value, key=record.key, partition=partition,
                                      timestamp_ms=record.timestamp_ms, headers=record.headers)
         metrics.watch_record(record, future)
         return future

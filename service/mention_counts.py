@@ -43,9 +43,35 @@ class CountsNotDelivered(Exception):
     """A counts record was refused or timed out: stop without acking (see module docstring)."""
 
 
+# aiokafka's murmur2 is pure Python (~15 us per id) and ran for every mention record, trending
+# record and counts row; entity ids repeat, so their hashes are kept (reset when this many).
+_HASHES: dict[bytes, int] = {}
+_HASHES_CAP = 100_000
+
+
+def key_hash(key: bytes) -> int:
+    """murmur2(key) & 0x7fffffff, as aiokafka's DefaultPartitioner computes it, cached."""
+    value = _HASHES.get(key)
+    if value is None:
+        if len(_HASHES) >= _HASHES_CAP:
+            _HASHES.clear()
+        value = _HASHES[key] = murmur2(key) & 0x7FFFFFFF
+    return value
+
+
 def partition_for(entity_id: str, partitions: int) -> int:
     """The partition aiokafka's default partitioner picks for a record keyed by `entity_id`."""
-    return (murmur2(entity_id.encode()) & 0x7FFFFFFF) % partitions
+    return key_hash(entity_id.encode()) % partitions
+
+
+def key_partition(producer, topic: str, key: bytes) -> int | None:
+    """The partition aiokafka's default partitioner would pick for `key` on `topic` (Kafka
+    partitions are numbered 0..n-1, the partitioner takes index hash % n of them); None while
+    the producer has no metadata for the topic (it then picks the partition itself)."""
+    partitions = producer.client.cluster.partitions_for_topic(topic)
+    if not partitions:
+        return None
+    return key_hash(key) % len(partitions)
 
 
 def counts_value(rows: list[list]) -> bytes:

@@ -25,7 +25,7 @@ import orjson
 from faust.streams import _current_event
 
 from . import metrics
-from .mention_counts import parse_counts
+from .mention_counts import key_partition, parse_counts
 from .worker import OutRecord
 
 log = logging.getLogger(__name__)
@@ -156,5 +156,6 @@ def install_trending(app, settings, counts_topic) -> None:
                                trending_record(entity_id, names.get(entity_id, {}), start, end, count,
                                                updated_at, window),
                                list(TRENDING_HEADERS), "trending")
-            future = await producer.send(record.topic, record.value, key=record.key, headers=record.headers)
+            future = await producer.send(record.topic, record.value, key=record.key, headers=record.headers,
+                                         partition=key_partition(producer, record.topic, record.key))
             metrics.watch_record(record, future)

@@ -5,13 +5,14 @@ acknowledged; undelivered counts stop the worker instead of dead-lettering the a
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 
 from service.delivery import DeliveryWindow
-from service.mention_counts import CountsNotDelivered, MentionCounter, parse_counts, partition_for
+from service.mention_counts import CountsNotDelivered, MentionCounter, key_partition, parse_counts, partition_for
 from service.worker import Outcome, OutRecord
 
 from .test_delivery_window import Event, Message, Stream, never_send
@@ -182,3 +183,20 @@ async def test_undelivered_counts_stop_the_worker_without_ack():
     with pytest.raises(CountsNotDelivered):
         await window.drain()
     assert window.stream.acked == [] and len(stopped) == 1  # not dead-lettered (never_send), not acked
+
+
+class FakeCluster:
+    def __init__(self, partitions):
+        self.partitions = partitions
+
+    def partitions_for_topic(self, topic):
+        return self.partitions
+
+
+@pytest.mark.parametrize("partitions", [{0}, {0, 1}, {0, 1, 2, 3}, set(range(12))])
+def test_key_partition_is_the_default_partitioners_with_the_hash_cached(partitions):
+    producer = SimpleNamespace(client=SimpleNamespace(cluster=FakeCluster(partitions)))
+    every = list(partitions)  # what aiokafka passes its partitioner
+    for key in (b"geonames:130758", b"Q1065", b"Q1065", "إيران".encode()):
+        assert key_partition(producer, "t", key) == DefaultPartitioner()(key, every, every)
+    assert key_partition(SimpleNamespace(client=SimpleNamespace(cluster=FakeCluster(None))), "t", b"a") is None
