@@ -278,9 +278,11 @@ def create_app(settings: Settings | None = None) -> faust.App:
 
 
 def mention_counts_topic(app, settings: Settings):
-    """The internal topic of pre-aggregated mention counts (service/mention_counts.py).  Internal:
-    faust creates it (with NEWS_ENRICHER_TOPIC_PARTITIONS partitions) before it subscribes, where
-    the broker would otherwise create it with its own default partition count."""
+    """The internal topic of pre-aggregated mention counts (service/mention_counts.py).  The app
+    creates it with NEWS_ENRICHER_TOPIC_PARTITIONS partitions when it first starts, before its
+    consumer subscribes (EnricherApp.create_topics_first): the broker would otherwise create it
+    with its own default partition count, or after the group's first assignment."""
+    app.topics_to_create[settings.mention_counts_topic] = settings.topic_partitions
     return app.topic(
         settings.mention_counts_topic,
         key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",

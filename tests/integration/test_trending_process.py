@@ -109,3 +109,20 @@ def test_trending_process_counts_what_the_worker_mentions(kafka_bootstrap, tmp_p
         kafka_utils.run(kafka_utils.delete_topics_with_prefix(kafka_bootstrap, prefix))
         changelogs = [t for t in kafka_utils.run(kafka_utils.list_topics(kafka_bootstrap)) if t.startswith(prefix + "-")]
         kafka_utils.run(kafka_utils.delete_topics(kafka_bootstrap, changelogs))
+
+
+def test_the_counts_topic_exists_before_the_consumer_subscribes(kafka_bootstrap, topic_prefix, tmp_path, monkeypatch):
+    """faust would declare it only just before subscribing, too late for the group's first
+    assignment (its partitions came minutes later, at a metadata refresh): the app creates it
+    when it first starts, with the configured partition count, and waits until it is there."""
+    monkeypatch.setenv("NEWS_ENRICHER_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("NEWS_ENRICHER_MENTIONS_TOPIC", f"{topic_prefix}.mentions")
+    monkeypatch.setenv("NEWS_ENRICHER_TOPIC_PARTITIONS", "3")
+    monkeypatch.setenv("NEWS_ENRICHER_DATA_DIR", str(tmp_path))
+    from service.app import create_trending_app
+
+    app = create_trending_app()
+    assert app.topics_to_create == {f"{topic_prefix}.mentions.counts": 3}
+    kafka_utils.run(app.on_first_start())
+    assert len(kafka_utils.run(kafka_utils.partitions_of(kafka_bootstrap, f"{topic_prefix}.mentions.counts", 0))) == 3
+    kafka_utils.run(app.on_first_start())  # already there: nothing to do, no error
