@@ -126,3 +126,86 @@ def test_the_counts_topic_exists_before_the_consumer_subscribes(kafka_bootstrap,
     kafka_utils.run(app.on_first_start())
     assert len(kafka_utils.run(kafka_utils.partitions_of(kafka_bootstrap, f"{topic_prefix}.mentions.counts", 0))) == 3
     kafka_utils.run(app.on_first_start())  # already there: nothing to do, no error
+
+
+def _latest_trending(bootstrap: str, topic: str) -> dict:
+    counts = {}
+    for record in kafka_utils.run(kafka_utils.consume_all(bootstrap, topic, timeout=10)):
+        value = orjson.loads(record.value)
+        start = datetime.fromisoformat(value["window"]["start"]).replace(tzinfo=timezone.utc).timestamp()
+        key = (value["id"], int(start))
+        counts[key] = max(counts.get(key, 0), value["count"])
+    return counts
+
+
+def _mentions_per_window(bootstrap: str, topic: str, n: int) -> dict:
+    mentions = kafka_utils.run(kafka_utils.consume_all(bootstrap, topic, n=n, timeout=60))
+    assert len(mentions) >= n
+    expected = defaultdict(int)
+    for record in mentions:
+        expected[(orjson.loads(record.value)["id"], (record.timestamp // 1000) // WINDOW_S * WINDOW_S)] += 1
+    return dict(expected)
+
+
+def test_two_workers_then_a_restart_count_every_mention_once(kafka_bootstrap, tmp_path):
+    """Trending in the workers (the default): two workers send counts for the entities of the
+    articles they enrich, each count goes to the worker owning the entity's partition; after both
+    stop, one worker recovers the table from its changelog and goes on counting."""
+    prefix = kafka_utils.unique_prefix()
+    topics = {name: f"{prefix}.{name}" for name in ("raw", "enriched", "dlq", "mentions", "trending")}
+    kafka_utils.run(kafka_utils.create_topics(kafka_bootstrap, {t: PARTITIONS for t in topics.values()}))
+    env = dict(os.environ)
+    env.update({
+        "NEWS_ENRICHER_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "NEWS_ENRICHER_RAW_TOPIC": topics["raw"], "NEWS_ENRICHER_ENRICHED_TOPIC": topics["enriched"],
+        "NEWS_ENRICHER_DLQ_TOPIC": topics["dlq"], "NEWS_ENRICHER_MENTIONS_TOPIC": topics["mentions"],
+        "NEWS_ENRICHER_TRENDING_TOPIC": topics["trending"], "NEWS_ENRICHER_CONSUMER_GROUP": prefix,
+        "NEWS_ENRICHER_TOPIC_PARTITIONS": str(PARTITIONS), "NEWS_ENRICHER_TRENDING_WINDOW_SECONDS": str(WINDOW_S),
+        "NEWS_ENRICHER_HTTP_HOST": "127.0.0.1",
+    })
+
+    def start(name: str) -> tuple[subprocess.Popen, int]:
+        port = free_port()
+        log = (tmp_path / f"{name}.log").open("wb")
+        proc = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT,
+                                env=dict(env, NEWS_ENRICHER_HTTP_PORT=str(port),
+                                         NEWS_ENRICHER_DATA_DIR=str(tmp_path / name)))
+        return proc, port
+
+    def stop(procs) -> None:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    articles = build_articles(40)
+    procs = []
+    try:
+        procs = [start("worker-a"), start("worker-b")]
+        for _, port in procs:
+            wait_for(lambda: http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200, 90, "worker /readyz")
+        kafka_utils.run(kafka_utils.produce(kafka_bootstrap, topics["raw"], articles[:20]))
+        enriched = kafka_utils.run(kafka_utils.consume_all(kafka_bootstrap, topics["enriched"], n=20, timeout=120))
+        want = sum(len(orjson.loads(r.value)["entities"]) for r in enriched)
+        expected = _mentions_per_window(kafka_bootstrap, topics["mentions"], want)
+        wait_for(lambda: _latest_trending(kafka_bootstrap, topics["trending"]) == expected, 90,
+                 "two workers' trending counts to equal the mention records per window", interval=2.0)
+        stop([p for p, _ in procs])
+        procs = [start("worker-c")]  # a fresh data dir: the table comes back from the changelog
+        wait_for(lambda: http_get(f"http://127.0.0.1:{procs[0][1]}/readyz")[0] == 200, 90, "worker /readyz")
+        kafka_utils.run(kafka_utils.produce(kafka_bootstrap, topics["raw"], articles[20:]))
+        enriched = kafka_utils.run(kafka_utils.consume_all(kafka_bootstrap, topics["enriched"], n=40, timeout=120))
+        assert len({r.key for r in enriched}) == 40
+        want = sum(len(orjson.loads(r.value)["entities"]) for r in enriched)
+        expected = _mentions_per_window(kafka_bootstrap, topics["mentions"], want)
+        wait_for(lambda: _latest_trending(kafka_bootstrap, topics["trending"]) == expected, 90,
+                 "counts after the restart to equal all mention records per window", interval=2.0)
+    finally:
+        stop([p for p, _ in procs])
+        kafka_utils.run(kafka_utils.delete_topics_with_prefix(kafka_bootstrap, prefix))
+        changelogs = [t for t in kafka_utils.run(kafka_utils.list_topics(kafka_bootstrap)) if t.startswith(prefix + "-")]
+        kafka_utils.run(kafka_utils.delete_topics(kafka_bootstrap, changelogs))
