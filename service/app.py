@@ -188,8 +188,8 @@ def create_app(settings: Settings | None = None) -> faust.App:
         known_partitions: list[int] = []
 
         async def counts_partitions() -> int:
-            # Created like faust creates an agent's source topic (no agent reads it when
-            # trending runs in its own process); the partition count is read once.
+            # The app created the topic when it first started (EnricherApp.create_topics_first);
+            # declared again in case that failed.  The partition count is read once.
             if not known_partitions:
                 await counts_topic.maybe_declare()
                 producer = await app.maybe_start_producer()
