@@ -321,7 +321,7 @@ def _currency_after_number(doc: Doc, t: _Mention) -> bool:
 
 def _ends_in_org_head(t: _Mention) -> bool:
     """A Latin-script span of two words or more whose head noun is an organization word
-    (`org_tails`: GmbH, University, Railway ...): the last word, or the word before `of`."""
+    (`org_tails`: GmbH, University, Council ...): the last word, or the word before `of`."""
     words = t.key_text.split()
     if len(words) < 2 or not t.key_text.isascii():
         return False
@@ -410,7 +410,7 @@ def _combine(doc: Doc, kb, mentions: list, patterns: list, tagged: list, occupie
         if t.type != "MISC" and _currency_after_number(doc, t):
             t.type = "MISC"  # 5.7 مليار ريال: the riyal (ANERcorp tags دولار MISC), not Real Madrid
         if t.type != "ORG" and _ends_in_org_head(t):
-            t.type = "ORG"  # Eberhard Faber GmbH, State Railway of Thailand: the head noun says ORG
+            t.type = "ORG"  # Eberhard Faber GmbH, National Council of Thailand: the head noun says ORG
         if not _plausible(doc, t, kb):
             continue
         if clubs and any(s <= t.start and t.end <= e and (t.type != "ORG" or (s, e) != (t.start, t.end))
