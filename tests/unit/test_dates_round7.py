@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
-from service.dates import extract_dates
-from service.document import build_doc
-from service.model import RawArticle
-
-RIYADH = timezone(timedelta(hours=3))
-# Wednesday 15 May 2024, 10:00 Riyadh time.
-PUB = datetime(2024, 5, 15, 10, 0, tzinfo=RIYADH)
-
-
-def run(text: str, lang: str = "ar", conventions: str | None = None) -> list[dict]:
-    doc = build_doc(RawArticle(body=text))
-    doc.language = lang
-    doc.received_at = datetime(2024, 5, 15, 8, 0, tzinfo=timezone.utc)
-    doc.published_at, doc.published_from = PUB, "metadata"
-    return extract_dates(doc) if conventions is None else extract_dates(doc, conventions=conventions)
-
-
-def values(text: str, **kw) -> list[tuple[str, str]]:
-    return [(m["text"], m["value"]) for m in run(text, **kw)]
-
+# Same publication time and helpers as round 5 (Wednesday 15 May 2024, 10:00 Riyadh time).
+from .test_dates_round5 import values
 
 PROFILES = pytest.mark.parametrize("conventions", ["news", "recognizers"])
 
