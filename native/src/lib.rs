@@ -14,6 +14,7 @@ use pyo3::types::PyBytes;
 use std::collections::HashMap;
 
 mod feats;
+mod matcher;
 
 /// FxHash (rustc's hasher): the word-type map is looked up once per token, and SipHash's
 /// protection against crafted collisions buys nothing for a bounded cache of words.
@@ -579,6 +580,7 @@ impl Tagger {
 #[pymodule]
 fn news_enricher_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Tagger>()?;
+    m.add_class::<matcher::Matcher>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
