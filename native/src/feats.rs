@@ -232,11 +232,28 @@ impl Lex {
         Some((f0, f1, common))
     }
 
-    fn row(&self, feature: &str, j: usize) -> &[f32] {
-        let id = (crc32(feature.as_bytes(), self.prefix_crc[j]) as usize) & (N_BUCKETS - 1);
-        let r = self.row_of[id] as usize * NL;
-        &self.weights[r..r + NL]
+    /// The weight row of each (offset, feature) id: `crc32(feature, prefix_crc[j])` as
+    /// `feature_ids` hashes it.  crc32 is affine in its start value: crc32(f, p) = crc32(f, 0) ^
+    /// shift(p, len(f)), where shift runs the register over len(f) zero bytes (no inversions);
+    /// so each feature is hashed once, and the offsets' shifts come from a table.
+    fn id(&self, crc0: u32, len: usize, feature: &str, j: usize) -> usize {
+        let crc = match self.prefix_shift[j].get(len) {
+            Some(&shift) => crc0 ^ shift,
+            None => crc32(feature.as_bytes(), self.prefix_crc[j]),
+        };
+        (crc as usize) & (N_BUCKETS - 1)
     }
+}
+
+/// `shift(p, n)` of `Lex::id` for n in 0..len: the crc register run from `p` over n zero bytes.
+pub(crate) fn zero_shifts(p: u32, len: usize) -> Vec<u32> {
+    let mut out = Vec::with_capacity(len);
+    let mut c = p;
+    for _ in 0..len {
+        out.push(c);
+        c = CRC_TABLE[(c & 0xff) as usize] ^ (c >> 8);
+    }
+    out
 }
 
 /// numpy's pairwise sum of float32 values (`pairwise_sum_FLOAT`, blocksize 128).
@@ -279,21 +296,31 @@ impl Tagger {
     pub(crate) fn native_block(&self, word: &str) -> Option<[f32; BLOCK]> {
         let lex = self.lex.as_ref()?;
         let (f0, f1, common) = lex.feature_parts(word)?;
-        let mut out = [0f32; BLOCK];
-        let mut rows: Vec<[f32; NL]> = Vec::with_capacity(f0.len() + common.len());
+        let crcs = |fs: &[String]| fs.iter().map(|f| crc32(f.as_bytes(), 0)).collect::<Vec<u32>>();
+        let (c0, c1, cc) = (crcs(&f0), crcs(&f1), crcs(&common));
+        // All the rows first, in one tight loop: their cache misses (the id -> row table and the
+        // weights are megabytes) then overlap instead of coming one after another.
+        let mut ids: Vec<usize> = Vec::with_capacity(f0.len() + 2 * f1.len() + NOFF * common.len());
+        let mut ends = [0usize; NOFF];
         for j in 0..NOFF {
-            rows.clear();
             // offset -2, +2: common; -1, +1: f1 then common; 0: f0 then common
-            let own: &[String] = match j {
-                1 | 3 => &f1,
-                2 => &f0,
-                _ => &[],
+            let (own, own_crc): (&[String], &[u32]) = match j {
+                1 | 3 => (&f1, &c1),
+                2 => (&f0, &c0),
+                _ => (&[], &[]),
             };
-            for f in own.iter().chain(common.iter()) {
-                let mut r = [0f32; NL];
-                r.copy_from_slice(lex.row(f, j));
-                rows.push(r);
+            for (f, &c) in own.iter().zip(own_crc).chain(common.iter().zip(&cc)) {
+                ids.push(lex.id(c, f.len(), f, j));
             }
+            ends[j] = ids.len();
+        }
+        let rows: Vec<usize> = ids.iter().map(|&id| lex.row_of[id] as usize * NL).collect();
+        let rows: Vec<[f32; NL]> = rows.iter().map(|&r| lex.weights[r..r + NL].try_into().unwrap()).collect();
+        let mut out = [0f32; BLOCK];
+        let mut start = 0;
+        for j in 0..NOFF {
+            let rows = &rows[start..ends[j]];
+            start = ends[j];
             // numpy reduceat: the first row, plus the pairwise sum of the rest (if any)
             for y in 0..NL {
                 out[j * NL + y] = if rows.len() > 1 { rows[0][y] + pairwise(&rows[1..], y) } else { rows[0][y] };

@@ -128,6 +128,7 @@ struct Lex {
     row_of: Vec<u32>,  // hashed feature id -> row of `weights` (the last row is zero)
     weights: Vec<f32>, // (rows + 1, 9)
     prefix_crc: [u32; NOFF],
+    prefix_shift: Vec<Vec<u32>>, // per offset: feats::zero_shifts of its prefix crc
 }
 
 impl Tagger {
@@ -412,6 +413,7 @@ impl Tagger {
             row_of,
             weights,
             prefix_crc,
+            prefix_shift: prefix_crc.iter().map(|&p| feats::zero_shifts(p, 256)).collect(),
         });
         Ok(())
     }
