@@ -39,6 +39,7 @@ pub struct Matcher {
     dense: Vec<u32>,   // (n_dense, n_syms): the next node for every symbol
     nodes: Vec<Node>,  // breadth-first order, plus a sentinel
     edges: Vec<(u32, u32)>, // (symbol, child)
+    max_len: usize, // characters of the longest word
     values: Vec<Py<PyAny>>,
 }
 
@@ -79,38 +80,79 @@ impl Matcher {
         }
     }
 
+    /// The state after `state` reads the character `c`.
+    #[inline]
+    fn step(&self, mut state: u32, c: u32) -> u32 {
+        let sym = self.symbol(c);
+        if sym == 0 {
+            return ROOT; // no word holds this character: every match attempt ends here
+        }
+        loop {
+            if state < self.n_dense {
+                return self.dense[state as usize * self.n_syms + sym as usize];
+            }
+            let next = self.child(state, sym);
+            if next != NONE {
+                return next;
+            }
+            state = self.nodes[state as usize].fail;
+        }
+    }
+
+    /// The words ending at `state`, longest first, as (end, word index).
+    #[inline]
+    fn emit(&self, state: u32, end: usize, out: &mut Vec<(usize, u32)>) {
+        let node = self.nodes[state as usize];
+        if node.word != NONE {
+            out.push((end, node.word));
+        }
+        let mut o = node.dict;
+        while o != NONE {
+            let n = self.nodes[o as usize];
+            out.push((end, n.word));
+            o = n.dict;
+        }
+    }
+
     /// (end, word index) of every match in `text` (code points), pyahocorasick's order.
+    ///
+    /// Each step's node depends on the one before, and in a large automaton most are cache
+    /// misses: so the text is cut into STREAMS parts searched in lockstep (their misses overlap).
+    /// A part's search starts `max_len - 1` characters before the part (from the root): the
+    /// state at any position of the part is then the one a search from the text's start has,
+    /// since a state is at most `max_len` characters long; matches are taken only in the part.
     pub(crate) fn find_chars(&self, text: &[u32]) -> Vec<(usize, u32)> {
-        let mut out = Vec::new();
-        let mut state = ROOT;
-        for (i, &c) in text.iter().enumerate() {
-            let sym = self.symbol(c);
-            if sym == 0 {
-                state = ROOT; // no word holds this character: every match attempt ends here
-                continue;
+        const STREAMS: usize = 4;
+        let n = text.len();
+        let warm = self.max_len.saturating_sub(1);
+        let mut outs: [Vec<(usize, u32)>; STREAMS] = Default::default();
+        if n < STREAMS * 4 * (warm + 1) {
+            let mut state = ROOT;
+            for (i, &c) in text.iter().enumerate() {
+                state = self.step(state, c);
+                self.emit(state, i, &mut outs[0]);
             }
-            loop {
-                if state < self.n_dense {
-                    state = self.dense[state as usize * self.n_syms + sym as usize];
-                    break;
+            return std::mem::take(&mut outs[0]);
+        }
+        let bounds: [usize; STREAMS + 1] = std::array::from_fn(|k| n * k / STREAMS);
+        let mut pos: [usize; STREAMS] = std::array::from_fn(|k| bounds[k].saturating_sub(warm));
+        let mut state = [ROOT; STREAMS];
+        // the last part is the longest (bounds round down): run until it is done
+        while pos[STREAMS - 1] < n {
+            for k in 0..STREAMS {
+                let i = pos[k];
+                if i < bounds[k + 1] {
+                    state[k] = self.step(state[k], text[i]);
+                    if i >= bounds[k] {
+                        self.emit(state[k], i, &mut outs[k]);
+                    }
+                    pos[k] = i + 1;
                 }
-                let next = self.child(state, sym);
-                if next != NONE {
-                    state = next;
-                    break;
-                }
-                state = self.nodes[state as usize].fail;
             }
-            let node = self.nodes[state as usize];
-            if node.word != NONE {
-                out.push((i, node.word));
-            }
-            let mut o = node.dict;
-            while o != NONE {
-                let n = self.nodes[o as usize];
-                out.push((i, n.word));
-                o = n.dict;
-            }
+        }
+        let mut out = Vec::with_capacity(outs.iter().map(Vec::len).sum());
+        for o in outs {
+            out.extend(o);
         }
         out
     }
@@ -140,6 +182,7 @@ impl Matcher {
             values.push(v);
         }
         let n_syms = sym_of.len() + 1;
+        let max_len = words.iter().map(Vec::len).max().unwrap_or(0);
         // the trie in insertion order, children in hash maps while building
         let mut children: Vec<HashMap<u32, u32, FxBuild>> = vec![HashMap::default()];
         let mut word = vec![NONE];
@@ -218,6 +261,7 @@ impl Matcher {
             dense: Vec::new(),
             nodes,
             edges,
+            max_len,
             values,
         };
         for (&c, &s) in &sym_of {

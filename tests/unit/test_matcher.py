@@ -59,8 +59,20 @@ def test_native_random_words_and_texts():
             words[w] = len(words)
         m = M.Matcher(words)
         for _ in range(10):
-            text = "".join(rng.choice(alphabet + "xy\n") for _ in range(rng.randint(0, 80)))
+            # long texts too: the native search cuts those into parts searched side by side
+            text = "".join(rng.choice(alphabet + "xy\n") for _ in range(rng.choice((80, 400, 2000))))
             assert m.iter(text) == python_hits(words, text), (words, text)
+
+
+@needs_native
+def test_native_parts_meet_exactly():
+    """Matches across the places where the native search cuts a long text (a word as long as
+    the warm-up, every position a match end)."""
+    words = {"a" * 9: "long", "a": "one", "ab": "two", "b" + "a" * 8: "other"}
+    m = M.Matcher(words)
+    for n in range(140, 180):
+        for text in ("a" * n, ("ab" * n)[:n], ("baaaaaaaa" * n)[:n]):
+            assert m.iter(text) == python_hits(words, text), (n, text)
 
 
 @needs_native
@@ -75,6 +87,6 @@ def test_native_kb_keys_and_triggers():
     words.update(default_triggers().trigger_words)
     native = M.Matcher(words)
     slow = M.Matcher(words, native=False)
-    for text in TEXTS:
+    for text in TEXTS + [" ".join(TEXTS * 12)]:  # and one long enough to be cut into parts
         assert native.iter(text) == list(slow.iter(text)), text
 
