@@ -83,65 +83,84 @@ fn len_bucket(n: usize) -> String {
     }
 }
 
-fn head(cs: &[char], k: usize) -> String {
-    s(&cs[..k.min(cs.len())])
+/// A feature as `feature_ids` hashes it: (crc32 of its UTF-8 bytes, their number).  Built from
+/// its pieces (crc32 continues over concatenated data), so no feature string is allocated.
+pub(crate) type Feat = (u32, usize);
+
+fn feat(parts: &[&str]) -> Feat {
+    parts.iter().fold((0, 0), |(c, n), p| (crc32(p.as_bytes(), c), n + p.len()))
 }
 
-fn tail(cs: &[char], k: usize) -> String {
-    s(&cs[cs.len() - k.min(cs.len())..])
+fn head(s: &str, k: usize) -> &str {
+    s.char_indices().nth(k).map_or(s, |(i, _)| &s[..i])
 }
 
-fn cluster_features(cluster: &[i64], out: &mut Vec<String>) {
+fn tail(s: &str, k: usize) -> &str {
+    let n = s.chars().count();
+    if k >= n {
+        s
+    } else {
+        &s[s.char_indices().nth(n - k).unwrap().0..]
+    }
+}
+
+fn cluster_features(cluster: &[i64], buf: &mut String, out: &mut Vec<Feat>) {
+    use std::fmt::Write;
     for (j, c) in cluster.iter().enumerate() {
-        out.push(format!("c{j}={c}"));
+        buf.clear();
+        write!(buf, "c{j}={c}").unwrap();
+        out.push(feat(&[buf]));
     }
 }
 
 impl Lex {
-    fn gaz(&self, key: &[char]) -> Option<&Vec<String>> {
+    fn gaz(&self, key: &str) -> Option<&Vec<String>> {
         // `lex.gazetteer.get(x) or ...`: the KB never stores an empty tag set, but be exact
-        self.gazetteer.get(&s(key)).filter(|v| !v.is_empty())
+        self.gazetteer.get(key).filter(|v| !v.is_empty())
     }
 
-    fn cluster(&self, stem: &[char]) -> Option<&Vec<i64>> {
+    fn cluster(&self, stem: &str) -> Option<&Vec<i64>> {
         if self.clusters.is_empty() {
             return None;
         }
-        self.clusters.get(&crc32(s(stem).as_bytes(), 0))
+        self.clusters.get(&crc32(stem.as_bytes(), 0))
     }
 
-    /// features._alt_features
-    fn alt_features(&self, low: &[char], has_gaz: bool, has_cluster: bool) -> Vec<String> {
+    /// features._alt_features; whether it gave cluster features (`c0=...`).
+    fn alt_features(&self, low: &[char], has_gaz: bool, has_cluster: bool, buf: &mut String, out: &mut Vec<Feat>) -> bool {
         for cut in 1..=2usize {
             if low.len() < cut + 3 || low[..cut].iter().any(|c| !ALT_FIRST.contains(c)) {
                 break;
             }
             let rest = &low[cut..];
             let (_, with_art, stem) = strip_proclitics(rest);
-            let cluster = self.cluster(&stem);
-            let gaz = self.gaz(rest).or_else(|| self.gaz(&with_art)).or_else(|| self.gaz(&stem));
+            let (rest_s, wa_s, stem_s) = (s(rest), s(&with_art), s(&stem));
+            let cluster = self.cluster(&stem_s);
+            let gaz = self.gaz(&rest_s).or_else(|| self.gaz(&wa_s)).or_else(|| self.gaz(&stem_s));
             if cluster.is_none() && gaz.is_none() {
                 continue;
             }
-            let mut out = vec!["alt".to_string(), format!("ast={}", s(&stem))];
+            out.push(feat(&["alt"]));
+            out.push(feat(&["ast=", &stem_s]));
             if !has_gaz {
                 if let Some(g) = gaz {
-                    out.extend(g.iter().map(|t| format!("gz={t}")));
+                    out.extend(g.iter().map(|t| feat(&["gz=", t])));
                 }
             }
             if let Some(c) = cluster {
                 if !has_cluster {
-                    cluster_features(c, &mut out);
+                    cluster_features(c, buf, out);
+                    return !c.is_empty();
                 }
             }
-            return out;
+            return false;
         }
-        vec![]
+        false
     }
 
     /// features.feature_parts: (only at offset 0, only at offsets -1 and +1, at every offset),
     /// or None when a character is not in the table.
-    fn feature_parts(&self, word: &str) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
+    fn feature_parts(&self, word: &str) -> Option<(Vec<Feat>, Vec<Feat>, Vec<Feat>)> {
         let info: Vec<CharInfo> =
             word.chars().map(|c| self.chars.get(c as usize).copied().flatten()).collect::<Option<_>>()?;
         if info.is_empty() {
@@ -158,18 +177,18 @@ impl Lex {
             for t in [tg(&low_s), tg(&wa_s), tg(&stem_s)].into_iter().flatten() {
                 cues.extend(t.iter());
             }
-            gaz = self.gaz(&low).or_else(|| self.gaz(&with_art)).or_else(|| self.gaz(&stem));
+            gaz = self.gaz(&low_s).or_else(|| self.gaz(&wa_s)).or_else(|| self.gaz(&stem_s));
             given = self.names.contains(&low_s) || self.names.contains(&wa_s) || self.names.contains(&stem_s);
             ordinary = self.common.contains(&low_s) || self.common.contains(&wa_s);
         } else {
             if let Some(t) = tg(&low_s) {
                 cues.extend(t.iter());
             }
-            gaz = self.gaz(&low);
+            gaz = self.gaz(&low_s);
             given = self.names.contains(&low_s);
             ordinary = self.common.contains(&low_s);
         }
-        let cluster = self.cluster(&stem);
+        let cluster = self.cluster(&stem_s);
 
         // shape(word): classes of the first 12 characters, runs collapsed
         let mut shape = String::new();
@@ -180,63 +199,80 @@ impl Lex {
                 prev = i.class;
             }
         }
-        let mut common = vec![format!("st={stem_s}"), format!("sh={shape}")];
+        let mut buf = String::new();
+        let mut common = vec![feat(&["st=", &stem_s]), feat(&["sh=", &shape])];
         cues.sort();
         cues.dedup();
-        common.extend(cues.iter().map(|t| format!("tr={t}")));
+        common.extend(cues.iter().map(|t| feat(&["tr=", t])));
         if !self.names.is_empty() && given {
-            common.push("gn".into());
+            common.push(feat(&["gn"]));
         }
         if ordinary {
-            common.push("cw".into());
+            common.push(feat(&["cw"]));
         }
         let mut alt_cluster = false;
         if arabic && !(gaz.is_some() && cluster.is_some()) && low.len() > 3 && ALT_FIRST.contains(&low[0]) {
-            let alt = self.alt_features(&low, gaz.is_some(), cluster.is_some());
-            alt_cluster = alt.iter().any(|f| f.starts_with("c0="));
-            common.extend(alt);
+            alt_cluster = self.alt_features(&low, gaz.is_some(), cluster.is_some(), &mut buf, &mut common);
         }
         if let Some(g) = gaz {
-            common.extend(g.iter().map(|t| format!("gz={t}")));
+            common.extend(g.iter().map(|t| feat(&["gz=", t])));
         }
         match cluster {
-            Some(c) if !c.is_empty() => cluster_features(c, &mut common),
+            Some(c) if !c.is_empty() => cluster_features(c, &mut buf, &mut common),
             _ => {
                 if !alt_cluster {
-                    common.push("c=none".into());
+                    common.push(feat(&["c=none"]));
                 }
             }
         }
         let clit_s = s(&clit);
+        let len = len_bucket(stem.len());
         let mut f0 = vec![
-            "b".to_string(),
-            format!("w={low_s}"),
-            format!("wa={wa_s}"),
-            format!("cl={clit_s}"),
-            format!("len={}", len_bucket(stem.len())),
-            format!("p1={}", head(&stem, 1)),
-            format!("p2={}", head(&stem, 2)),
-            format!("p3={}", head(&stem, 3)),
-            format!("s1={}", tail(&stem, 1)),
-            format!("s2={}", tail(&stem, 2)),
-            format!("s3={}", tail(&stem, 3)),
-            format!("wp2={}", head(&low, 2)),
-            format!("ws1={}", tail(&low, 1)),
-            format!("ws2={}", tail(&low, 2)),
+            feat(&["b"]),
+            feat(&["w=", &low_s]),
+            feat(&["wa=", &wa_s]),
+            feat(&["cl=", &clit_s]),
+            feat(&["len=", &len]),
+            feat(&["p1=", head(&stem_s, 1)]),
+            feat(&["p2=", head(&stem_s, 2)]),
+            feat(&["p3=", head(&stem_s, 3)]),
+            feat(&["s1=", tail(&stem_s, 1)]),
+            feat(&["s2=", tail(&stem_s, 2)]),
+            feat(&["s3=", tail(&stem_s, 3)]),
+            feat(&["wp2=", head(&low_s, 2)]),
+            feat(&["ws1=", tail(&low_s, 1)]),
+            feat(&["ws2=", tail(&low_s, 2)]),
         ];
-        let mut f1 = vec![format!("w={low_s}"), format!("s2={}", tail(&stem, 2)), format!("cl={clit_s}")];
+        let mut f1 = vec![feat(&["w=", &low_s]), feat(&["s2=", tail(&stem_s, 2)]), feat(&["cl=", &clit_s])];
         if !arabic && info[0].upper {
-            f0.push("cap".into());
-            f1.push("cap".into());
+            f0.push(feat(&["cap"]));
+            f1.push(feat(&["cap"]));
         }
         Some((f0, f1, common))
     }
 
-    fn row(&self, feature: &str, j: usize) -> &[f32] {
-        let id = (crc32(feature.as_bytes(), self.prefix_crc[j]) as usize) & (N_BUCKETS - 1);
-        let r = self.row_of[id] as usize * NL;
-        &self.weights[r..r + NL]
+    /// The weight row id of a feature (`feat`) at offset j: `crc32(feature, prefix_crc[j])` as
+    /// `feature_ids` hashes it.  crc32 is affine in its start value: crc32(f, p) = crc32(f, 0) ^
+    /// shift(p, len(f)), where shift runs the register over len(f) zero bytes (no inversions);
+    /// so each feature is hashed once, and the offsets' shifts come from a table.
+    fn id(&self, (crc0, len): Feat, j: usize) -> usize {
+        let shift = match self.prefix_shift[j].get(len) {
+            Some(&shift) => shift,
+            None => (0..len).fold(self.prefix_crc[j], |c, _| CRC_TABLE[(c & 0xff) as usize] ^ (c >> 8)),
+        };
+        ((crc0 ^ shift) as usize) & (N_BUCKETS - 1)
     }
+}
+
+/// `shift(p, n)` of `Lex::id` for n in 0..len: the crc register run from `p` over n zero bytes.
+pub(crate) fn zero_shifts(p: u32, len: usize) -> Vec<u32> {
+    let mut out = Vec::with_capacity(len);
+    let mut c = p;
+    for _ in 0..len {
+        out.push(c);
+        c = CRC_TABLE[(c & 0xff) as usize] ^ (c >> 8);
+    }
+    out
 }
 
 /// numpy's pairwise sum of float32 values (`pairwise_sum_FLOAT`, blocksize 128).
@@ -279,21 +315,27 @@ impl Tagger {
     pub(crate) fn native_block(&self, word: &str) -> Option<[f32; BLOCK]> {
         let lex = self.lex.as_ref()?;
         let (f0, f1, common) = lex.feature_parts(word)?;
-        let mut out = [0f32; BLOCK];
-        let mut rows: Vec<[f32; NL]> = Vec::with_capacity(f0.len() + common.len());
+        // All the rows first, in one tight loop: their cache misses (the id -> row table and the
+        // weights are megabytes) then overlap instead of coming one after another.
+        let mut ids: Vec<usize> = Vec::with_capacity(f0.len() + 2 * f1.len() + NOFF * common.len());
+        let mut ends = [0usize; NOFF];
         for j in 0..NOFF {
-            rows.clear();
             // offset -2, +2: common; -1, +1: f1 then common; 0: f0 then common
-            let own: &[String] = match j {
+            let own: &[Feat] = match j {
                 1 | 3 => &f1,
                 2 => &f0,
                 _ => &[],
             };
-            for f in own.iter().chain(common.iter()) {
-                let mut r = [0f32; NL];
-                r.copy_from_slice(lex.row(f, j));
-                rows.push(r);
-            }
+            ids.extend(own.iter().chain(common.iter()).map(|&f| lex.id(f, j)));
+            ends[j] = ids.len();
+        }
+        let rows: Vec<usize> = ids.iter().map(|&id| lex.row_of[id] as usize * NL).collect();
+        let rows: Vec<[f32; NL]> = rows.iter().map(|&r| lex.weights[r..r + NL].try_into().unwrap()).collect();
+        let mut out = [0f32; BLOCK];
+        let mut start = 0;
+        for j in 0..NOFF {
+            let rows = &rows[start..ends[j]];
+            start = ends[j];
             // numpy reduceat: the first row, plus the pairwise sum of the rest (if any)
             for y in 0..NL {
                 out[j * NL + y] = if rows.len() > 1 { rows[0][y] + pairwise(&rows[1..], y) } else { rows[0][y] };

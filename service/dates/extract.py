@@ -2232,7 +2232,9 @@ def _candidates(text: str, lx: Lexicon) -> list[tuple[int, tuple]]:
         found = _starts(text, lx)
         if found is not None:
             return found
-    hits: dict[int, set] = {}
+    # start -> the branches its words open: the automaton's tuple (already in priority order)
+    # while one word starts there, a set once several do (then sorted below)
+    hits: dict[int, tuple | set] = {}
     procl = lx.proclitics
     n = len(text)
     for end, (length, digit, names) in lx.automaton.iter(text):
@@ -2253,11 +2255,14 @@ def _candidates(text: str, lx: Lexicon) -> list[tuple[int, tuple]]:
                     continue
         got = hits.get(start)
         if got is None:
-            hits[start] = set(names)
+            hits[start] = names
+        elif got.__class__ is tuple:
+            hits[start] = {*got, *names}
         else:
             got.update(names)
     order = lx.order
-    return [(pos, tuple(sorted(names, key=order.get))) for pos, names in sorted(hits.items())]
+    return [(pos, names if names.__class__ is tuple else tuple(sorted(names, key=order.get)))
+            for pos, names in sorted(hits.items())]
 
 
 def _starts(text: str, lx: Lexicon) -> list[tuple[int, tuple]] | None:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 import re
 
-import ahocorasick
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..text.matcher import Matcher
 from ..text.normalize import normalize_key
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "dates"
@@ -730,10 +730,8 @@ def _build(language: str, conventions: str = "news") -> Lexicon:
                 entry = normalize_key(w)
                 if entry:
                     opens.setdefault(entry, set()).add(name)
-    lx.automaton = ahocorasick.Automaton()
-    for word, names in opens.items():
-        lx.automaton.add_word(word, (len(word), word[0].isdigit(), tuple(sorted(names, key=order.get))))
-    lx.automaton.make_automaton()
+    lx.automaton = Matcher({word: (len(word), word[0].isdigit(), tuple(sorted(names, key=order.get)))
+                            for word, names in opens.items()})
     lx.order = order
     lx.proclitics = "" if latin else "وفبل"
     if not lx.proclitics:

@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import ahocorasick
-
+from ..text.matcher import Matcher
 from .kb import FOREIGN_ONE_WORD_MIN_POP, REGION, TIER_CITY, Entry, KnowledgeBase, default_kb
 from .patterns import default_triggers
 
@@ -52,27 +51,26 @@ class Hit:
 class Gazetteer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        auto = ahocorasick.Automaton()
+        words: dict[str, tuple] = {}
         # Each value: (key, mode, info, characters from the key's start to the automaton's match
         # end, the countries of the key's country/region entries) so that a hit costs no lookups.
         for key, info in kb.keys.items():
             countries = tuple({kb.entries[idx].country for idx, _kind in info.entries
                                if gives_context(kb.entries[idx])})
-            self._add(auto, key + " ", ((key, _MODE_PLAIN, info, len(key), countries),))
+            self._add(words, key + " ", ((key, _MODE_PLAIN, info, len(key), countries),))
             if key.startswith("ال") and len(key) > 4:
-                self._add(auto, key[1:] + " ", ((key, _MODE_LAM, info, len(key) - 1, countries),))
+                self._add(words, key[1:] + " ", ((key, _MODE_LAM, info, len(key) - 1, countries),))
         # The pattern triggers (" word ", value: its length) ride along in the same automaton, so
         # that one scan of the article serves both (keys never start with a space: no clash).
-        for word, length in default_triggers().trigger_auto.items():
-            assert not auto.exists(word)
-            auto.add_word(word, length)
-        auto.make_automaton()
-        self.auto = auto
+        for word, length in default_triggers().trigger_words.items():
+            assert word not in words
+            words[word] = length
+        self.auto = Matcher(words)
 
     @staticmethod
-    def _add(auto, word: str, value: tuple) -> None:
-        old = auto.get(word, None)
-        auto.add_word(word, value if old is None else old + value)
+    def _add(words: dict, word: str, value: tuple) -> None:
+        old = words.get(word)
+        words[word] = value if old is None else old + value
 
     @staticmethod
     def padded(doc) -> str:

@@ -18,10 +18,10 @@ import json
 import operator
 import re
 
-import ahocorasick
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..text.matcher import Matcher
 from .kb import GAZETTEER_ONLY, KB_DIR, match_key
 
 _WORD = re.compile(r"\w+")
@@ -89,16 +89,16 @@ class Triggers:
         # alone or after و/ف, as a whole word (keys are padded with the spaces that the
         # gazetteer's padded text has around every word). Patterns are tried only there.
         firsts = set(self.titles) | set(self.org_heads) | set(self.org_cues) | self.club
-        auto = ahocorasick.Automaton()
+        words: dict[str, int] = {}
         for w in firsts:
             for pre in ("", "و", "ف") if not w.isascii() else ("",):
-                auto.add_word(f" {pre}{w} ", len(pre) + len(w))
+                words[f" {pre}{w} "] = len(pre) + len(w)
             if w.startswith("ال") and w in self.org_heads:  # للبنك، وللبنك، بالبنك، وبالبنك
                 for pre in ("ل", "ول", "فل", "ب", "وب", "فب"):
                     key = pre + ("ل" + w[2:] if pre.endswith("ل") else w)
-                    auto.add_word(f" {key} ", len(key))
-        auto.make_automaton()
-        self.trigger_auto = auto
+                    words[f" {key} "] = len(key)
+        self.trigger_words = words  # the gazetteer's automaton takes them too
+        self.trigger_auto = Matcher(words)
 
 
 @lru_cache(maxsize=1)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import re
 
-import ahocorasick
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..text.matcher import Matcher
 from ..text.normalize import normalize_key
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "sources"
@@ -125,18 +125,15 @@ class Registry:
         # Aho-Corasick finds every name in one C-level pass (a 900-way regex alternation cost
         # ~0.4 ms per article).  Keys are " name " with every proclitic variant, searched in a
         # copy of the text whose punctuation is blanked (same length), so each hit is a whole word.
-        self.automaton = ahocorasick.Automaton()
+        words: dict[str, tuple[str, int]] = {}
         for key, forms in self.forms.items():
             blank = " ".join(key.translate(BLANK_PUNCT).split())
             for pre in _PROCLITIC_VARIANTS:
                 if forms[0].lam_form and not pre.endswith("ل"):
                     continue
-                self.automaton.add_word(" " + pre + blank + " ", (key, len(pre)))
-        self.automaton.make_automaton()
-        self.cased_automaton = ahocorasick.Automaton()
-        for key in self.cased:
-            self.cased_automaton.add_word(" " + key.translate(BLANK_PUNCT) + " ", key)
-        self.cased_automaton.make_automaton()
+                words[" " + pre + blank + " "] = (key, len(pre))
+        self.automaton = Matcher(words)
+        self.cased_automaton = Matcher({" " + key.translate(BLANK_PUNCT) + " ": key for key in self.cased})
         self.name_re = re.compile(r"(?<!\w)(?P<pre>" + PROCLITICS + r")(?P<name>"
                                   + _trie_regex(list(self.forms)) + r")(?!\w)")
         self.cased_re = re.compile(r"(?<![A-Za-z0-9])(?P<name>" + _trie_regex(list(self.cased))
