@@ -188,8 +188,11 @@ def create_app(settings: Settings | None = None) -> faust.App:
         # Acks finished deliveries while the input is idle, so their offsets get committed.
         await window.settle_ready()
         consumer = app.consumer
-        if isinstance(consumer, GuardedConsumer) and consumer.holes:
-            await consumer.rewind_holes(asyncio.get_running_loop().time())
+        if isinstance(consumer, GuardedConsumer):
+            now = asyncio.get_running_loop().time()
+            if consumer.holes:
+                await consumer.rewind_holes(now)
+            await consumer.retry_rewinds(now)
 
     async def drain_and_commit(why: str) -> None:
         started = asyncio.get_running_loop().time()

@@ -13,7 +13,8 @@ import time
 from collections import deque
 
 import faust
-from aiokafka.errors import KafkaError, KafkaTimeoutError
+from aiokafka.errors import IllegalStateError, KafkaError, KafkaTimeoutError
+from faust.exceptions import ConsumerNotStarted
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.transport.producer import ProducerBuffer
 
@@ -27,6 +28,7 @@ log = logging.getLogger("news_enricher")
 DRAIN_TIMEOUT_S = 20.0
 # A partition re-read from a skipped message is not re-read again for the same hole sooner than
 # this: the fetch after a seek needs a moment, and the hole is only closed once it is processed.
+# A partition that waits this long for the record it was sought to is sought there again.
 REWIND_RETRY_S = 10.0
 # Longer than the producer's own retries over a broker restart (seconds): a message whose records
 # have waited this long means the producer is stuck, and /healthz says so.
@@ -133,6 +135,18 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         # faust does for seek_to_committed and commits.
         thread = self._thread
         await thread.call_thread(thread._ensure_consumer().seek, partition, offset)
+        # Fetches that start from now on read the partition from `offset` (see getmany).
+        _ = self.holes  # creates the rewind bookkeeping on first use
+        self._seeks += 1
+        self._sought[partition] = self._seeks
+
+    async def _getmany(self, active_partitions, timeout):
+        _ = self.holes  # creates the rewind bookkeeping on first use
+        seeks_before = self._seeks
+        records = await super()._getmany(active_partitions, timeout)
+        # getmany hands out this batch next: it was fetched after the first `seeks_before` seeks
+        self._batch_after = seeks_before
+        return records
 
     def ack(self, message) -> bool:
         window = getattr(self.app, "delivery_window", None)
@@ -196,7 +210,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                     self._acked_index[tp].clear()
                     self._gap.pop(tp, None)
                     self._rewound[tp] = (committed, now)
-                    self._rewinding[tp] = (committed, now + REWIND_RETRY_S)
+                    self._rewind_to(tp, committed, now)
                     targets[tp] = committed
         finally:
             self._seeking = False
@@ -227,8 +241,57 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         except AttributeError:
             self._holes: dict = {}
             self._rewound: dict = {}  # tp -> (hole offset, loop time of the last seek to it)
-            self._rewinding: dict = {}  # tp -> (hole offset, loop time until which to wait for it)
+            self._rewinding: dict = {}  # tp -> (offset it waits for, loop time to seek there again)
+            self._seeks = 0  # seeks done so far (counter)
+            self._sought: dict = {}  # tp -> the number of its last seek, once it is done
+            self._batch_after = 0  # the batch being handed out was fetched after this many seeks
             return self._holes
+
+    def _rewind_to(self, tp, offset: int, now: float) -> None:
+        """Wait for the record at `offset` of `tp`; the caller seeks there."""
+        _ = self.holes  # creates the rewind bookkeeping on first use
+        self._rewinding[tp] = (offset, now + REWIND_RETRY_S)
+        self._sought.pop(tp, None)  # records count as re-read only once that seek is done
+
+    async def retry_rewinds(self, now: float) -> None:
+        """Seek again each partition that waited REWIND_RETRY_S for the record it was sought to.
+
+        getmany passes over a partition's records until the one at its target comes back, which
+        takes a seek that holds: if something moves the fetch position past the target instead
+        (what a fetch brought while a seek was under way, a second seek to the committed offsets
+        racing the first), the record never comes back.  The wait used to end after
+        REWIND_RETRY_S by taking whatever record came next: that skipped the target (a hole, so
+        the commit stopped there until a later rewind), and when no record came at all, because
+        everything up to the end of the partition had been passed over, the partition stayed at
+        its committed offset for good (issue 8: two partitions taken over from a member that
+        left, 120 s).  Now the partition is sought there again, which brings it back in any case."""
+        if not self.holes and not self._rewinding:
+            return
+        due = [tp for tp, (_, retry_at) in self._rewinding.items() if now >= retry_at]
+        if not due or getattr(self, "_seeking", False) or getattr(self.app, "rebalancing", False):
+            return  # a rebalance seeks every partition to its committed offset anyway
+        try:
+            assignment = self.assignment()
+        except ConsumerNotStarted:
+            return
+        for tp in due:
+            pending = self._rewinding.get(tp)
+            if pending is None or tp not in assignment:
+                self._rewinding.pop(tp, None)
+                continue
+            target = pending[0]
+            try:
+                highwater = self.highwater(tp)
+            except IllegalStateError:  # unassigned meanwhile
+                continue
+            if highwater is None or highwater <= target:
+                # nothing at or after the target yet: the next record is the target itself
+                self._rewinding[tp] = (target, now + REWIND_RETRY_S)
+                continue
+            log.warning("%s: the record at offset %d did not come back within %.0f s of the seek there; "
+                        "seeking again", tp, target, REWIND_RETRY_S)
+            self._rewind_to(tp, target, now)
+            await self.seek(tp, target)
 
     async def rewind_holes(self, now: float) -> None:
         """Seek each partition with a skipped message back to it, at most once per hole per
@@ -241,7 +304,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             if last is not None and last[0] == offset and now - last[1] < REWIND_RETRY_S:
                 continue
             self._rewound[tp] = (offset, now)
-            self._rewinding[tp] = (offset, now + REWIND_RETRY_S)
+            self._rewind_to(tp, offset, now)
             log.warning("re-reading %s from offset %d: a message there was skipped during a pause", tp, offset)
             await self.seek(tp, offset)
 
@@ -252,7 +315,10 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         read offset past the seek target again, so faust then drops the re-read as already seen
         (a rewind to a hole failed most of the time).  Until the record at the target arrives,
         other records of that partition are passed over (they come again right after it); during
-        a seek, all records of the input topic are."""
+        a seek, all records of the input topic are.  A batch fetched after the seek was done
+        starts at the target: its first record is the re-read even when its offset is higher
+        (the offsets between hold no message, e.g. a transaction marker).  A partition whose
+        target does not come is sought again (retry_rewinds)."""
         _ = self.holes  # creates the rewind bookkeeping on first use
         rewinding = self._rewinding
         window = getattr(self.app, "delivery_window", None)
@@ -262,8 +328,10 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                 continue
             pending = rewinding.get(tp)
             if pending is not None:
-                target, wait_until = pending
-                if message.offset != target and asyncio.get_running_loop().time() < wait_until:
+                target = pending[0]
+                sought = self._sought.get(tp)
+                fetched_after_seek = sought is not None and self._batch_after >= sought
+                if message.offset != target and not (fetched_after_seek and message.offset > target):
                     continue
                 del rewinding[tp]
                 self._read_offset[tp] = message.offset  # accept the re-read

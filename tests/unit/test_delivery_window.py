@@ -370,3 +370,78 @@ async def test_the_producer_keeps_tracking_every_output_topic_when_one_goes_miss
     plain = faust_aiokafka.Producer(app.transport)._new_producer()
     plain.client.add_topic("group-counts-changelog")
     assert plain.client._topics == {"group-counts-changelog"}
+
+
+def _rewinding_consumer(monkeypatch, batches):
+    """A GuardedConsumer whose fetches return `batches` (lists of offsets of one partition) in
+    turn, and whose seeks are recorded."""
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    from service.delivery import GuardedConsumer, faust_aiokafka
+
+    tp = TP("articles.raw", 0)
+
+    async def fake_getmany(self, timeout):
+        offsets = await self._getmany(None, timeout)
+        for offset in offsets:
+            yield tp, SimpleNamespace(offset=offset)
+
+    async def fake_fetch(self, active_partitions, timeout):
+        return batches.pop(0) if batches else []
+
+    async def call_thread(fun, *args):
+        return fun(*args)
+
+    sought: list[int] = []
+    monkeypatch.setattr(faust_aiokafka.Consumer, "getmany", fake_getmany)
+    monkeypatch.setattr(faust_aiokafka.Consumer, "_getmany", fake_fetch)
+    consumer = GuardedConsumer.__new__(GuardedConsumer)
+    aiokafka_consumer = SimpleNamespace(seek=lambda partition, offset: sought.append(offset))
+    consumer._thread = SimpleNamespace(call_thread=call_thread, _ensure_consumer=lambda: aiokafka_consumer)
+    consumer.app = SimpleNamespace(delivery_window=DeliveryWindow(5, topic="articles.raw"))
+    consumer.log = SimpleNamespace(dev=lambda *a, **k: None)
+    consumer._read_offset = defaultdict(lambda: None)
+    consumer.assignment = lambda: {tp}
+    return consumer, tp, sought
+
+
+async def test_a_partition_whose_record_does_not_come_back_after_a_seek_is_sought_again(monkeypatch):
+    """Two partitions taken over from a member that left stayed at their committed offset: what
+    the fetch brought was passed over while they waited for the record at the committed offset,
+    and that record never came again.  The wait used to end after REWIND_RETRY_S by taking
+    whatever record came next (a hole; nothing at all when no record came); now the partition is
+    sought there again."""
+    from service import delivery
+
+    # fetched before the seek (passed over), then nothing, then the re-read after the retry
+    consumer, tp, sought = _rewinding_consumer(monkeypatch, [[190, 191, 192], [193], [], [187, 188]])
+    consumer._rewind_to(tp, 187, 0.0)
+    consumer.highwater = lambda tp_: 468
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []
+    await consumer.retry_rewinds(1.0)
+    assert sought == [], "not before REWIND_RETRY_S"
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []  # not taken after the wait either
+    await consumer.retry_rewinds(delivery.REWIND_RETRY_S + 1)
+    assert sought == [187]
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == [187, 188]
+    assert consumer._read_offset[tp] == 187 and not consumer._rewinding
+    # an idle partition (nothing at or past the target yet) just keeps waiting
+    consumer._rewind_to(tp, 468, 0.0)
+    await consumer.retry_rewinds(delivery.REWIND_RETRY_S + 1)
+    assert sought == [187]
+
+
+async def test_the_first_record_fetched_after_the_seek_is_the_re_read_even_past_the_target(monkeypatch):
+    """The offset a partition is sought to may hold no message (a transaction marker): the first
+    record of a batch fetched after the seek is the re-read; before the seek is done, only the
+    record at the target is."""
+    consumer, tp, sought = _rewinding_consumer(monkeypatch, [[300, 301], [121, 122]])
+    consumer._rewind_to(tp, 120, 0.0)
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []  # no seek done yet: stale records
+    await consumer.seek(tp, 120)
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == [121, 122]
+    assert consumer._read_offset[tp] == 121  # faust reads on from the re-read
