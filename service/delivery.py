@@ -127,6 +127,46 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self):
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def on_partitions_revoked(self, revoked) -> None:
+        """faust forgets the committed offsets, acks and offset gaps of revoked partitions
+        *before* it calls the app's handlers, and one of those (app.py) drains the DeliveryWindow
+        and commits.  Without a committed offset the hole check in `_new_offset` is off, so that
+        commit went past a message skipped earlier and not yet re-read (its acks were forgotten
+        too, so the commit started at the first message the drain acked): articles were lost
+        when a group member left.  Here the handlers run with the bookkeeping in place, and the
+        revoked partitions are forgotten after them, ours (holes, rewinds) included."""
+        kept = {}
+        for tp in revoked:
+            kept[tp] = (self._committed_offset.get(tp), self._acked.get(tp), self._acked_index.get(tp),
+                        self._gap.get(tp))
+        handlers = self._on_partitions_revoked
+
+        async def with_bookkeeping(revoked_) -> None:
+            for tp, (committed, acked, acked_index, gap) in kept.items():
+                if committed is not None:
+                    self._committed_offset[tp] = committed
+                if acked is not None:
+                    self._acked[tp] = acked
+                    self._acked_index[tp] = acked_index if acked_index is not None else set(acked)
+                if gap is not None:
+                    self._gap[tp] = gap
+            await handlers(revoked_)
+
+        self._on_partitions_revoked = with_bookkeeping
+        try:
+            await super().on_partitions_revoked(revoked)
+        finally:
+            self._on_partitions_revoked = handlers
+            self.forget_partitions(revoked)
+
+    def forget_partitions(self, tps) -> None:
+        """Drop the offset bookkeeping of partitions this member no longer reads."""
+        _ = self.holes  # creates the rewind bookkeeping on first use
+        for tp in tps:
+            for table in (self._gap, self._acked, self._acked_index, self._read_offset, self._committed_offset,
+                          self._holes, self._rewound, self._rewinding, self._sought):
+                table.pop(tp, None)
+
     async def _seek(self, partition, offset: int) -> None:
         # aiokafka's consumer lives on faust's consumer thread, and faust's plain seek calls it
         # from this one, racing that thread's fetch: once the fetcher crashed on it (KeyError in

@@ -372,6 +372,60 @@ async def test_the_producer_keeps_tracking_every_output_topic_when_one_goes_miss
     assert plain.client._topics == {"group-counts-changelog"}
 
 
+def _revocable_consumer(committed: int, acked: list[int]):
+    """A GuardedConsumer with the state faust's on_partitions_revoked touches."""
+    import contextlib
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from faust.types import TP
+    from intervaltree import IntervalTree
+
+    from service.delivery import GuardedConsumer
+
+    tp = TP("articles.raw", 1)
+    consumer = GuardedConsumer.__new__(GuardedConsumer)
+    consumer.app = SimpleNamespace(delivery_window=DeliveryWindow(5, topic="articles.raw"),
+                                   _start_span_from_rebalancing=lambda name: contextlib.nullcontext())
+    consumer.diag = SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None)
+    consumer._active_partitions, consumer._paused_partitions = {tp}, set()
+    consumer._read_offset = defaultdict(lambda: None, {tp: acked[-1]})
+    consumer._committed_offset = defaultdict(lambda: None, {tp: committed})
+    consumer._acked = defaultdict(list, {tp: list(acked)})
+    consumer._acked_index = defaultdict(set, {tp: set(acked)})
+    consumer._gap = defaultdict(IntervalTree)
+    return consumer, tp
+
+
+@pytest.mark.parametrize("acked_before, commit", [
+    ([101, 102, 103], None),  # 100 was skipped and not yet re-read: the hole holds the commit
+    ([100, 101, 102, 103], 105),  # no hole: the drain's commit covers the acks before the revocation
+])
+async def test_the_drain_on_revocation_commits_with_the_revoked_partitions_bookkeeping(acked_before, commit):
+    """faust forgot a revoked partition's committed offset and acks before calling the app's
+    handlers; the drain's commit then started at the first message the drain acked and went past
+    a skipped message (two articles lost when a group member left)."""
+    consumer, tp = _revocable_consumer(committed=100, acked=acked_before)
+    consumer.holes[tp] = 100
+    consumer._rewinding[tp] = (100, 0.0)
+    commits: list = []
+
+    async def drain_and_commit(revoked):
+        # the window settles the message in flight (104), then app.py commits
+        consumer._acked[tp].append(104)
+        consumer._acked_index[tp].add(104)
+        commits.append(consumer._new_offset(tp))
+
+    consumer._on_partitions_revoked = drain_and_commit
+    await consumer.on_partitions_revoked({tp})
+    assert commits == [commit]
+    assert consumer._on_partitions_revoked is drain_and_commit
+    # afterwards the revoked partition is forgotten, our rewind bookkeeping included: nothing
+    # seeks a partition this member no longer owns
+    assert tp not in consumer._committed_offset and tp not in consumer._acked
+    assert not consumer.holes and not consumer._rewinding
+
+
 def _rewinding_consumer(monkeypatch, batches):
     """A GuardedConsumer whose fetches return `batches` (lists of offsets of one partition) in
     turn, and whose seeks are recorded."""
