@@ -13,11 +13,14 @@ import time
 from collections import deque
 
 import faust
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import IllegalStateError, KafkaError, KafkaTimeoutError
 from faust.exceptions import ConsumerNotStarted
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from faust.transport.producer import ProducerBuffer
 
+from .mention_counts import CountsNotDelivered
 from .model import InputPosition
 
 log = logging.getLogger("news_enricher")
@@ -36,6 +39,8 @@ STUCK_DELIVERY_S = 180.0
 # Backoff for buffered (changelog) sends while the broker is away.
 BUFFER_RETRY_FIRST_S = 0.5
 BUFFER_RETRY_MAX_S = 5.0
+# How long a starting app waits for a topic it created to appear in the broker's metadata.
+TOPIC_WAIT_S = 10.0
 
 
 class RetryingProducerBuffer(ProducerBuffer):
@@ -404,6 +409,45 @@ class EnricherApp(faust.App):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.output_topics = set()
+        # Topics this app consumes but may have to create itself (name -> partitions): created
+        # before faust's consumer starts (see create_topics_first).
+        self.topics_to_create: dict[str, int] = {}
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        if self.topics_to_create:
+            await self.create_topics_first(self.topics_to_create)
+
+    async def create_topics_first(self, topics: dict[str, int], wait_s: float = TOPIC_WAIT_S) -> None:
+        """Create `topics` if missing and wait until the broker's metadata shows them.
+
+        faust declares an internal topic just before its consumer subscribes; a topic created
+        then is often not yet in the metadata the group's assignment is computed from, and its
+        partitions are only assigned at the next metadata refresh, minutes later (seen with the
+        mention-counts topic: a benchmark run counted nothing).  A failure here is logged: faust's
+        own declaration remains."""
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=[f"{url.host}:{url.port or 9092}" for url in self.conf.broker],
+            client_id=self.conf.broker_client_id,
+            **credentials_to_aiokafka_auth(self.conf.broker_credentials),
+        )
+        try:
+            await admin.start()
+            await admin.create_topics([NewTopic(name, partitions, self.conf.topic_replication_factor or 1)
+                                       for name, partitions in topics.items()])
+            deadline = time.monotonic() + wait_s
+            while True:
+                described = await admin.describe_topics(list(topics))
+                if all(t["error_code"] == 0 and t["partitions"] for t in described):
+                    return
+                if time.monotonic() > deadline:
+                    log.warning("topics %s not in the broker's metadata after %.0f s", sorted(topics), wait_s)
+                    return
+                await asyncio.sleep(0.2)
+        except Exception as exc:
+            log.warning("could not create %s before starting (%r); faust declares them", sorted(topics), exc)
+        finally:
+            await admin.close()
 
     def _new_transport(self):
         return Transport(self.conf.broker_consumer, self)
@@ -424,6 +468,9 @@ class DeliveryWindow:
         self.pending: deque = deque()
         self.stream = None
         self.on_fatal = on_fatal  # called (app.crash) when a message can be neither sent nor dead-lettered
+        # The worker's MentionCounter: a message waited on by settle_oldest (window full, drain)
+        # may be in its open batch, which is then flushed at once instead of at the next timer.
+        self.counter = None
         self._lock = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -470,6 +517,8 @@ class DeliveryWindow:
     async def settle_oldest(self) -> None:
         async with self._lock:
             if self.pending:
+                if self.counter is not None and self.counter.pending(self.pending[0][2]):
+                    await self.counter.flush()
                 await self._settle(self.pending.popleft())
 
     async def drain(self) -> None:
@@ -481,10 +530,11 @@ class DeliveryWindow:
         try:
             await asyncio.gather(*futures)
         except Exception as exc:
-            if outcome.status == "dead_letter" or _transient(exc):
-                # The dead-letter topic itself is unwritable, or the broker is unreachable
-                # beyond the producer's own retries: stop without acking, so this message
-                # (and everything after it) is read again after the restart.
+            if outcome.status == "dead_letter" or _transient(exc) or isinstance(exc, CountsNotDelivered):
+                # The dead-letter topic itself is unwritable, the broker is unreachable beyond
+                # the producer's own retries, or the batch of mention counts this message is in
+                # was not delivered: stop without acking, so this message (and everything after
+                # it) is read again after the restart.
                 log.error("cannot deliver the records of %s: %r; stopping without ack",
                           position_of(event.message), exc)
                 if self.on_fatal is not None:
