@@ -358,12 +358,20 @@ class GuardedConsumer(faust_aiokafka.Consumer):
 
         Records fetched before a seek are still handed out after it, and each one moves faust's
         read offset past the seek target again, so faust then drops the re-read as already seen
-        (a rewind to a hole failed most of the time).  Until the record at the target arrives,
-        other records of that partition are passed over (they come again right after it); during
-        a seek, all records of the input topic are.  A batch fetched after the seek was done
-        starts at the target: its first record is the re-read even when its offset is higher
-        (the offsets between hold no message, e.g. a transaction marker).  A partition whose
-        target does not come is sought again (retry_rewinds)."""
+        (a rewind to a hole failed most of the time).  So a partition sought to a target (after
+        a rebalance, or back to a hole) has its records passed over until a batch fetched after
+        that seek was done: it starts at the target, and its first record is the re-read even
+        when its offset is higher (the offsets between hold no message, e.g. a transaction
+        marker).  During a seek to the committed offsets all records of the input topic are
+        passed over.  A partition whose target does not come is sought again (retry_rewinds).
+
+        The record *at* the target is not taken from a batch fetched before the seek either: in
+        a rebalance with table recovery, records handed out while perform_seek re-seeks the
+        partitions went into the agent's queue, which faust's flow-control resume right after
+        the seek clears, so they were never processed; then the re-seek set faust's read offset
+        back to the target while that old batch went on, faust took the jump for an offset gap
+        (like a transaction marker's) and the commit went past the dropped message: articles
+        lost when a group member left (issue 8)."""
         _ = self.holes  # creates the rewind bookkeeping on first use
         rewinding = self._rewinding
         window = getattr(self.app, "delivery_window", None)
@@ -376,7 +384,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                 target = pending[0]
                 sought = self._sought.get(tp)
                 fetched_after_seek = sought is not None and self._batch_after >= sought
-                if message.offset != target and not (fetched_after_seek and message.offset > target):
+                if not fetched_after_seek or message.offset < target:
                     continue
                 del rewinding[tp]
                 self._read_offset[tp] = message.offset  # accept the re-read

@@ -293,41 +293,29 @@ async def test_buffered_sends_are_retried_while_the_broker_is_away(monkeypatch):
 async def test_a_rewind_to_a_hole_is_not_undone_by_records_fetched_before_it(monkeypatch):
     """After the seek back to a skipped message, records fetched before the seek are still handed
     out; they must not reach faust (each would move its read offset past the hole again, and
-    faust would then drop the re-read hole as already seen)."""
-    from collections import defaultdict
-    from types import SimpleNamespace
-
-    from faust.types import TP
-
-    from service.delivery import GuardedConsumer, faust_aiokafka
-
-    tp = TP("articles.raw", 2)
-    fetched = [400, 401, 130, 131, 132]
-
-    async def fake_getmany(self, timeout):
-        for offset in fetched:
-            yield tp, SimpleNamespace(offset=offset)
-
-    monkeypatch.setattr(faust_aiokafka.Consumer, "getmany", fake_getmany)
-    consumer = GuardedConsumer.__new__(GuardedConsumer)
-    consumer.app = SimpleNamespace(delivery_window=DeliveryWindow(5, topic="articles.raw"))
-    consumer._read_offset = defaultdict(lambda: None, {tp: 401})
-    consumer.assignment = lambda: {tp}
-    sought = []
-
-    async def seek(tp_, offset):
-        sought.append(offset)
-
-    consumer.seek = seek
+    faust would then drop the re-read hole as already seen).  Not even the hole's own record
+    from such a batch: see the next test."""
+    # a batch fetched before the seek (the hole's record among later ones), then the re-read
+    consumer, tp, sought = _rewinding_consumer(monkeypatch, [[400, 130, 131], [130, 131, 132]])
+    consumer._read_offset[tp] = 401
     consumer.holes[tp] = 130
+
+    async def fetched_during_the_seek():
+        # the first batch is fetched while the seek is under way
+        consumer._batch_after = consumer._seeks
+        return [m.offset async for _, m in consumer.getmany(1.0)]
+
     await consumer.rewind_holes(asyncio.get_running_loop().time())
     assert sought == [130]
-    handed_out = [message.offset async for _, message in consumer.getmany(1.0)]
-    assert handed_out == [130, 131, 132]
+    consumer._sought[tp] = consumer._seeks + 1  # as if that seek finished after the fetch began
+    assert await fetched_during_the_seek() == []
+    consumer._sought[tp] = consumer._seeks
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == [130, 131, 132]
     assert consumer._read_offset[tp] == 130  # faust accepts offsets from the hole on
     # during a seek to the committed offsets no input record is handed out at all
     consumer._seeking = True
-    assert [message.offset async for _, message in consumer.getmany(1.0)] == []
+    consumer._rewinding.clear()
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []
 
 
 def test_healthz_fails_only_when_records_wait_past_the_bound_while_the_broker_answers(monkeypatch):
@@ -499,3 +487,20 @@ async def test_the_first_record_fetched_after_the_seek_is_the_re_read_even_past_
     await consumer.seek(tp, 120)
     assert [m.offset async for _, m in consumer.getmany(1.0)] == [121, 122]
     assert consumer._read_offset[tp] == 121  # faust reads on from the re-read
+
+
+async def test_records_from_before_the_last_seek_are_not_handed_out_even_at_the_target(monkeypatch):
+    """Issue 8, loss: after a rebalance with table recovery, perform_seek's re-seek of the
+    partitions ran while the fetch loop handed out the rest of a batch fetched before it.  The
+    record at the target (151) was taken from that batch, 152 went into the agent's queue and was
+    cleared by faust's flow-control resume right after the seek, the re-seek set faust's read
+    offset back to 151, and 153 from the old batch made faust record 152 as an offset gap: the
+    commit went to 154 and 152 was lost.  Records of a batch fetched before the re-seek are now
+    all passed over; the re-read comes from the batch fetched after it."""
+    consumer, tp, sought = _rewinding_consumer(monkeypatch, [[151, 152, 153, 154], [151, 152, 153, 154]])
+    consumer._rewind_to(tp, 151, 0.0)  # perform_seek: the committed offset of a partition
+    stale = [m.offset async for _, m in consumer.getmany(1.0)]
+    assert stale == [], "nothing from the batch fetched before the re-seek"
+    await consumer.seek(tp, 151)  # perform_seek's re-seek
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == [151, 152, 153, 154]
+    assert sought == [151] and not consumer._rewinding
