@@ -189,9 +189,30 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         _ = self.holes  # creates the rewind bookkeeping on first use
         seeks_before = self._seeks
         records = await super()._getmany(active_partitions, timeout)
+        if records and not self.flow_active:
+            # A fetch that began before a rebalance stopped the flow waits in aiokafka until the
+            # new assignment is in place and then returns records of it: for a table recovery,
+            # records of the changelog partitions it has just sought.  faust drops a batch that
+            # comes back while its flow is stopped and seeks only to the group's committed
+            # offsets, which changelog partitions do not have: those records were gone, the
+            # recovery waited for them for good and no partition was read again (issue 8: the
+            # remaining worker stalled after the other left, "No event received for active tp
+            # ... since recovery start").  Put every partition of the batch back to its first
+            # record.
+            await self._unfetch(records)
+            return {}
         # getmany hands out this batch next: it was fetched after the first `seeks_before` seeks
         self._batch_after = seeks_before
         return records
+
+    async def _unfetch(self, records) -> None:
+        assignment = self.assignment()
+        for tp, batch in records.items():
+            if batch and tp in assignment:
+                try:
+                    await self._seek(tp, batch[0].offset)
+                except IllegalStateError:  # unassigned meanwhile
+                    pass
 
     def ack(self, message) -> bool:
         window = getattr(self.app, "delivery_window", None)

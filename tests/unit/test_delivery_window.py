@@ -504,3 +504,38 @@ async def test_records_from_before_the_last_seek_are_not_handed_out_even_at_the_
     await consumer.seek(tp, 151)  # perform_seek's re-seek
     assert [m.offset async for _, m in consumer.getmany(1.0)] == [151, 152, 153, 154]
     assert sought == [151] and not consumer._rewinding
+
+
+async def test_a_batch_that_comes_back_after_the_flow_stopped_is_put_back(monkeypatch):
+    """Issue 8, stall: a fetch begun before a rebalance returned, once the new assignment was in
+    place, records of the changelog partitions the table recovery had just sought; faust drops
+    such a batch (its flow is stopped) and seeks only to the group's committed offsets, so the
+    recovery never saw those records and the worker stopped reading for good.  The batch's
+    partitions are now put back to their first record."""
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    from service.delivery import GuardedConsumer, faust_aiokafka
+
+    changelog, raw, gone = TP("group-counts-changelog", 2), TP("articles.raw", 0), TP("articles.raw", 3)
+    batch = {changelog: [SimpleNamespace(offset=40), SimpleNamespace(offset=41)],
+             raw: [SimpleNamespace(offset=7)], gone: [SimpleNamespace(offset=9)]}
+
+    async def fetch(self, active_partitions, timeout):
+        return batch
+
+    async def call_thread(fun, *args):
+        return fun(*args)
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "_getmany", fetch)
+    sought: list = []
+    consumer = GuardedConsumer.__new__(GuardedConsumer)
+    aiokafka_consumer = SimpleNamespace(seek=lambda tp, offset: sought.append((tp, offset)))
+    consumer._thread = SimpleNamespace(call_thread=call_thread, _ensure_consumer=lambda: aiokafka_consumer)
+    consumer.assignment = lambda: {changelog, raw}
+    consumer.flow_active = True
+    assert await consumer._getmany({changelog, raw}, 1.0) is batch and sought == []
+    consumer.flow_active = False  # stopped by a rebalance while the fetch waited
+    assert await consumer._getmany({changelog, raw}, 1.0) == {}
+    assert sorted(sought) == sorted([(changelog, 40), (raw, 7)])  # not the unassigned one
