@@ -121,6 +121,16 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._fetch_min_bytes = getattr(self.app, "fetch_min_bytes", 1)
         return consumer
 
+    async def _fetch_records(self, consumer, active_partitions, timeout=None, max_records=None):
+        records = await super()._fetch_records(consumer, active_partitions, timeout=timeout,
+                                               max_records=max_records)
+        # Taken from aiokafka's buffers just now, on this thread, after the seeks counted so far
+        # (GuardedConsumer._seek counts them here too): which reading the batch belongs to.
+        guarded = self.consumer
+        if isinstance(guarded, GuardedConsumer):
+            guarded.fetched_after(getattr(guarded, "_seeks", 0))
+        return records
+
 
 class GuardedConsumer(faust_aiokafka.Consumer):
     """Only offsets our DeliveryWindow settled become committable on the raw topic.
@@ -178,16 +188,24 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         # aiokafka's Fetcher.fetched_records right after a rebalance's seeks, member-leaves
         # scenario in a CI run) and the worker exited.  Seek on the consumer's own thread, as
         # faust does for seek_to_committed and commits.
-        thread = self._thread
-        await thread.call_thread(thread._ensure_consumer().seek, partition, offset)
-        # Fetches that start from now on read the partition from `offset` (see getmany).
         _ = self.holes  # creates the rewind bookkeeping on first use
+        thread = self._thread
+        await thread.call_thread(self._seek_on_thread, thread._ensure_consumer(), partition, offset)
+
+    def _seek_on_thread(self, consumer, partition, offset: int) -> None:
+        consumer.seek(partition, offset)
+        # Counted on the consumer's thread, in order with what the fetch takes from aiokafka's
+        # buffers (ConsumerThread._fetch_records): records taken from now on are read from
+        # `offset` (see getmany).  A fetch may have begun before the seek and still return them.
         self._seeks += 1
         self._sought[partition] = self._seeks
 
+    def fetched_after(self, seeks: int) -> None:
+        """The batch getmany hands out next was taken from aiokafka after `seeks` seeks."""
+        self._batch_after = seeks
+
     async def _getmany(self, active_partitions, timeout):
         _ = self.holes  # creates the rewind bookkeeping on first use
-        seeks_before = self._seeks
         records = await super()._getmany(active_partitions, timeout)
         if records and not self.flow_active:
             # A fetch that began before a rebalance stopped the flow waits in aiokafka until the
@@ -201,8 +219,6 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             # record.
             await self._unfetch(records)
             return {}
-        # getmany hands out this batch next: it was fetched after the first `seeks_before` seeks
-        self._batch_after = seeks_before
         return records
 
     async def _unfetch(self, records) -> None:

@@ -294,27 +294,18 @@ async def test_a_rewind_to_a_hole_is_not_undone_by_records_fetched_before_it(mon
     """After the seek back to a skipped message, records fetched before the seek are still handed
     out; they must not reach faust (each would move its read offset past the hole again, and
     faust would then drop the re-read hole as already seen).  Not even the hole's own record
-    from such a batch: see the next test."""
-    # a batch fetched before the seek (the hole's record among later ones), then the re-read
-    consumer, tp, sought = _rewinding_consumer(monkeypatch, [[400, 130, 131], [130, 131, 132]])
+    from such a batch (see test_records_from_before_the_last_seek_...)."""
+    # taken from aiokafka before the seek, handed out after it; then the re-read
+    consumer, tp, sought = _rewinding_consumer(monkeypatch, [([400, 130, 131], 0), [130, 131, 132], [133]])
     consumer._read_offset[tp] = 401
     consumer.holes[tp] = 130
-
-    async def fetched_during_the_seek():
-        # the first batch is fetched while the seek is under way
-        consumer._batch_after = consumer._seeks
-        return [m.offset async for _, m in consumer.getmany(1.0)]
-
     await consumer.rewind_holes(asyncio.get_running_loop().time())
     assert sought == [130]
-    consumer._sought[tp] = consumer._seeks + 1  # as if that seek finished after the fetch began
-    assert await fetched_during_the_seek() == []
-    consumer._sought[tp] = consumer._seeks
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []
     assert [m.offset async for _, m in consumer.getmany(1.0)] == [130, 131, 132]
     assert consumer._read_offset[tp] == 130  # faust accepts offsets from the hole on
     # during a seek to the committed offsets no input record is handed out at all
     consumer._seeking = True
-    consumer._rewinding.clear()
     assert [m.offset async for _, m in consumer.getmany(1.0)] == []
 
 
@@ -432,7 +423,12 @@ def _rewinding_consumer(monkeypatch, batches):
             yield tp, SimpleNamespace(offset=offset)
 
     async def fake_fetch(self, active_partitions, timeout):
-        return batches.pop(0) if batches else []
+        # what ConsumerThread._fetch_records records when it takes a batch from aiokafka; a
+        # batch given as (offsets, n) was taken after only the first n seeks
+        batch = batches.pop(0) if batches else []
+        offsets, seeks = batch if isinstance(batch, tuple) else (batch, self._seeks)
+        self.fetched_after(seeks)
+        return offsets
 
     async def call_thread(fun, *args):
         return fun(*args)
