@@ -291,6 +291,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                     self._acked[tp].clear()
                     self._acked_index[tp].clear()
                     self._gap.pop(tp, None)
+                    self._holes.pop(tp, None)  # superseded by this seek
                     self._rewound[tp] = (committed, now)
                     self._rewind_to(tp, committed, now)
                     targets[tp] = committed
@@ -377,7 +378,11 @@ class GuardedConsumer(faust_aiokafka.Consumer):
 
     async def rewind_holes(self, now: float) -> None:
         """Seek each partition with a skipped message back to it, at most once per hole per
-        REWIND_RETRY_S (the re-read takes a moment to arrive)."""
+        REWIND_RETRY_S (the re-read takes a moment to arrive).  Not while a rebalance or its
+        seek to the committed offsets is under way: two seeks of one partition from two tasks
+        could let records of the first reading through after the second (see getmany)."""
+        if getattr(self, "_seeking", False) or getattr(self.app, "rebalancing", False):
+            return
         while self.holes:
             tp, offset = self.holes.popitem()
             if tp not in self.assignment():
