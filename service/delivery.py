@@ -345,9 +345,10 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         racing the first), the record never comes back.  The wait used to end after
         REWIND_RETRY_S by taking whatever record came next: that skipped the target (a hole, so
         the commit stopped there until a later rewind), and when no record came at all, because
-        everything up to the end of the partition had been passed over, the partition stayed at
-        its committed offset for good (issue 8: two partitions taken over from a member that
-        left, 120 s).  Now the partition is sought there again, which brings it back in any case."""
+        everything up to the end of the partition had been passed over, the partition could stay
+        at its committed offset for good.  Now the partition is sought there again (in the
+        member-leaves loop, taken-over partitions waited the full 10 s in about one run in
+        five before the seeks and fetches were ordered on the consumer thread)."""
         if not self.holes and not self._rewinding:
             return
         due = [tp for tp, (_, retry_at) in self._rewinding.items() if now >= retry_at]
