@@ -66,7 +66,11 @@ def cpu_split(pid: int) -> tuple[float, float] | None:
 # Samples whose innermost frame is a socket write or the selector: the worker's system time is
 # ~0.3 ms per article (measured), so a write is not where its CPU goes; py-spy sees the thread
 # runnable there while it waits for a core, after the write woke the broker on the same machine.
-WAITING = ("_SelectorSocketTransport.write", "EpollSelector.select")
+# Under uvloop (the default event loop) the same waits show as Python leaves above its C code:
+# the socket write (`StreamWriter.write`), and the loop of the main thread and of faust's consumer
+# thread sitting in epoll (`Worker.execute_from_commandline`, `ServiceThread._start_thread`).
+WAITING = ("_SelectorSocketTransport.write", "EpollSelector.select",
+           "StreamWriter.write", "Worker.execute_from_commandline", "ServiceThread._start_thread")
 WAITING_NAME = "waiting for a core or for I/O (socket write leaf, selector)"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 
 import faust
 from faust.exceptions import ConsumerNotStarted
@@ -24,8 +25,9 @@ from faust.exceptions import ConsumerNotStarted
 from . import metrics
 from .delivery import DRAIN_TIMEOUT_S, DeliveryWindow, EnricherApp, GuardedConsumer, position_of
 from .http import install_http
+from .mention_counts import COUNTS_HEADERS, FLUSH_INTERVAL_S, MAX_ARTICLES_PER_BATCH, MentionCounter, key_partition
 from .settings import Settings
-from .trending import install_trending
+from .trending import install_trending, trending_enabled
 from .worker import ArticleHandler, OutRecord
 
 log = logging.getLogger("news_enricher")
@@ -153,6 +155,9 @@ def create_app(settings: Settings | None = None) -> faust.App:
     )
     topics = {settings.enriched_topic: enriched_topic, settings.dlq_topic: dlq_topic,
               settings.mentions_topic: mentions_topic}
+    # Not among the output topics whose metadata the producer asks for from the start: the broker
+    # would create it with its own default partition count; counts_partitions() adds it.
+    counts_topic = mention_counts_topic(app, settings) if trending_enabled(settings) else None
     app.output_topics.update(topics)
     handler = ArticleHandler(settings)
     window = DeliveryWindow(settings.max_in_flight, on_fatal=app.crash, topic=settings.raw_topic)
@@ -163,10 +168,44 @@ def create_app(settings: Settings | None = None) -> faust.App:
         # calls per record (~60 us each, ~11 records per article; measured with
         # bench.profile_worker); the records are bytes already and metrics.watch_record counts
         # them.
-        producer = await app.maybe_start_producer()
-        future = await producer.send(record.topic, record.key, record.value, None, None, record.headers)
+        producer = (await app.maybe_start_producer())._ensure_producer()  # aiokafka's, for timestamp_ms
+        partition = record.partition
+        if partition is None and record.output == "mentions":
+            partition = key_partition(producer, record.topic, record.key)  # the same, with murmur2 cached
+        future = await producer.send(record.topic, record.value, key=record.key, partition=partition,
+                                     timestamp_ms=record.timestamp_ms, headers=record.headers)
         metrics.watch_record(record, future)
         return future
+
+    counter = None
+    if counts_topic is not None:
+        # Whether or not trending runs in this process, the workers count the mentions they
+        # publish (service/mention_counts.py); the trending table reads these counts.
+        async def send_counts(topic: str, partition: int, value: bytes):
+            return await send(OutRecord(topic, None, value, list(COUNTS_HEADERS), "mention_counts",
+                                        partition=partition))
+
+        known_partitions: list[int] = []
+
+        async def counts_partitions() -> int:
+            # The app created the topic when it first started (EnricherApp.create_topics_first);
+            # declared again in case that failed.  The partition count is read once.
+            if not known_partitions:
+                await counts_topic.maybe_declare()
+                producer = await app.maybe_start_producer()
+                app.output_topics.add(settings.mention_counts_topic)
+                await producer._ensure_producer().client.add_topic(settings.mention_counts_topic)
+                known_partitions.append(
+                    len(await producer._ensure_producer().partitions_for(settings.mention_counts_topic)))
+            return known_partitions[0]
+
+        counter = MentionCounter(settings.mention_counts_topic, send_counts, counts_partitions,
+                                 max_articles=min(MAX_ARTICLES_PER_BATCH, settings.max_in_flight))
+        window.counter = counter
+
+        @app.timer(interval=FLUSH_INTERVAL_S)
+        async def flush_mention_counts():
+            await counter.flush()
 
     @app.agent(raw_topic, name="enrich-articles")
     async def enrich_articles(stream):
@@ -178,7 +217,20 @@ def create_app(settings: Settings | None = None) -> faust.App:
                 message = event.message
                 position = position_of(message)
                 outcome = handler.handle(message.value, message.key, list(message.headers or ()), position)
+                if counter is not None and outcome.event is not None:
+                    # The mention records and their counts carry one publication time, so each
+                    # mention is counted in the window its record's timestamp falls in.
+                    published_ms = int(time.time() * 1000)
+                    for record in outcome.records:
+                        if record.output == "mentions":
+                            record.timestamp_ms = published_ms
                 futures = [await send(record) for record in outcome.records]
+                if counter is not None and outcome.event is not None:
+                    counted = counter.add(outcome.event, published_ms)
+                    if counted is not None:
+                        futures.append(counted)
+                    if counter.full:
+                        await counter.flush()
                 await window.add(event, outcome, futures, send, handler)
             finally:
                 window.idle()
@@ -188,8 +240,11 @@ def create_app(settings: Settings | None = None) -> faust.App:
         # Acks finished deliveries while the input is idle, so their offsets get committed.
         await window.settle_ready()
         consumer = app.consumer
-        if isinstance(consumer, GuardedConsumer) and consumer.holes:
-            await consumer.rewind_holes(asyncio.get_running_loop().time())
+        if isinstance(consumer, GuardedConsumer):
+            now = asyncio.get_running_loop().time()
+            if consumer.holes:
+                await consumer.rewind_holes(now)
+            await consumer.retry_rewinds(now)
 
     async def drain_and_commit(why: str) -> None:
         started = asyncio.get_running_loop().time()
@@ -219,14 +274,27 @@ def create_app(settings: Settings | None = None) -> faust.App:
         # Runs after faust paused fetching and before it stops the consumer and producer.
         await drain_and_commit("shutdown")
 
-    if settings.trending_in_worker:
-        install_trending(app, settings, mentions_topic)
+    if settings.trending_in_worker and counts_topic is not None:
+        install_trending(app, settings, counts_topic)
     install_http(app, settings)
     return app
 
 
+def mention_counts_topic(app, settings: Settings):
+    """The internal topic of pre-aggregated mention counts (service/mention_counts.py).  The app
+    creates it with NEWS_ENRICHER_TOPIC_PARTITIONS partitions when it first starts, before its
+    consumer subscribes (EnricherApp.create_topics_first): the broker would otherwise create it
+    with its own default partition count, or after the group's first assignment."""
+    app.topics_to_create[settings.mention_counts_topic] = settings.topic_partitions
+    return app.topic(
+        settings.mention_counts_topic,
+        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+        partitions=settings.topic_partitions, internal=True,
+    )
+
+
 def create_trending_app(settings: Settings | None = None) -> faust.App:
-    """entities.mentions -> entities.trending alone, in its own consumer group
+    """mention counts -> entities.trending alone, in its own consumer group
     (`<consumer group>-trending`), for `news-enricher trending` next to workers that run with
     NEWS_ENRICHER_TRENDING_IN_WORKER=false.  Its table and changelog are its own."""
     settings = settings or Settings.from_env()
@@ -238,10 +306,5 @@ def create_trending_app(settings: Settings | None = None) -> faust.App:
     # with one-record fetches the consumer thread's fetch round trips were a quarter of this
     # process's CPU (bench.profile_worker --process trending).
     app.fetch_min_bytes, app.fetch_max_wait_ms = TRENDING_FETCH_MIN_BYTES, TRENDING_FETCH_MAX_WAIT_MS
-    mentions_topic = app.topic(
-        settings.mentions_topic,
-        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
-        partitions=settings.topic_partitions,
-    )
-    install_trending(app, settings, mentions_topic)
+    install_trending(app, settings, mention_counts_topic(app, settings))
     return app

@@ -13,10 +13,14 @@ import time
 from collections import deque
 
 import faust
-from aiokafka.errors import KafkaError, KafkaTimeoutError
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import IllegalStateError, KafkaError, KafkaTimeoutError
+from faust.exceptions import ConsumerNotStarted
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from faust.transport.producer import ProducerBuffer
 
+from .mention_counts import CountsNotDelivered
 from .model import InputPosition
 
 log = logging.getLogger("news_enricher")
@@ -27,6 +31,7 @@ log = logging.getLogger("news_enricher")
 DRAIN_TIMEOUT_S = 20.0
 # A partition re-read from a skipped message is not re-read again for the same hole sooner than
 # this: the fetch after a seek needs a moment, and the hole is only closed once it is processed.
+# A partition that waits this long for the record it was sought to is sought there again.
 REWIND_RETRY_S = 10.0
 # Longer than the producer's own retries over a broker restart (seconds): a message whose records
 # have waited this long means the producer is stuck, and /healthz says so.
@@ -34,6 +39,8 @@ STUCK_DELIVERY_S = 180.0
 # Backoff for buffered (changelog) sends while the broker is away.
 BUFFER_RETRY_FIRST_S = 0.5
 BUFFER_RETRY_MAX_S = 5.0
+# How long a starting app waits for a topic it created to appear in the broker's metadata.
+TOPIC_WAIT_S = 10.0
 
 
 class RetryingProducerBuffer(ProducerBuffer):
@@ -114,6 +121,16 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._fetch_min_bytes = getattr(self.app, "fetch_min_bytes", 1)
         return consumer
 
+    async def _fetch_records(self, consumer, active_partitions, timeout=None, max_records=None):
+        records = await super()._fetch_records(consumer, active_partitions, timeout=timeout,
+                                               max_records=max_records)
+        # Taken from aiokafka's buffers just now, on this thread, after the seeks counted so far
+        # (GuardedConsumer._seek counts them here too): which reading the batch belongs to.
+        guarded = self.consumer
+        if isinstance(guarded, GuardedConsumer):
+            guarded.fetched_after(getattr(guarded, "_seeks", 0))
+        return records
+
 
 class GuardedConsumer(faust_aiokafka.Consumer):
     """Only offsets our DeliveryWindow settled become committable on the raw topic.
@@ -125,14 +142,93 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self):
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def on_partitions_revoked(self, revoked) -> None:
+        """faust forgets the committed offsets, acks and offset gaps of revoked partitions
+        *before* it calls the app's handlers, and one of those (app.py) drains the DeliveryWindow
+        and commits.  Without a committed offset the hole check in `_new_offset` is off, so that
+        commit went past a message skipped earlier and not yet re-read (its acks were forgotten
+        too, so the commit started at the first message the drain acked): articles were lost
+        when a group member left.  Here the handlers run with the bookkeeping in place, and the
+        revoked partitions are forgotten after them, ours (holes, rewinds) included."""
+        kept = {}
+        for tp in revoked:
+            kept[tp] = (self._committed_offset.get(tp), self._acked.get(tp), self._acked_index.get(tp),
+                        self._gap.get(tp))
+        handlers = self._on_partitions_revoked
+
+        async def with_bookkeeping(revoked_) -> None:
+            for tp, (committed, acked, acked_index, gap) in kept.items():
+                if committed is not None:
+                    self._committed_offset[tp] = committed
+                if acked is not None:
+                    self._acked[tp] = acked
+                    self._acked_index[tp] = acked_index if acked_index is not None else set(acked)
+                if gap is not None:
+                    self._gap[tp] = gap
+            await handlers(revoked_)
+
+        self._on_partitions_revoked = with_bookkeeping
+        try:
+            await super().on_partitions_revoked(revoked)
+        finally:
+            self._on_partitions_revoked = handlers
+            self.forget_partitions(revoked)
+
+    def forget_partitions(self, tps) -> None:
+        """Drop the offset bookkeeping of partitions this member no longer reads."""
+        _ = self.holes  # creates the rewind bookkeeping on first use
+        for tp in tps:
+            for table in (self._gap, self._acked, self._acked_index, self._read_offset, self._committed_offset,
+                          self._holes, self._rewound, self._rewinding, self._sought):
+                table.pop(tp, None)
+
     async def _seek(self, partition, offset: int) -> None:
         # aiokafka's consumer lives on faust's consumer thread, and faust's plain seek calls it
         # from this one, racing that thread's fetch: once the fetcher crashed on it (KeyError in
         # aiokafka's Fetcher.fetched_records right after a rebalance's seeks, member-leaves
         # scenario in a CI run) and the worker exited.  Seek on the consumer's own thread, as
         # faust does for seek_to_committed and commits.
+        _ = self.holes  # creates the rewind bookkeeping on first use
         thread = self._thread
-        await thread.call_thread(thread._ensure_consumer().seek, partition, offset)
+        await thread.call_thread(self._seek_on_thread, thread._ensure_consumer(), partition, offset)
+
+    def _seek_on_thread(self, consumer, partition, offset: int) -> None:
+        consumer.seek(partition, offset)
+        # Counted on the consumer's thread, in order with what the fetch takes from aiokafka's
+        # buffers (ConsumerThread._fetch_records): records taken from now on are read from
+        # `offset` (see getmany).  A fetch may have begun before the seek and still return them.
+        self._seeks += 1
+        self._sought[partition] = self._seeks
+
+    def fetched_after(self, seeks: int) -> None:
+        """The batch getmany hands out next was taken from aiokafka after `seeks` seeks."""
+        self._batch_after = seeks
+
+    async def _getmany(self, active_partitions, timeout):
+        _ = self.holes  # creates the rewind bookkeeping on first use
+        records = await super()._getmany(active_partitions, timeout)
+        if records and not self.flow_active:
+            # A fetch that began before a rebalance stopped the flow waits in aiokafka until the
+            # new assignment is in place and then returns records of it: for a table recovery,
+            # records of the changelog partitions it has just sought.  faust drops a batch that
+            # comes back while its flow is stopped and seeks only to the group's committed
+            # offsets, which changelog partitions do not have: those records were gone, the
+            # recovery waited for them for good and no partition was read again (issue 8: the
+            # remaining worker stalled after the other left, "No event received for active tp
+            # ... since recovery start").  Put every partition of the batch back to its first
+            # record.
+            await self._unfetch(records)
+            return {}
+        return records
+
+    async def _unfetch(self, records) -> None:
+        assignment = self.assignment()
+        for tp, batch in records.items():
+            if batch and tp in assignment:
+                try:
+                    await self._seek(tp, batch[0].offset)
+                except IllegalStateError:  # unassigned meanwhile
+                    pass
 
     def ack(self, message) -> bool:
         window = getattr(self.app, "delivery_window", None)
@@ -195,8 +291,9 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                     self._acked[tp].clear()
                     self._acked_index[tp].clear()
                     self._gap.pop(tp, None)
+                    self._holes.pop(tp, None)  # superseded by this seek
                     self._rewound[tp] = (committed, now)
-                    self._rewinding[tp] = (committed, now + REWIND_RETRY_S)
+                    self._rewind_to(tp, committed, now)
                     targets[tp] = committed
         finally:
             self._seeking = False
@@ -227,12 +324,66 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         except AttributeError:
             self._holes: dict = {}
             self._rewound: dict = {}  # tp -> (hole offset, loop time of the last seek to it)
-            self._rewinding: dict = {}  # tp -> (hole offset, loop time until which to wait for it)
+            self._rewinding: dict = {}  # tp -> (offset it waits for, loop time to seek there again)
+            self._seeks = 0  # seeks done so far (counter)
+            self._sought: dict = {}  # tp -> the number of its last seek, once it is done
+            self._batch_after = 0  # the batch being handed out was fetched after this many seeks
             return self._holes
+
+    def _rewind_to(self, tp, offset: int, now: float) -> None:
+        """Wait for the record at `offset` of `tp`; the caller seeks there."""
+        _ = self.holes  # creates the rewind bookkeeping on first use
+        self._rewinding[tp] = (offset, now + REWIND_RETRY_S)
+        self._sought.pop(tp, None)  # records count as re-read only once that seek is done
+
+    async def retry_rewinds(self, now: float) -> None:
+        """Seek again each partition that waited REWIND_RETRY_S for the record it was sought to.
+
+        getmany passes over a partition's records until the one at its target comes back, which
+        takes a seek that holds: if something moves the fetch position past the target instead
+        (what a fetch brought while a seek was under way, a second seek to the committed offsets
+        racing the first), the record never comes back.  The wait used to end after
+        REWIND_RETRY_S by taking whatever record came next: that skipped the target (a hole, so
+        the commit stopped there until a later rewind), and when no record came at all, because
+        everything up to the end of the partition had been passed over, the partition could stay
+        at its committed offset for good.  Now the partition is sought there again (in the
+        member-leaves loop, taken-over partitions waited the full 10 s in about one run in
+        five before the seeks and fetches were ordered on the consumer thread)."""
+        if not self.holes and not self._rewinding:
+            return
+        due = [tp for tp, (_, retry_at) in self._rewinding.items() if now >= retry_at]
+        if not due or getattr(self, "_seeking", False) or getattr(self.app, "rebalancing", False):
+            return  # a rebalance seeks every partition to its committed offset anyway
+        try:
+            assignment = self.assignment()
+        except ConsumerNotStarted:
+            return
+        for tp in due:
+            pending = self._rewinding.get(tp)
+            if pending is None or tp not in assignment:
+                self._rewinding.pop(tp, None)
+                continue
+            target = pending[0]
+            try:
+                highwater = self.highwater(tp)
+            except IllegalStateError:  # unassigned meanwhile
+                continue
+            if highwater is None or highwater <= target:
+                # nothing at or after the target yet: the next record is the target itself
+                self._rewinding[tp] = (target, now + REWIND_RETRY_S)
+                continue
+            log.warning("%s: the record at offset %d did not come back within %.0f s of the seek there; "
+                        "seeking again", tp, target, REWIND_RETRY_S)
+            self._rewind_to(tp, target, now)
+            await self.seek(tp, target)
 
     async def rewind_holes(self, now: float) -> None:
         """Seek each partition with a skipped message back to it, at most once per hole per
-        REWIND_RETRY_S (the re-read takes a moment to arrive)."""
+        REWIND_RETRY_S (the re-read takes a moment to arrive).  Not while a rebalance or its
+        seek to the committed offsets is under way: two seeks of one partition from two tasks
+        could let records of the first reading through after the second (see getmany)."""
+        if getattr(self, "_seeking", False) or getattr(self.app, "rebalancing", False):
+            return
         while self.holes:
             tp, offset = self.holes.popitem()
             if tp not in self.assignment():
@@ -241,7 +392,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             if last is not None and last[0] == offset and now - last[1] < REWIND_RETRY_S:
                 continue
             self._rewound[tp] = (offset, now)
-            self._rewinding[tp] = (offset, now + REWIND_RETRY_S)
+            self._rewind_to(tp, offset, now)
             log.warning("re-reading %s from offset %d: a message there was skipped during a pause", tp, offset)
             await self.seek(tp, offset)
 
@@ -250,9 +401,20 @@ class GuardedConsumer(faust_aiokafka.Consumer):
 
         Records fetched before a seek are still handed out after it, and each one moves faust's
         read offset past the seek target again, so faust then drops the re-read as already seen
-        (a rewind to a hole failed most of the time).  Until the record at the target arrives,
-        other records of that partition are passed over (they come again right after it); during
-        a seek, all records of the input topic are."""
+        (a rewind to a hole failed most of the time).  So a partition sought to a target (after
+        a rebalance, or back to a hole) has its records passed over until a batch fetched after
+        that seek was done: it starts at the target, and its first record is the re-read even
+        when its offset is higher (the offsets between hold no message, e.g. a transaction
+        marker).  During a seek to the committed offsets all records of the input topic are
+        passed over.  A partition whose target does not come is sought again (retry_rewinds).
+
+        The record *at* the target is not taken from a batch fetched before the seek either: in
+        a rebalance with table recovery, records handed out while perform_seek re-seeks the
+        partitions went into the agent's queue, which faust's flow-control resume right after
+        the seek clears, so they were never processed; then the re-seek set faust's read offset
+        back to the target while that old batch went on, faust took the jump for an offset gap
+        (like a transaction marker's) and the commit went past the dropped message: articles
+        lost when a group member left (issue 8)."""
         _ = self.holes  # creates the rewind bookkeeping on first use
         rewinding = self._rewinding
         window = getattr(self.app, "delivery_window", None)
@@ -262,8 +424,10 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                 continue
             pending = rewinding.get(tp)
             if pending is not None:
-                target, wait_until = pending
-                if message.offset != target and asyncio.get_running_loop().time() < wait_until:
+                target = pending[0]
+                sought = self._sought.get(tp)
+                fetched_after_seek = sought is not None and self._batch_after >= sought
+                if not fetched_after_seek or message.offset < target:
                     continue
                 del rewinding[tp]
                 self._read_offset[tp] = message.offset  # accept the re-read
@@ -296,6 +460,45 @@ class EnricherApp(faust.App):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.output_topics = set()
+        # Topics this app consumes but may have to create itself (name -> partitions): created
+        # before faust's consumer starts (see create_topics_first).
+        self.topics_to_create: dict[str, int] = {}
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        if self.topics_to_create:
+            await self.create_topics_first(self.topics_to_create)
+
+    async def create_topics_first(self, topics: dict[str, int], wait_s: float = TOPIC_WAIT_S) -> None:
+        """Create `topics` if missing and wait until the broker's metadata shows them.
+
+        faust declares an internal topic just before its consumer subscribes; a topic created
+        then is often not yet in the metadata the group's assignment is computed from, and its
+        partitions are only assigned at the next metadata refresh, minutes later (seen with the
+        mention-counts topic: a benchmark run counted nothing).  A failure here is logged: faust's
+        own declaration remains."""
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=[f"{url.host}:{url.port or 9092}" for url in self.conf.broker],
+            client_id=self.conf.broker_client_id,
+            **credentials_to_aiokafka_auth(self.conf.broker_credentials),
+        )
+        try:
+            await admin.start()
+            await admin.create_topics([NewTopic(name, partitions, self.conf.topic_replication_factor or 1)
+                                       for name, partitions in topics.items()])
+            deadline = time.monotonic() + wait_s
+            while True:
+                described = await admin.describe_topics(list(topics))
+                if all(t["error_code"] == 0 and t["partitions"] for t in described):
+                    return
+                if time.monotonic() > deadline:
+                    log.warning("topics %s not in the broker's metadata after %.0f s", sorted(topics), wait_s)
+                    return
+                await asyncio.sleep(0.2)
+        except Exception as exc:
+            log.warning("could not create %s before starting (%r); faust declares them", sorted(topics), exc)
+        finally:
+            await admin.close()
 
     def _new_transport(self):
         return Transport(self.conf.broker_consumer, self)
@@ -316,6 +519,9 @@ class DeliveryWindow:
         self.pending: deque = deque()
         self.stream = None
         self.on_fatal = on_fatal  # called (app.crash) when a message can be neither sent nor dead-lettered
+        # The worker's MentionCounter: a message waited on by settle_oldest (window full, drain)
+        # may be in its open batch, which is then flushed at once instead of at the next timer.
+        self.counter = None
         self._lock = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -362,6 +568,8 @@ class DeliveryWindow:
     async def settle_oldest(self) -> None:
         async with self._lock:
             if self.pending:
+                if self.counter is not None and self.counter.pending(self.pending[0][2]):
+                    await self.counter.flush()
                 await self._settle(self.pending.popleft())
 
     async def drain(self) -> None:
@@ -373,10 +581,11 @@ class DeliveryWindow:
         try:
             await asyncio.gather(*futures)
         except Exception as exc:
-            if outcome.status == "dead_letter" or _transient(exc):
-                # The dead-letter topic itself is unwritable, or the broker is unreachable
-                # beyond the producer's own retries: stop without acking, so this message
-                # (and everything after it) is read again after the restart.
+            if outcome.status == "dead_letter" or _transient(exc) or isinstance(exc, CountsNotDelivered):
+                # The dead-letter topic itself is unwritable, the broker is unreachable beyond
+                # the producer's own retries, or the batch of mention counts this message is in
+                # was not delivered: stop without acking, so this message (and everything after
+                # it) is read again after the restart.
                 log.error("cannot deliver the records of %s: %r; stopping without ack",
                           position_of(event.message), exc)
                 if self.on_fatal is not None:

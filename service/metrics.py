@@ -30,7 +30,7 @@ TRACKED_LANGUAGES = frozenset({"ar", "fa", "en", "ur", "fr", "tr", "he", "ru", "
 ENTITY_TYPES = frozenset({"PERSON", "ORG", "LOC", "MISC"})
 CALENDARS = frozenset({"gregorian", "hijri", "solar_hijri"})
 # Output topics are named by role, not by (configurable) topic name, so queries are portable.
-OUTPUTS = ("enriched", "dead_letter", "mentions", "trending", "other")
+OUTPUTS = ("enriched", "dead_letter", "mentions", "mention_counts", "trending", "other")
 
 # Enrichment takes ~1-3 ms per article; buckets from 0.1 ms to 1 s.
 _STAGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -81,7 +81,7 @@ ARTICLES_BY_LANGUAGE = Counter(
 )
 RECORDS_PUBLISHED = Counter(
     "news_enricher_records_published_total",
-    "Records acknowledged by the broker, by output (enriched, dead_letter, mentions, trending).",
+    "Records acknowledged by the broker, by output (enriched, dead_letter, mentions, mention_counts, trending).",
     ["output"],
 )
 PRODUCER_SEND_ERRORS = Counter(
@@ -178,8 +178,8 @@ def watch_record(record, future) -> None:
 
 
 class PublishSensor(Sensor):
-    """Observes the records faust itself sends (the trending topic, table changelogs); the
-    worker's own records are counted by `watch_record`."""
+    """Observes the records faust itself sends (table changelogs, counted as "other"); the
+    records of the worker and of the trending flush are counted by `watch_record`."""
 
     def __init__(self, settings, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -77,6 +77,7 @@ class Settings:
     dlq_topic: str
     mentions_topic: str
     trending_topic: str
+    mention_counts_topic: str
     topic_partitions: int
     topic_replication: int
     consumer_group: str
@@ -114,6 +115,9 @@ class Settings:
             dlq_topic=_env("DLQ_TOPIC", "articles.dlq"),
             mentions_topic=_env("MENTIONS_TOPIC", "entities.mentions"),
             trending_topic=_env("TRENDING_TOPIC", "entities.trending"),
+            # Internal: per-second mention counts the workers pre-aggregate for the trending
+            # table (service/mention_counts.py); the same partition count as the mentions topic.
+            mention_counts_topic=_env("MENTION_COUNTS_TOPIC", _env("MENTIONS_TOPIC", "entities.mentions") + ".counts"),
             topic_partitions=_int("TOPIC_PARTITIONS", 4),
             topic_replication=_int("TOPIC_REPLICATION", 1),
             consumer_group=_env("CONSUMER_GROUP", "news-enricher"),

@@ -35,6 +35,8 @@ class OutRecord:
     headers: list[tuple[str, bytes]] = field(default_factory=list)
     output: str = "other"  # the record's role, for metrics: enriched | dead_letter | mentions
     received_at: float | None = None  # epoch seconds the input was received (enriched record)
+    partition: int | None = None  # None: the producer's partitioner picks it from the key
+    timestamp_ms: int | None = None  # None: the producer's clock when it takes the record
 
 
 @dataclass(slots=True)

@@ -33,6 +33,10 @@ ARTICLES = int(os.environ.get("NEWS_ENRICHER_RELIABILITY_ARTICLES", "2000"))
 # Articles enriched but not yet acknowledged by the broker: the most a crash can duplicate.
 MAX_IN_FLIGHT = 100
 STOP_BOUND_S = 30.0
+# Where the workers' logs go besides the test's tmp dir (kept when a loop of runs fails): one
+# subdirectory per scenario run.  Their log level: NEWS_ENRICHER_RELIABILITY_LOG_LEVEL.
+LOG_DIR = os.environ.get("NEWS_ENRICHER_RELIABILITY_LOG_DIR")
+LOG_LEVEL = os.environ.get("NEWS_ENRICHER_RELIABILITY_LOG_LEVEL", "info")
 
 # Invented sentences (ar, fa, en); {n} makes every article distinct.
 BODIES = {
@@ -149,7 +153,7 @@ def worker_env(bootstrap: str, topics: dict, data_dir: Path, **extra: str) -> di
         "NEWS_ENRICHER_MAX_IN_FLIGHT": str(MAX_IN_FLIGHT),
         "NEWS_ENRICHER_DATA_DIR": str(data_dir),
         "NEWS_ENRICHER_HTTP_PORT": "0",
-        "NEWS_ENRICHER_LOG_LEVEL": "info",
+        "NEWS_ENRICHER_LOG_LEVEL": LOG_LEVEL,
     })
     env.update(extra)
     return env
@@ -270,8 +274,12 @@ def report(name: str, **figures) -> None:
 
 
 @pytest.fixture
-def scenario(own_broker, tmp_path):
+def scenario(own_broker, tmp_path, request):
     prefix = ku.unique_prefix()
+    log_dir = tmp_path
+    if LOG_DIR:
+        log_dir = Path(LOG_DIR) / f"{time.strftime('%Y%m%dT%H%M%S')}-{request.node.name}-{prefix}"
+        log_dir.mkdir(parents=True, exist_ok=True)
     topics = topic_names(prefix)
     items = articles(ARTICLES)
     setup_topics(own_broker.bootstrap, topics, items)
@@ -279,7 +287,7 @@ def scenario(own_broker, tmp_path):
 
     def start(name: str = "w1", **extra) -> Worker:
         env = worker_env(own_broker.bootstrap, topics, tmp_path / f"data-{name}", **extra)
-        worker = Worker(env, tmp_path / f"{name}.log")
+        worker = Worker(env, log_dir / f"{name}.log")
         started.append(worker)
         return worker
 

@@ -293,41 +293,20 @@ async def test_buffered_sends_are_retried_while_the_broker_is_away(monkeypatch):
 async def test_a_rewind_to_a_hole_is_not_undone_by_records_fetched_before_it(monkeypatch):
     """After the seek back to a skipped message, records fetched before the seek are still handed
     out; they must not reach faust (each would move its read offset past the hole again, and
-    faust would then drop the re-read hole as already seen)."""
-    from collections import defaultdict
-    from types import SimpleNamespace
-
-    from faust.types import TP
-
-    from service.delivery import GuardedConsumer, faust_aiokafka
-
-    tp = TP("articles.raw", 2)
-    fetched = [400, 401, 130, 131, 132]
-
-    async def fake_getmany(self, timeout):
-        for offset in fetched:
-            yield tp, SimpleNamespace(offset=offset)
-
-    monkeypatch.setattr(faust_aiokafka.Consumer, "getmany", fake_getmany)
-    consumer = GuardedConsumer.__new__(GuardedConsumer)
-    consumer.app = SimpleNamespace(delivery_window=DeliveryWindow(5, topic="articles.raw"))
-    consumer._read_offset = defaultdict(lambda: None, {tp: 401})
-    consumer.assignment = lambda: {tp}
-    sought = []
-
-    async def seek(tp_, offset):
-        sought.append(offset)
-
-    consumer.seek = seek
+    faust would then drop the re-read hole as already seen).  Not even the hole's own record
+    from such a batch (see test_records_from_before_the_last_seek_...)."""
+    # taken from aiokafka before the seek, handed out after it; then the re-read
+    consumer, tp, sought = _rewinding_consumer(monkeypatch, [([400, 130, 131], 0), [130, 131, 132], [133]])
+    consumer._read_offset[tp] = 401
     consumer.holes[tp] = 130
     await consumer.rewind_holes(asyncio.get_running_loop().time())
     assert sought == [130]
-    handed_out = [message.offset async for _, message in consumer.getmany(1.0)]
-    assert handed_out == [130, 131, 132]
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == [130, 131, 132]
     assert consumer._read_offset[tp] == 130  # faust accepts offsets from the hole on
     # during a seek to the committed offsets no input record is handed out at all
     consumer._seeking = True
-    assert [message.offset async for _, message in consumer.getmany(1.0)] == []
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []
 
 
 def test_healthz_fails_only_when_records_wait_past_the_bound_while_the_broker_answers(monkeypatch):
@@ -370,3 +349,189 @@ async def test_the_producer_keeps_tracking_every_output_topic_when_one_goes_miss
     plain = faust_aiokafka.Producer(app.transport)._new_producer()
     plain.client.add_topic("group-counts-changelog")
     assert plain.client._topics == {"group-counts-changelog"}
+
+
+def _revocable_consumer(committed: int, acked: list[int]):
+    """A GuardedConsumer with the state faust's on_partitions_revoked touches."""
+    import contextlib
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from faust.types import TP
+    from intervaltree import IntervalTree
+
+    from service.delivery import GuardedConsumer
+
+    tp = TP("articles.raw", 1)
+    consumer = GuardedConsumer.__new__(GuardedConsumer)
+    consumer.app = SimpleNamespace(delivery_window=DeliveryWindow(5, topic="articles.raw"),
+                                   _start_span_from_rebalancing=lambda name: contextlib.nullcontext())
+    consumer.diag = SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None)
+    consumer._active_partitions, consumer._paused_partitions = {tp}, set()
+    consumer._read_offset = defaultdict(lambda: None, {tp: acked[-1]})
+    consumer._committed_offset = defaultdict(lambda: None, {tp: committed})
+    consumer._acked = defaultdict(list, {tp: list(acked)})
+    consumer._acked_index = defaultdict(set, {tp: set(acked)})
+    consumer._gap = defaultdict(IntervalTree)
+    return consumer, tp
+
+
+@pytest.mark.parametrize("acked_before, commit", [
+    ([101, 102, 103], None),  # 100 was skipped and not yet re-read: the hole holds the commit
+    ([100, 101, 102, 103], 105),  # no hole: the drain's commit covers the acks before the revocation
+])
+async def test_the_drain_on_revocation_commits_with_the_revoked_partitions_bookkeeping(acked_before, commit):
+    """faust forgot a revoked partition's committed offset and acks before calling the app's
+    handlers; the drain's commit then started at the first message the drain acked and went past
+    a skipped message (two articles lost when a group member left)."""
+    consumer, tp = _revocable_consumer(committed=100, acked=acked_before)
+    consumer.holes[tp] = 100
+    consumer._rewinding[tp] = (100, 0.0)
+    commits: list = []
+
+    async def drain_and_commit(revoked):
+        # the window settles the message in flight (104), then app.py commits
+        consumer._acked[tp].append(104)
+        consumer._acked_index[tp].add(104)
+        commits.append(consumer._new_offset(tp))
+
+    consumer._on_partitions_revoked = drain_and_commit
+    await consumer.on_partitions_revoked({tp})
+    assert commits == [commit]
+    assert consumer._on_partitions_revoked is drain_and_commit
+    # afterwards the revoked partition is forgotten, our rewind bookkeeping included: nothing
+    # seeks a partition this member no longer owns
+    assert tp not in consumer._committed_offset and tp not in consumer._acked
+    assert not consumer.holes and not consumer._rewinding
+
+
+def _rewinding_consumer(monkeypatch, batches):
+    """A GuardedConsumer whose fetches return `batches` (lists of offsets of one partition) in
+    turn, and whose seeks are recorded."""
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    from service.delivery import GuardedConsumer, faust_aiokafka
+
+    tp = TP("articles.raw", 0)
+
+    async def fake_getmany(self, timeout):
+        offsets = await self._getmany(None, timeout)
+        for offset in offsets:
+            yield tp, SimpleNamespace(offset=offset)
+
+    async def fake_fetch(self, active_partitions, timeout):
+        # what ConsumerThread._fetch_records records when it takes a batch from aiokafka; a
+        # batch given as (offsets, n) was taken after only the first n seeks
+        batch = batches.pop(0) if batches else []
+        offsets, seeks = batch if isinstance(batch, tuple) else (batch, self._seeks)
+        self.fetched_after(seeks)
+        return offsets
+
+    async def call_thread(fun, *args):
+        return fun(*args)
+
+    sought: list[int] = []
+    monkeypatch.setattr(faust_aiokafka.Consumer, "getmany", fake_getmany)
+    monkeypatch.setattr(faust_aiokafka.Consumer, "_getmany", fake_fetch)
+    consumer = GuardedConsumer.__new__(GuardedConsumer)
+    aiokafka_consumer = SimpleNamespace(seek=lambda partition, offset: sought.append(offset))
+    consumer._thread = SimpleNamespace(call_thread=call_thread, _ensure_consumer=lambda: aiokafka_consumer)
+    consumer.app = SimpleNamespace(delivery_window=DeliveryWindow(5, topic="articles.raw"))
+    consumer.log = SimpleNamespace(dev=lambda *a, **k: None)
+    consumer._read_offset = defaultdict(lambda: None)
+    consumer.assignment = lambda: {tp}
+    return consumer, tp, sought
+
+
+async def test_a_partition_whose_record_does_not_come_back_after_a_seek_is_sought_again(monkeypatch):
+    """Two partitions taken over from a member that left stayed at their committed offset: what
+    the fetch brought was passed over while they waited for the record at the committed offset,
+    and that record never came again.  The wait used to end after REWIND_RETRY_S by taking
+    whatever record came next (a hole; nothing at all when no record came); now the partition is
+    sought there again."""
+    from service import delivery
+
+    # fetched before the seek (passed over), then nothing, then the re-read after the retry
+    consumer, tp, sought = _rewinding_consumer(monkeypatch, [[190, 191, 192], [193], [], [187, 188]])
+    consumer._rewind_to(tp, 187, 0.0)
+    consumer.highwater = lambda tp_: 468
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []
+    await consumer.retry_rewinds(1.0)
+    assert sought == [], "not before REWIND_RETRY_S"
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []  # not taken after the wait either
+    await consumer.retry_rewinds(delivery.REWIND_RETRY_S + 1)
+    assert sought == [187]
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == [187, 188]
+    assert consumer._read_offset[tp] == 187 and not consumer._rewinding
+    # an idle partition (nothing at or past the target yet) just keeps waiting
+    consumer._rewind_to(tp, 468, 0.0)
+    await consumer.retry_rewinds(delivery.REWIND_RETRY_S + 1)
+    assert sought == [187]
+
+
+async def test_the_first_record_fetched_after_the_seek_is_the_re_read_even_past_the_target(monkeypatch):
+    """The offset a partition is sought to may hold no message (a transaction marker): the first
+    record of a batch fetched after the seek is the re-read; before the seek is done, only the
+    record at the target is."""
+    consumer, tp, sought = _rewinding_consumer(monkeypatch, [[300, 301], [121, 122]])
+    consumer._rewind_to(tp, 120, 0.0)
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == []  # no seek done yet: stale records
+    await consumer.seek(tp, 120)
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == [121, 122]
+    assert consumer._read_offset[tp] == 121  # faust reads on from the re-read
+
+
+async def test_records_from_before_the_last_seek_are_not_handed_out_even_at_the_target(monkeypatch):
+    """Issue 8, loss: after a rebalance with table recovery, perform_seek's re-seek of the
+    partitions ran while the fetch loop handed out the rest of a batch fetched before it.  The
+    record at the target (151) was taken from that batch, 152 went into the agent's queue and was
+    cleared by faust's flow-control resume right after the seek, the re-seek set faust's read
+    offset back to 151, and 153 from the old batch made faust record 152 as an offset gap: the
+    commit went to 154 and 152 was lost.  Records of a batch fetched before the re-seek are now
+    all passed over; the re-read comes from the batch fetched after it."""
+    consumer, tp, sought = _rewinding_consumer(monkeypatch, [[151, 152, 153, 154], [151, 152, 153, 154]])
+    consumer._rewind_to(tp, 151, 0.0)  # perform_seek: the committed offset of a partition
+    stale = [m.offset async for _, m in consumer.getmany(1.0)]
+    assert stale == [], "nothing from the batch fetched before the re-seek"
+    await consumer.seek(tp, 151)  # perform_seek's re-seek
+    assert [m.offset async for _, m in consumer.getmany(1.0)] == [151, 152, 153, 154]
+    assert sought == [151] and not consumer._rewinding
+
+
+async def test_a_batch_that_comes_back_after_the_flow_stopped_is_put_back(monkeypatch):
+    """Issue 8, stall: a fetch begun before a rebalance returned, once the new assignment was in
+    place, records of the changelog partitions the table recovery had just sought; faust drops
+    such a batch (its flow is stopped) and seeks only to the group's committed offsets, so the
+    recovery never saw those records and the worker stopped reading for good.  The batch's
+    partitions are now put back to their first record."""
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    from service.delivery import GuardedConsumer, faust_aiokafka
+
+    changelog, raw, gone = TP("group-counts-changelog", 2), TP("articles.raw", 0), TP("articles.raw", 3)
+    batch = {changelog: [SimpleNamespace(offset=40), SimpleNamespace(offset=41)],
+             raw: [SimpleNamespace(offset=7)], gone: [SimpleNamespace(offset=9)]}
+
+    async def fetch(self, active_partitions, timeout):
+        return batch
+
+    async def call_thread(fun, *args):
+        return fun(*args)
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "_getmany", fetch)
+    sought: list = []
+    consumer = GuardedConsumer.__new__(GuardedConsumer)
+    aiokafka_consumer = SimpleNamespace(seek=lambda tp, offset: sought.append((tp, offset)))
+    consumer._thread = SimpleNamespace(call_thread=call_thread, _ensure_consumer=lambda: aiokafka_consumer)
+    consumer.assignment = lambda: {changelog, raw}
+    consumer.flow_active = True
+    assert await consumer._getmany({changelog, raw}, 1.0) is batch and sought == []
+    consumer.flow_active = False  # stopped by a rebalance while the fetch waited
+    assert await consumer._getmany({changelog, raw}, 1.0) == {}
+    assert sorted(sought) == sorted([(changelog, 40), (raw, 7)])  # not the unassigned one
