@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+import orjson
 import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
@@ -15,6 +16,7 @@ from service.delivery import DeliveryWindow
 from service.mention_counts import CountsNotDelivered, MentionCounter, key_partition, parse_counts, partition_for
 from service.worker import Outcome, OutRecord
 
+from ..conftest import load_validator
 from .test_delivery_window import Event, Message, Stream, never_send
 
 PARTITIONS = 4
@@ -69,8 +71,10 @@ async def test_counts_per_entity_and_second_one_record_per_partition():
     assert first is second is third and not first.done()
     await counter.flush()
     rows = {}
+    validator = load_validator("entity-mention-counts.v1.schema.json")
     for topic, partition, value in sent.records:
         assert topic == "entities.mentions.counts"
+        validator.validate(orjson.loads(value))
         for entity_id, second_, count, kind, name in parse_counts(value):
             assert partition == partition_for(entity_id, PARTITIONS)
             assert (kind, name) == ("LOC", entity_id.upper())
