@@ -31,20 +31,26 @@ PARTITIONS = 2
 WINDOW_S = 60
 
 
+def _service_env(bootstrap: str, topics: dict, prefix: str, **extra: str) -> dict:
+    """The environment of a worker or trending process on this test's own topics and group."""
+    return dict(
+        os.environ,
+        NEWS_ENRICHER_BOOTSTRAP_SERVERS=bootstrap,
+        NEWS_ENRICHER_RAW_TOPIC=topics["raw"], NEWS_ENRICHER_ENRICHED_TOPIC=topics["enriched"],
+        NEWS_ENRICHER_DLQ_TOPIC=topics["dlq"], NEWS_ENRICHER_MENTIONS_TOPIC=topics["mentions"],
+        NEWS_ENRICHER_TRENDING_TOPIC=topics["trending"], NEWS_ENRICHER_CONSUMER_GROUP=prefix,
+        NEWS_ENRICHER_TOPIC_PARTITIONS=str(PARTITIONS), NEWS_ENRICHER_TRENDING_WINDOW_SECONDS=str(WINDOW_S),
+        NEWS_ENRICHER_HTTP_HOST="127.0.0.1",
+        **extra,
+    )
+
+
 def test_trending_process_counts_what_the_worker_mentions(kafka_bootstrap, tmp_path):
     prefix = kafka_utils.unique_prefix()
     topics = {name: f"{prefix}.{name}" for name in ("raw", "enriched", "dlq", "mentions", "trending")}
     kafka_utils.run(kafka_utils.create_topics(kafka_bootstrap, {t: PARTITIONS for t in topics.values()}))
     metrics_port = free_port()
-    env = dict(os.environ)
-    env.update({
-        "NEWS_ENRICHER_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "NEWS_ENRICHER_RAW_TOPIC": topics["raw"], "NEWS_ENRICHER_ENRICHED_TOPIC": topics["enriched"],
-        "NEWS_ENRICHER_DLQ_TOPIC": topics["dlq"], "NEWS_ENRICHER_MENTIONS_TOPIC": topics["mentions"],
-        "NEWS_ENRICHER_TRENDING_TOPIC": topics["trending"], "NEWS_ENRICHER_CONSUMER_GROUP": prefix,
-        "NEWS_ENRICHER_TOPIC_PARTITIONS": str(PARTITIONS), "NEWS_ENRICHER_TRENDING_WINDOW_SECONDS": str(WINDOW_S),
-        "NEWS_ENRICHER_TRENDING_IN_WORKER": "false", "NEWS_ENRICHER_HTTP_HOST": "127.0.0.1",
-    })
+    env = _service_env(kafka_bootstrap, topics, prefix, NEWS_ENRICHER_TRENDING_IN_WORKER="false")
     procs = []
     try:
         for command, port in (("worker", free_port()), ("trending", metrics_port)):
@@ -159,15 +165,7 @@ def test_two_workers_then_a_restart_count_every_mention_once(kafka_bootstrap, tm
     prefix = kafka_utils.unique_prefix()
     topics = {name: f"{prefix}.{name}" for name in ("raw", "enriched", "dlq", "mentions", "trending")}
     kafka_utils.run(kafka_utils.create_topics(kafka_bootstrap, {t: PARTITIONS for t in topics.values()}))
-    env = dict(os.environ)
-    env.update({
-        "NEWS_ENRICHER_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "NEWS_ENRICHER_RAW_TOPIC": topics["raw"], "NEWS_ENRICHER_ENRICHED_TOPIC": topics["enriched"],
-        "NEWS_ENRICHER_DLQ_TOPIC": topics["dlq"], "NEWS_ENRICHER_MENTIONS_TOPIC": topics["mentions"],
-        "NEWS_ENRICHER_TRENDING_TOPIC": topics["trending"], "NEWS_ENRICHER_CONSUMER_GROUP": prefix,
-        "NEWS_ENRICHER_TOPIC_PARTITIONS": str(PARTITIONS), "NEWS_ENRICHER_TRENDING_WINDOW_SECONDS": str(WINDOW_S),
-        "NEWS_ENRICHER_HTTP_HOST": "127.0.0.1",
-    })
+    env = _service_env(kafka_bootstrap, topics, prefix)
 
     def start(name: str) -> tuple[subprocess.Popen, int]:
         port = free_port()
