@@ -33,6 +33,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench import interpreter
 from bench.bench_enrich import percentile, run_pipeline
 from bench.corpus import ROOT, load_corpus
 
@@ -293,7 +294,7 @@ def main() -> int:
     log_dir = Path(os.environ.get("TMPDIR", "/tmp")) / "news-enricher-bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     result = {"benchmark": "e2e", "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
+              "machine": {"python": platform.python_version(), "interpreter": interpreter(), "cores": os.cpu_count()},
               "corpus": corpus, "partitions": PARTITIONS, "capacity": {}}
     runs = [("passthrough_1", 1, "bench.passthrough", None),
             ("enrich_1", 1, "service.cli", "trending_in_worker"),
