@@ -15,16 +15,20 @@ last record for a window is its final count.  Consumers keep the newest record p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import operator
 import weakref
 from datetime import datetime, timezone
 
+import faust
 import orjson
 from faust.streams import _current_event
+from faust.types import TP
 
 from . import metrics
+from .delivery import BUFFER_RETRY_FIRST_S, BUFFER_RETRY_MAX_S, _transient
 from .mention_counts import key_partition, parse_counts
 from .worker import OutRecord
 
@@ -44,6 +48,89 @@ TAKE_MAX = 1000
 TAKE_WITHIN_S = FLUSH_INTERVAL_S
 # Keep each names entry only while it is useful; ids repeat, the cap bounds memory.
 _NAMES_CAP = 50_000
+# A batch's changelog sends give the event loop back this often, so the enrichment agent's
+# articles are not held up behind a whole batch (~1 record per mention).
+YIELD_EVERY = 100
+
+
+class _Collected:
+    """What faust's table code reads from a changelog send: `.message.partition`."""
+
+    __slots__ = ("partition",)
+
+    def __init__(self, partition: int) -> None:
+        self.partition = partition
+
+    @property
+    def message(self) -> "_Collected":
+        return self
+
+
+class CountsTable(faust.Table):
+    """The trending table, whose changelog records are sent by the counting agent itself.
+
+    faust hands each table change to its producer buffer one FutureMessage at a time (~1 change
+    per mention: most entities are mentioned once per batch), and, while that buffer holds more
+    than 100 records, holds back *every* message the worker consumes, articles included, until
+    it has drained.  In the worker that was the end-to-end latency tail: every batch of counts
+    stopped the articles for 100-400 ms (bench.trace_latency with bench.traced_worker).  Here
+    the changes of a batch are collected, serialized exactly as faust serializes them, and sent
+    by the agent straight to the producer before the batch is acked, so faust's commit (which
+    flushes the producer first) still covers them; nothing else changes in the changelog."""
+
+    collected: list | None = None  # [(partition, key bytes, value bytes)] while a batch is applied
+
+    def send_changelog(self, partition, key, value, key_serializer=None, value_serializer=None):
+        if self.collected is None or partition is None:
+            return super().send_changelog(partition, key, value, key_serializer, value_serializer)
+        topic = self.changelog_topic
+        headers = topic.prepare_headers(None)
+        key_bytes, headers = topic.prepare_key(key, key_serializer or self.key_serializer, None, headers)
+        value_bytes, headers = topic.prepare_value(value, value_serializer or self.value_serializer, None,
+                                                   headers)
+        self.collected.append((partition, key_bytes, value_bytes, headers))
+        return _Collected(partition)
+
+    async def send_collected(self, records: list) -> None:
+        """Hand the collected changelog records to the producer, in order.  A send that fails
+        for a broker or network condition is retried with backoff (as the producer buffer does);
+        a record the producer refuses is logged and dropped, as faust's buffer drops it."""
+        producer = (await self.app.maybe_start_producer())._ensure_producer()
+        topic = self.changelog_topic.get_topic_name()
+        data = self.data
+        for n, (partition, key, value, headers) in enumerate(records, 1):
+            delay = BUFFER_RETRY_FIRST_S
+            while True:
+                try:
+                    future = await producer.send(topic, value, key=key, partition=partition,
+                                                 headers=list(headers.items()) if headers else None)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if not _transient(exc.__cause__ or exc) and not _transient(exc):
+                        log.error("dropping a changelog record for %s: %r", topic, exc)
+                        future = None
+                        break
+                    log.warning("changelog send failed (%r); retrying in %.1f s", exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, BUFFER_RETRY_MAX_S)
+            if future is not None:
+                future.add_done_callback(lambda f, tp=TP(topic, partition): _changelog_sent(data, tp, f))
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+
+def _changelog_sent(data, tp, future) -> None:
+    """What faust's Table._on_changelog_sent does (at-least-once: the store keeps the offset),
+    and what its sensors counted (news_enricher_records_published_total, output "other")."""
+    if future.cancelled() or future.exception() is not None:
+        metrics.count_published("other", ok=False)
+        if not future.cancelled():
+            log.error("a changelog record for %s was not delivered: %r", tp, future.exception())
+        return
+    metrics.count_published("other", ok=True)
+    data.set_persisted_offset(tp, future.result().offset)
 
 
 def window_bounds(timestamp: float, size: float) -> tuple[float, float]:
@@ -87,10 +174,10 @@ def install_trending(app, settings, counts_topic) -> None:
         return
     app.output_topics.add(settings.trending_topic)
     # Old windows leave the table (and its changelog) after two window lengths.
-    counts = app.Table(
-        TABLE_NAME, default=int, partitions=settings.topic_partitions,
+    counts = app.tables.add(CountsTable(
+        app, name=TABLE_NAME, default=int, beacon=app.tables.beacon, partitions=settings.topic_partitions,
         key_type=str, value_type=int, help="Entity mention counts per tumbling window.",
-    ).tumbling(size, expires=2 * size).relative_to_stream()
+    )).tumbling(size, expires=2 * size).relative_to_stream()
     names: dict[str, dict] = {}  # entity id -> {"type", "name"}, from the latest mention
     dirty: dict[tuple[str, float], tuple[float, int]] = {}  # (id, start) -> (end, count)
 
@@ -119,6 +206,7 @@ def install_trending(app, settings, counts_topic) -> None:
                     else:
                         group[0] += count
                         group[1] = event
+            changelog = table.collected = []
             try:
                 for (key, start), (count, event, end) in batch.items():
                     # faust writes a table change to the changelog partition of the *current*
@@ -135,6 +223,11 @@ def install_trending(app, settings, counts_topic) -> None:
                 # from the changelog's) would otherwise crash the agent; a crash while the worker
                 # stops, when a batch is flushed, left it hanging.  Say so loudly and go on.
                 log.exception("could not count a batch of %d counts records", len(events))
+            finally:
+                table.collected = None
+            # Before the next batch, when faust acks this one's records: the commit of their
+            # offsets flushes the producer, these changelog records included.
+            await table.send_collected(changelog)
 
     @app.timer(interval=min(FLUSH_INTERVAL_S, max(0.2, size / 5)))
     async def flush_trending() -> None:
