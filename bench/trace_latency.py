@@ -68,6 +68,7 @@ async def traced_load(topic_in: str, topic_out: str, records, rate: float, durat
                     event = orjson.loads(r.value)
                     row.update(read=now, record_ts=r.timestamp / 1000, received=_epoch(event["received_at"]),
                                processed=_epoch(event["processed_at"]), partition=r.partition,
+                               offset=event["input"]["offset"],
                                entities=len(event.get("entities") or ()),
                                enrich_ms=sum(event["pipeline"]["timings_ms"].values()))
                     rows.append(row)

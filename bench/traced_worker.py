@@ -153,13 +153,14 @@ def install() -> None:
     original_run = asyncio.events.Handle._run
 
     def run(self):
-        started = time.time()
+        started, cpu = time.time(), time.thread_time()
         try:
             return original_run(self)
         finally:
             took = time.time() - started
             if took > SLOW_S:
-                EVENTS.append({"kind": "slow_callback", "t": started, "d": took, "what": _what(self)})
+                EVENTS.append({"kind": "slow_callback", "t": started, "d": took, "cpu": time.thread_time() - cpu,
+                               "what": _what(self)})
 
     asyncio.events.Handle._run = run
 
