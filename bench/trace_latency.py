@@ -18,8 +18,12 @@ the enriched record carries (all clocks are this machine's):
                request, broker append, the consumer's fetch)
 
 and prints percentiles of each segment, the segments of the slowest articles, and when (seconds
-into the run) they happened, so periodic stalls show up.  `worker_ack` (the load generator's
-input produce acknowledged) is also recorded.
+into the run) they happened, so periodic stalls show up.  `input_ack` (the load generator's
+input produce acknowledged) is also recorded, and the CPU and run-queue wait (runnable, waiting
+for a core) per article of each busy worker thread, from /proc/<pid>/task/*/schedstat.
+
+`--traced FILE` runs bench.traced_worker and keeps its timeline; `--profile FILE` samples the
+worker with py-spy (200 Hz, all threads) during the load.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
+import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
@@ -102,6 +108,32 @@ async def traced_load(topic_in: str, topic_out: str, records, rate: float, durat
     return rows
 
 
+def thread_stats(pid: int) -> dict:
+    """{tid: (name, CPU ns, ns runnable but waiting for a core)} of a process's threads."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            run, wait, _ = Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()
+            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+        except OSError:
+            continue
+        out[tid] = (name, int(run), int(wait))
+    return out
+
+
+def thread_use(before: dict, after: dict, pid: int, articles: int) -> dict:
+    """CPU and run-queue wait per article (ms) of the threads that used more than 1 % of a core."""
+    out = {}
+    for tid, (name, run, wait) in after.items():
+        if tid not in before:
+            continue
+        cpu, waited = (run - before[tid][1]) / 1e6, (wait - before[tid][2]) / 1e6
+        if cpu > 0 and cpu / max(articles, 1) > 0.05:
+            label = "main" if int(tid) == pid else f"{name}-{tid}"
+            out[label] = {"cpu_ms": round(cpu / articles, 2), "runqueue_wait_ms": round(waited / articles, 2)}
+    return out
+
+
 def summary(rows: list[dict]) -> dict:
     out = {}
     for seg in SEGMENTS + ("input_ack",):
@@ -121,6 +153,8 @@ def main() -> int:
     parser.add_argument("--config", choices=sorted(CONFIGS), default="trending_in_worker")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the worker (repeatable)")
     parser.add_argument("--traced", help="run bench.traced_worker instead, its timeline to this file")
+    parser.add_argument("--profile", help="py-spy samples of the worker during the load, collapsed stacks to this file "
+                                          "(grouped as bench.profile_worker groups them)")
     parser.add_argument("--json")
     parser.add_argument("--records", help="every article's timestamps, one JSON line each")
     args = parser.parse_args()
@@ -148,16 +182,30 @@ def main() -> int:
     try:
         asyncio.run(produce_all(topics["raw"], records[:WARMUP_ARTICLES]))
         asyncio.run(wait_outputs(topics["enriched"], WARMUP_ARTICLES, 300))
+        pid = procs[0].pid
+        before = thread_stats(pid)
+        sampler = None
+        if args.profile:
+            from bench.profile_worker import py_spy
+
+            sampler = subprocess.Popen([py_spy(), "record", "--pid", str(pid), "--format", "raw", "-o", args.profile,
+                                        "--rate", "200", "--nonblocking", "--threads"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rows = asyncio.run(traced_load(topics["raw"], topics["enriched"], records[WARMUP_ARTICLES:],
                                        args.rate, args.duration))
+        threads = thread_use(before, thread_stats(pid), pid, len(rows))
+        if sampler is not None:
+            sampler.send_signal(signal.SIGINT)
+            sampler.wait(timeout=60)
     finally:
         stop_workers(procs)
     result = {"benchmark": "trace_latency", "corpus": corpus, "config": args.config, "env": args.env,
               "offered_per_s": args.rate, "measured": len(rows), "load_average": os.getloadavg(),
-              "segments_ms": summary(rows)}
+              "segments_ms": summary(rows), "worker_threads_per_article": threads}
     print(f"{len(rows)} articles at {args.rate}/s ({args.config}, {args.env}), loadavg {os.getloadavg()}")
     for seg, q in result["segments_ms"].items():
         print(f"  {seg:10s} " + "  ".join(f"{k} {v:7.1f}" for k, v in q.items()))
+    print(f"  worker threads, ms per article: {threads}")
     slow = sorted(rows, key=lambda r: r["segments_ms"]["total"], reverse=True)[:15]
     print("slowest (t = seconds into the load; ms per segment):")
     for r in sorted(slow, key=lambda r: r["t"]):

@@ -8,6 +8,7 @@ A development tool for bench.trace_latency (--traced): it patches, in this proce
 - the handler: when each article's handle() began and ended (partition, offset);
 - the enriched records' acknowledgements (watch_record);
 - commits, mention-count flushes and garbage collections (start, duration);
+- every 0.5 s, each thread's CPU time and run-queue wait (/proc/self/task/*/schedstat);
 - an event-loop probe sleeping 2 ms: every wake-up later than 5 ms, and, under the standard
   asyncio loop (NEWS_ENRICHER_EVENT_LOOP=asyncio), every callback that ran longer than 5 ms with
   what it was.
@@ -168,6 +169,21 @@ def install() -> None:
 
     def create_app(settings=None):
         app = original_create_app(settings)
+
+        @app.timer(interval=0.5)
+        async def scheduler_stats():
+            # per thread: CPU ns, ns runnable but waiting for a core (the kernel's schedstat)
+            stats = {}
+            for tid in os.listdir("/proc/self/task"):
+                try:
+                    with open(f"/proc/self/task/{tid}/schedstat") as fh:
+                        run, wait, _ = fh.read().split()
+                    with open(f"/proc/self/task/{tid}/comm") as fh:
+                        name = fh.read().strip()
+                except OSError:
+                    continue
+                stats[tid] = (name, int(run), int(wait))
+            EVENTS.append({"kind": "schedstat", "t": time.time(), "main": os.getpid(), "threads": stats})
 
         @app.task
         async def probe():
