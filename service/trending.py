@@ -183,56 +183,67 @@ def install_trending(app, settings, counts_topic) -> None:
 
     table = counts.table
 
+    async def count_batch(events) -> None:
+        batch: dict[tuple[str, float], list] = {}  # (id, window start) -> [count, last event, end]
+        for event in events:
+            try:
+                rows = parse_counts(event.value)
+            except ValueError as exc:
+                log.warning("skipping a record at %s: %s", event.message.tp, exc)
+                continue
+            for key, second, count, kind, name in rows:
+                if len(names) >= _NAMES_CAP and key not in names:
+                    names.pop(next(iter(names)))
+                names[key] = {"type": kind, "name": name}
+                start, end = window_bounds(second, size)
+                group = batch.get((key, start))
+                if group is None:
+                    batch[(key, start)] = [count, event, end]
+                else:
+                    group[0] += count
+                    group[1] = event
+        changelog = table.collected = []
+        try:
+            for n, ((key, start), (count, event, end)) in enumerate(batch.items(), 1):
+                # faust writes a table change to the changelog partition of the *current*
+                # event (the counts record's own partition, the entity's), which take_events
+                # leaves unset.
+                token = _current_event.set(weakref.ref(event))
+                try:
+                    table._apply_window_op(operator.add, key, count, start)  # the window from `start`
+                    dirty[(key, start)] = (end, table._windowed_timestamp(key, start))
+                finally:
+                    _current_event.reset(token)
+                if n % YIELD_EVERY == 0:
+                    # ~20 us per change: a batch of ~1,000 held the articles up for 20-70 ms.
+                    # Only this agent writes the table; a flush in between sends the counts
+                    # so far and the rest at its next run.
+                    await asyncio.sleep(0)
+        except Exception:
+            # A misconfiguration (faust refuses a counts topic whose partition count differs
+            # from the changelog's) would otherwise crash the agent; a crash while the worker
+            # stops, when a batch is flushed, left it hanging.  Say so loudly and go on.
+            log.exception("could not count a batch of %d counts records", len(events))
+        finally:
+            table.collected = None
+        # Before faust acks this batch's records: the commit of their offsets flushes the
+        # producer, these changelog records included.
+        await table.send_collected(changelog)
+
     @app.agent(counts_topic, name="count-entity-mentions")
     async def count_mentions(stream):
         # In batches: one table update (and changelog record) per entity and window per batch.
         # faust acks a batch's records after this body has handled it.
         async for events in stream.take_events(TAKE_MAX, within=TAKE_WITHIN_S):
-            batch: dict[tuple[str, float], list] = {}  # (id, window start) -> [count, last event, end]
-            for event in events:
-                try:
-                    rows = parse_counts(event.value)
-                except ValueError as exc:
-                    log.warning("skipping a record at %s: %s", event.message.tp, exc)
-                    continue
-                for key, second, count, kind, name in rows:
-                    if len(names) >= _NAMES_CAP and key not in names:
-                        names.pop(next(iter(names)))
-                    names[key] = {"type": kind, "name": name}
-                    start, end = window_bounds(second, size)
-                    group = batch.get((key, start))
-                    if group is None:
-                        batch[(key, start)] = [count, event, end]
-                    else:
-                        group[0] += count
-                        group[1] = event
-            changelog = table.collected = []
+            counting = asyncio.ensure_future(count_batch(events))
             try:
-                for n, ((key, start), (count, event, end)) in enumerate(batch.items(), 1):
-                    # faust writes a table change to the changelog partition of the *current*
-                    # event (the counts record's own partition, the entity's), which take_events
-                    # leaves unset.
-                    token = _current_event.set(weakref.ref(event))
-                    try:
-                        table._apply_window_op(operator.add, key, count, start)  # the window from `start`
-                        dirty[(key, start)] = (end, table._windowed_timestamp(key, start))
-                    finally:
-                        _current_event.reset(token)
-                    if n % YIELD_EVERY == 0:
-                        # ~20 us per change: a batch of ~1,000 held the articles up for 20-70 ms.
-                        # Only this agent writes the table; a flush in between sends the counts
-                        # so far and the rest at its next run.
-                        await asyncio.sleep(0)
-            except Exception:
-                # A misconfiguration (faust refuses a counts topic whose partition count differs
-                # from the changelog's) would otherwise crash the agent; a crash while the worker
-                # stops, when a batch is flushed, left it hanging.  Say so loudly and go on.
-                log.exception("could not count a batch of %d counts records", len(events))
-            finally:
-                table.collected = None
-            # Before the next batch, when faust acks this one's records: the commit of their
-            # offsets flushes the producer, these changelog records included.
-            await table.send_collected(changelog)
+                await asyncio.shield(counting)
+            except asyncio.CancelledError:
+                # Stopped while a batch is counted (it gives the loop back as it goes): finish
+                # it first.  faust acks the batch's records as the agent stops, and the final
+                # commit must not pass records whose changes never reached the changelog.
+                await asyncio.wait([counting])
+                raise
 
     @app.timer(interval=min(FLUSH_INTERVAL_S, max(0.2, size / 5)))
     async def flush_trending() -> None:

@@ -86,3 +86,43 @@ async def test_collected_records_go_to_the_producer_in_order_with_broker_errors_
     assert {t for t, *_ in sent} == {table.changelog_topic.get_topic_name()}
     assert attempts.count(b"k1") == 3
     assert app.producer.buffer.size == 0  # nothing went through faust's buffer
+
+
+async def test_a_stop_while_a_batch_is_counted_finishes_the_batch_first(app_and_table, monkeypatch):
+    """faust acks a batch's records as the agent stops; the batch's changelog records must be
+    with the producer by then, so a cancellation waits for the batch."""
+    import orjson
+
+    app, table = app_and_table
+    [agent] = [a for a in app.agents.values() if a.name.endswith("count-entity-mentions")]
+    table._verify_source_topic_partitions = lambda topic: None
+    sent: list = []
+    started = asyncio.Event()
+
+    async def send_collected(records):
+        started.set()
+        await asyncio.sleep(0.05)  # the stop arrives while the records are being sent
+        sent.extend(records)
+
+    monkeypatch.setattr(table, "send_collected", send_collected)
+
+    class _CountsEvent(_Event):
+        def __init__(self, partition, rows):
+            super().__init__(partition)
+            self.value = orjson.dumps({"schema": "entity-mention-counts/1", "counts": rows})
+
+    events = [_CountsEvent(1, [["Q1", 1764403200, 2, "LOC", "Paris"], ["Q2", 1764403201, 1, "PER", "Ann"]])]
+    after_batch: list = []
+
+    class Stream:
+        async def take_events(self, n, within):
+            yield events
+            after_batch.append("next batch asked for")  # faust acks the batch here
+            await asyncio.sleep(10)
+
+    task = asyncio.ensure_future(agent.fun(Stream()))
+    await asyncio.wait_for(started.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [p for p, *_ in sent] == [1, 1] and after_batch == []
