@@ -41,9 +41,11 @@ BOOTSTRAP = os.environ.get("NEWS_ENRICHER_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
 
 
 def _broker_pid() -> int | None:
-    """The local broker's pid (deploy/local/kafka.sh), to count its CPU time; None elsewhere."""
+    """The local broker's pid (deploy/local/kafka.sh, in its KAFKA_HOME_DIR), to count its CPU
+    time; None elsewhere."""
+    home = os.environ.get("KAFKA_HOME_DIR") or ROOT / "deploy" / "local" / ".kafka"
     try:
-        return int((ROOT / "deploy" / "local" / ".kafka" / "broker.pid").read_text().strip())
+        return int((Path(home) / "broker.pid").read_text().strip())
     except (OSError, ValueError):
         return None
 

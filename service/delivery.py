@@ -579,7 +579,10 @@ class DeliveryWindow:
     async def _settle(self, item) -> None:
         event, outcome, futures, send, handler, _added = item
         try:
-            await asyncio.gather(*futures)
+            for future in futures:  # in order, as gather reports the first failure
+                if not future.done() or future.cancelled() or future.exception() is not None:
+                    await asyncio.gather(*futures)
+                    break
         except Exception as exc:
             if outcome.status == "dead_letter" or _transient(exc) or isinstance(exc, CountsNotDelivered):
                 # The dead-letter topic itself is unwritable, the broker is unreachable beyond

@@ -164,6 +164,14 @@ def _refused(output: str) -> None:
     (_SEND_ERROR_CHILD.get(output) or _SEND_ERROR_CHILD["other"]).inc()
 
 
+def count_published(output: str, ok: bool) -> None:
+    """One record of `output` acknowledged (ok) or refused by the broker."""
+    if ok:
+        _acknowledged(output, None, None)
+    else:
+        _refused(output)
+
+
 def watch_record(record, future) -> None:
     """Count one record the worker handed to the producer (a worker.OutRecord) when the broker
     acknowledges or refuses it; the enriched record also ends the receive-to-publish latency."""
