@@ -65,8 +65,8 @@ def _other_sessions(leases: Path) -> list[int]:
 
 @pytest.fixture(scope="session")
 def kafka_broker() -> LocalBroker:
-    """The shared local broker, started if needed.  Several test sessions may share it (other
-    helpers, parallel runs): each takes a lease, and a session that started the broker stops it
+    """The shared local broker, started if needed.  Several test sessions may share it (parallel
+    runs): each takes a lease, and a session that started the broker stops it
     at its end only when no other session still holds one."""
     broker = _shared_broker()
     leases = broker.home / "sessions"

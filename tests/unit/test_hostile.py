@@ -201,9 +201,6 @@ ADVERSARIAL = {
     "html_tags": _repeat("<b><i>"),
     "entities": _repeat("&amp;&#1604;"),
 }
-# Measured quadratic in another helper's stage and reported to the lead (see docs/reliability.md);
-# not run, because at this size each would stall the suite for minutes.  Remove an entry when
-# its stage is fixed.
 
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
