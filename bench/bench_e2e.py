@@ -221,11 +221,12 @@ def capacity_run(articles, workers: int, module: str, log_dir: Path, timeout: fl
     }
 
 
-async def offered_load(topic_in: str, topic_out: str, records, rate: float, duration: float) -> list[float]:
-    """Send at `rate` per second and measure produce->consume latency of each enriched record."""
+async def paced_load(topic_in: str, topic_out: str, records, rate: float, duration: float, sent, read) -> None:
+    """Send `records` at `rate` per second for `duration` seconds and read `topic_out` until every
+    sent one came back (or 60 s more).  `sent(i, key)` runs right before each send and may return
+    a callback for its acknowledgement; `read(batch)` gets each fetched batch of output records
+    of a partition and returns how many of them were sent here."""
     count = min(len(records), int(rate * duration))
-    sent_at: dict[bytes, float] = {}
-    latencies: list[float] = []
     consumer = AIOKafkaConsumer(topic_out, bootstrap_servers=BOOTSTRAP, group_id=None,
                                 auto_offset_reset="latest", fetch_max_wait_ms=5)
     await consumer.start()
@@ -234,12 +235,10 @@ async def offered_load(topic_in: str, topic_out: str, records, rate: float, dura
     await producer.start()
 
     async def consume():
-        while len(latencies) < count:
+        got = 0
+        while got < count:
             for part in (await consumer.getmany(timeout_ms=100)).values():
-                now = time.perf_counter()
-                for r in part:
-                    if r.key in sent_at:
-                        latencies.append((now - sent_at.pop(r.key)) * 1000)
+                got += read(part)
 
     reader = asyncio.create_task(consume())
     start = time.perf_counter()
@@ -247,14 +246,35 @@ async def offered_load(topic_in: str, topic_out: str, records, rate: float, dura
         delay = start + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        sent_at[key] = time.perf_counter()
-        await producer.send(topic_in, value=value, key=key)
+        on_ack = sent(i, key)
+        future = await producer.send(topic_in, value=value, key=key)
+        if on_ack is not None:
+            future.add_done_callback(on_ack)
     try:
         await asyncio.wait_for(reader, timeout=duration + 60)
     except asyncio.TimeoutError:
         pass
     await producer.stop()
     await consumer.stop()
+
+
+async def offered_load(topic_in: str, topic_out: str, records, rate: float, duration: float) -> list[float]:
+    """Send at `rate` per second and measure produce->consume latency of each enriched record."""
+    sent_at: dict[bytes, float] = {}
+    latencies: list[float] = []
+
+    def sent(i, key):
+        sent_at[key] = time.perf_counter()
+
+    def read(batch) -> int:
+        now = time.perf_counter()
+        before = len(latencies)
+        for r in batch:
+            if r.key in sent_at:
+                latencies.append((now - sent_at.pop(r.key)) * 1000)
+        return len(latencies) - before
+
+    await paced_load(topic_in, topic_out, records, rate, duration, sent, read)
     return latencies
 
 

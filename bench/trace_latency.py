@@ -38,9 +38,8 @@ from datetime import datetime
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.bench_e2e import (BOOTSTRAP, CONFIGS, WARMUP_ARTICLES, create_topics, enrichable, produce_all,
+from bench.bench_e2e import (CONFIGS, WARMUP_ARTICLES, create_topics, enrichable, paced_load, produce_all,
                              start_config, stop_workers, topic_names, wait_outputs, with_ids)
 from bench.bench_enrich import percentile
 from bench.corpus import load_corpus
@@ -53,48 +52,34 @@ def _epoch(iso: str) -> float:
 
 
 async def traced_load(topic_in: str, topic_out: str, records, rate: float, duration: float) -> list[dict]:
-    count = min(len(records), int(rate * duration))
     sent: dict[bytes, dict] = {}
     rows: list[dict] = []
-    consumer = AIOKafkaConsumer(topic_out, bootstrap_servers=BOOTSTRAP, group_id=None,
-                                auto_offset_reset="latest", fetch_max_wait_ms=5)
-    await consumer.start()
-    await asyncio.sleep(1.0)
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks=1, linger_ms=0)
-    await producer.start()
+    wall0: list[float] = []  # when the first article was sent: "t" is seconds into the load
 
-    async def consume():
-        while len(rows) < count:
-            for part in (await consumer.getmany(timeout_ms=100)).values():
-                now = time.time()
-                for r in part:
-                    row = sent.pop(r.key, None)
-                    if row is None:
-                        continue
-                    event = orjson.loads(r.value)
-                    row.update(read=now, record_ts=r.timestamp / 1000, received=_epoch(event["received_at"]),
-                               processed=_epoch(event["processed_at"]), partition=r.partition,
-                               offset=event["input"]["offset"],
-                               entities=len(event.get("entities") or ()),
-                               enrich_ms=sum(event["pipeline"]["timings_ms"].values()))
-                    rows.append(row)
+    def on_send(i, key):
+        now = time.time()
+        if not wall0:
+            wall0.append(now)
+        row = sent[key] = {"i": i, "sent": now, "t": now - wall0[0]}
+        return lambda f: row.__setitem__("input_acked", time.time())
 
-    reader = asyncio.create_task(consume())
-    start = time.perf_counter()
-    wall0 = time.time()
-    for i, (key, value) in enumerate(records[:count]):
-        delay = start + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        row = sent[key] = {"i": i, "sent": time.time(), "t": time.time() - wall0}
-        future = await producer.send(topic_in, value=value, key=key)
-        future.add_done_callback(lambda f, row=row: row.__setitem__("input_acked", time.time()))
-    try:
-        await asyncio.wait_for(reader, timeout=duration + 60)
-    except asyncio.TimeoutError:
-        pass
-    await producer.stop()
-    await consumer.stop()
+    def read(batch) -> int:
+        now = time.time()
+        before = len(rows)
+        for r in batch:
+            row = sent.pop(r.key, None)
+            if row is None:
+                continue
+            event = orjson.loads(r.value)
+            row.update(read=now, record_ts=r.timestamp / 1000, received=_epoch(event["received_at"]),
+                       processed=_epoch(event["processed_at"]), partition=r.partition,
+                       offset=event["input"]["offset"],
+                       entities=len(event.get("entities") or ()),
+                       enrich_ms=sum(event["pipeline"]["timings_ms"].values()))
+            rows.append(row)
+        return len(rows) - before
+
+    await paced_load(topic_in, topic_out, records, rate, duration, on_send, read)
     for row in rows:
         row["segments_ms"] = {
             "input": 1000 * (row["received"] - row["sent"]),

@@ -45,6 +45,24 @@ def _service_env(bootstrap: str, topics: dict, prefix: str, **extra: str) -> dic
     )
 
 
+def _stop(procs) -> None:
+    """Terminate the processes (SIGTERM: they drain and commit), killing any that hang."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _delete_topics(bootstrap: str, prefix: str) -> None:
+    """The test's topics and the changelogs faust created for its consumer groups."""
+    kafka_utils.run(kafka_utils.delete_topics_with_prefix(bootstrap, prefix))
+    changelogs = [t for t in kafka_utils.run(kafka_utils.list_topics(bootstrap)) if t.startswith(prefix + "-")]
+    kafka_utils.run(kafka_utils.delete_topics(bootstrap, changelogs))
+
+
 def test_trending_process_counts_what_the_worker_mentions(kafka_bootstrap, tmp_path):
     prefix = kafka_utils.unique_prefix()
     topics = {name: f"{prefix}.{name}" for name in ("raw", "enriched", "dlq", "mentions", "trending")}
@@ -105,16 +123,8 @@ def test_trending_process_counts_what_the_worker_mentions(kafka_bootstrap, tmp_p
         published = re.search(rb'news_enricher_records_published_total\{output="trending"\} (\S+)', body)
         assert published and float(published.group(1)) >= len(expected)  # each flushed record counted
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        kafka_utils.run(kafka_utils.delete_topics_with_prefix(kafka_bootstrap, prefix))
-        changelogs = [t for t in kafka_utils.run(kafka_utils.list_topics(kafka_bootstrap)) if t.startswith(prefix + "-")]
-        kafka_utils.run(kafka_utils.delete_topics(kafka_bootstrap, changelogs))
+        _stop(procs)
+        _delete_topics(kafka_bootstrap, prefix)
 
 
 def test_the_counts_topic_exists_before_the_consumer_subscribes(kafka_bootstrap, topic_prefix, tmp_path, monkeypatch):
@@ -176,15 +186,6 @@ def test_two_workers_then_a_restart_count_every_mention_once(kafka_bootstrap, tm
                                          NEWS_ENRICHER_DATA_DIR=str(tmp_path / name)))
         return proc, port
 
-    def stop(procs) -> None:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
     articles = build_articles(40)
     procs = []
     try:
@@ -197,7 +198,7 @@ def test_two_workers_then_a_restart_count_every_mention_once(kafka_bootstrap, tm
         wait_for(lambda: _latest_trending(kafka_bootstrap, topics["trending"])
                  == _mentions_per_window(kafka_bootstrap, topics["mentions"]), 90,
                  "two workers' trending counts to equal the mention records per window", interval=2.0)
-        stop([p for p, _ in procs])
+        _stop([p for p, _ in procs])
         procs = [start("worker-c")]  # a fresh data dir: the table comes back from the changelog
         wait_for(lambda: http_get(f"http://127.0.0.1:{procs[0][1]}/readyz")[0] == 200, 90, "worker /readyz")
         kafka_utils.run(kafka_utils.produce(kafka_bootstrap, topics["raw"], articles[20:]))
@@ -210,7 +211,5 @@ def test_two_workers_then_a_restart_count_every_mention_once(kafka_bootstrap, tm
                  == _mentions_per_window(kafka_bootstrap, topics["mentions"]), 90,
                  "counts after the restart to equal all mention records per window", interval=2.0)
     finally:
-        stop([p for p, _ in procs])
-        kafka_utils.run(kafka_utils.delete_topics_with_prefix(kafka_bootstrap, prefix))
-        changelogs = [t for t in kafka_utils.run(kafka_utils.list_topics(kafka_bootstrap)) if t.startswith(prefix + "-")]
-        kafka_utils.run(kafka_utils.delete_topics(kafka_bootstrap, changelogs))
+        _stop([p for p, _ in procs])
+        _delete_topics(kafka_bootstrap, prefix)
