@@ -47,6 +47,9 @@ RULES: tuple[tuple[re.Pattern, str | None], ...] = tuple((re.compile(p), d) for 
     (r"^(ratios|cpu_ratios)\.\w+$", HIGHER),
     (r"^enrichment_alone_per_s$", HIGHER),
     (r"^enrichment_alone_cpu_ms_per_article$", LOWER),
+    (r"^shell_cpu_ms_per_article$", LOWER),
+    # derived from the two above: it rises when enrichment gets slower, which is no improvement
+    (r"^cpu_ratio_ceiling$", None),
 ))
 
 

@@ -111,12 +111,17 @@ def main() -> int:
     parser.add_argument("--process", choices=("worker", "trending"), default="worker",
                         help="which process to sample: the worker, or (with --config trending_separate) "
                              "the `news-enricher trending` process beside it")
+    parser.add_argument("--replay", action="store_true",
+                        help="sample bench.replay_worker instead: the worker without enrich(), the shell alone")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--raw", help="keep py-spy's collapsed stacks here")
     parser.add_argument("--json")
     args = parser.parse_args()
     if args.process == "trending" and args.config != "trending_separate":
         parser.error("--process trending needs --config trending_separate")
+    if args.replay:  # bench.replay_worker rebuilds the produced articles from these
+        os.environ["NEWS_ENRICHER_REPLAY_CORPUS"] = args.corpus or ""
+        os.environ["NEWS_ENRICHER_REPLAY_LIMIT"] = str(args.limit)
     spy = py_spy()
     articles, corpus = load_corpus(args.corpus, args.limit)
     articles = enrichable(articles)
@@ -127,10 +132,10 @@ def main() -> int:
     asyncio.run(create_topics(topics))
     records = with_ids(articles, topics["run"])
     asyncio.run(produce_all(topics["raw"], records))
-    procs = start_config(topics, 1, "service.cli", log_dir, args.config)
+    procs = start_config(topics, 1, "bench.replay_worker" if args.replay else "service.cli", log_dir, args.config)
     worker = procs[-1].pid if args.process == "trending" else procs[0].pid
     try:
-        asyncio.run(wait_outputs(topics["enriched"], 1, 120))
+        asyncio.run(wait_outputs(topics["enriched"], 1, 300))  # the replay worker enriches all first
         cpu_start = {"worker": cpu_seconds(worker), "broker": cpu_seconds(BROKER_PID) if BROKER_PID else None}
         split_start = cpu_split(worker)
         started = time.monotonic()
@@ -152,6 +157,7 @@ def main() -> int:
     counts, total = components(raw_path)
     result = {
         "benchmark": "profile_worker", "corpus": corpus, "config": args.config, "process": args.process,
+        "replay": args.replay,
         "articles": len(outputs),
         "articles_per_s": round(len(outputs) / wall, 1), "cpu_ms_per_article": cpu_ms, "samples": total,
         # cpu_ms: the worker's CPU per article shared out over the samples that were not waiting.

@@ -138,6 +138,9 @@ def main() -> int:
     parser.add_argument("--config", choices=sorted(CONFIGS), default="trending_in_worker")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the worker (repeatable)")
     parser.add_argument("--traced", help="run bench.traced_worker instead, its timeline to this file")
+    parser.add_argument("--replay", action="store_true",
+                        help="run bench.replay_worker instead (with --traced: traced and replaying): the "
+                             "worker without enrich(), the shell's own latency")
     parser.add_argument("--profile", help="py-spy samples of the worker during the load, collapsed stacks to this file "
                                           "(grouped as bench.profile_worker groups them)")
     parser.add_argument("--json")
@@ -151,13 +154,15 @@ def main() -> int:
     asyncio.run(create_topics(topics))
     records = with_ids(articles, topics["run"])
     env = dict(e.split("=", 1) for e in args.env)
+    if args.replay:  # bench.replay_worker rebuilds the produced articles from these
+        env.update(NEWS_ENRICHER_REPLAY_CORPUS=args.corpus or "", NEWS_ENRICHER_REPLAY_LIMIT=str(args.limit))
     if args.traced:
         env["NEWS_ENRICHER_TRACE_OUT"] = str(Path(args.traced).resolve())
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        procs = start_config(topics, 1, "bench.traced_worker" if args.traced else "service.cli", log_dir,
-                             args.config)
+        module = "bench.traced_worker" if args.traced else "bench.replay_worker" if args.replay else "service.cli"
+        procs = start_config(topics, 1, module, log_dir, args.config)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -185,6 +190,7 @@ def main() -> int:
     finally:
         stop_workers(procs)
     result = {"benchmark": "trace_latency", "corpus": corpus, "config": args.config, "env": args.env,
+              "replay": args.replay,
               "offered_per_s": args.rate, "measured": len(rows), "load_average": os.getloadavg(),
               "segments_ms": summary(rows), "worker_threads_per_article": threads}
     print(f"{len(rows)} articles at {args.rate}/s ({args.config}, {args.env}), loadavg {os.getloadavg()}")

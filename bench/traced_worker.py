@@ -9,6 +9,7 @@ A development tool for bench.trace_latency (--traced): it patches, in this proce
 - the enriched records' acknowledgements (watch_record);
 - commits, mention-count flushes and garbage collections (start, duration);
 - every 0.5 s, each thread's CPU time and run-queue wait (/proc/self/task/*/schedstat);
+- with NEWS_ENRICHER_REPLAY_CORPUS set, enrich() is bench.replay_worker's lookup (the shell alone);
 - an event-loop probe sleeping 2 ms: every wake-up later than 5 ms, and, under the standard
   asyncio loop (NEWS_ENRICHER_EVENT_LOOP=asyncio), every callback that ran longer than 5 ms with
   what it was.
@@ -203,6 +204,11 @@ def install() -> None:
 
 if __name__ == "__main__":
     install()
+    if "NEWS_ENRICHER_REPLAY_CORPUS" in os.environ:  # trace_latency --replay --traced: the shell alone
+        from bench.replay_worker import enriched_events, replaying
+        from service import worker
+
+        worker.enrich = replaying(enriched_events())
     from service.cli import main
 
     sys.exit(main(["worker"]))
