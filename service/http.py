@@ -6,7 +6,8 @@ the broker answers metadata requests (`delivery_health`).
 Nothing else is served (faust's own web server stays disabled).  Ready means all of:
 - models loaded: a warm-up enrichment of one tiny built-in article per language succeeded
   (it loads every lazily cached model and gazetteer before the first real message);
-- broker reachable: the last metadata request, repeated every BROKER_CHECK_INTERVAL_S, answered;
+- broker reachable: the last metadata request (for no topics: the broker list only), repeated
+  every BROKER_CHECK_INTERVAL_S, answered;
 - partitions assigned: the consumer group gave this worker partitions, or has no partition left
   for it (more workers than partitions is a valid, idle, ready state).
 """
@@ -19,6 +20,8 @@ import time
 from datetime import datetime, timezone
 
 from aiohttp import web
+from aiokafka.errors import KafkaConnectionError
+from aiokafka.protocol.metadata import MetadataRequest
 from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
@@ -179,13 +182,21 @@ def _warm_up(ready: Readiness) -> None:
 
 
 async def probe_broker(app, ready: Readiness) -> None:
-    """One metadata request through the producer's client (it lives on this event loop)."""
+    """One metadata request for no topics through the producer's client (it lives on this event
+    loop).  The broker answers with its broker list alone, so the check costs the same on any
+    cluster: a request for every topic's metadata held this loop for 55-100 ms of CPU on a
+    broker with 1,600 topics, and every article waiting behind it was that much later."""
     producer = app.producer
     if not getattr(producer, "started", False):  # nothing to ask through yet
         return
     try:
         client = producer._ensure_producer().client
-        await asyncio.wait_for(client.fetch_all_metadata(), BROKER_CHECK_TIMEOUT_S)
+        node = client.get_random_node()
+        if node is None:
+            raise KafkaConnectionError("no broker known yet")
+        answer = await asyncio.wait_for(client.send(node, MetadataRequest(topics=[])), BROKER_CHECK_TIMEOUT_S)
+        if not answer.brokers:
+            raise KafkaConnectionError("the broker answered with no brokers")
     except Exception as exc:
         ready.broker_error = f"{type(exc).__name__}: {exc}"
         return

@@ -15,7 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client import generate_latest
 
 from service import metrics
-from service.http import Readiness, partitions_state, warm_up
+from aiokafka.protocol.metadata import MetadataRequest_v1
+
+from service.http import Readiness, partitions_state, probe_broker, warm_up
 from service.mentions import mention_records
 from service.model import RawArticle
 from service.pipeline import Context, enrich
@@ -250,6 +252,42 @@ def test_readiness_rules():
     assert partitions_state(idle, ready) == (True, 0)
     busy = SimpleNamespace(consumer=FakeConsumer([TP("t", 0)], {}, {}, {}))
     assert partitions_state(busy, Readiness()) == (True, 1)
+
+
+class FakeMetadataClient:
+    def __init__(self, node=1, brokers=("broker",)):
+        self.node, self.brokers, self.sent = node, list(brokers), []
+
+    def get_random_node(self):
+        return self.node
+
+    async def send(self, node, request):
+        self.sent.append((node, request))
+        return SimpleNamespace(brokers=self.brokers, topics=[])
+
+
+def app_with(client):
+    return SimpleNamespace(producer=SimpleNamespace(started=True, _ensure_producer=lambda: SimpleNamespace(client=client)))
+
+
+async def test_broker_probe_asks_for_no_topics():
+    # A request for every topic's metadata costs the worker's event loop ~0.05 ms per topic of
+    # the cluster, every check; the broker list answers "reachable" just as well.
+    client = FakeMetadataClient()
+    ready = Readiness()
+    await probe_broker(app_with(client), ready)
+    assert ready.broker_reachable() and ready.broker_error is None
+    [(node, request)] = client.sent
+    assert node == 1
+    assert request.build(MetadataRequest_v1).topics == []  # an empty array: no topics (null: all)
+
+
+async def test_broker_probe_without_a_broker_is_not_ready():
+    for client in (FakeMetadataClient(node=None), FakeMetadataClient(brokers=())):
+        ready = Readiness()
+        await probe_broker(app_with(client), ready)
+        assert not ready.broker_reachable()
+        assert "KafkaConnectionError" in ready.broker_error
 
 
 def test_warm_up_enriches_every_language():
