@@ -28,8 +28,8 @@ from pathlib import Path
 
 import orjson
 
-from bench.bench_e2e import (BROKER_PID, CONFIGS, cpu_seconds, create_topics, enrichable, produce_all,
-                             start_config, stop_workers, topic_names, wait_outputs, with_ids)
+from bench.bench_e2e import (BROKER_PID, CONFIGS, cpu_seconds, create_topics, delete_topics, enrichable,
+                             produce_all, start_config, stop_workers, topic_names, wait_outputs, with_ids)
 from bench.corpus import load_corpus
 
 # (component, substrings of a frame "function (file:line)"); the first component that matches
@@ -150,6 +150,7 @@ def main() -> int:
         split_end = cpu_split(worker)
     finally:
         stop_workers(procs)
+        delete_topics(topics)
     n = max(len(outputs) - 1, 1)
     cpu_ms = {k: round(1000 * (cpu_end[k] - cpu_start[k]) / n, 2) for k in cpu_start if cpu_start[k] is not None}
     cpu_ms["worker_user"] = round(1000 * (split_end[0] - split_start[0]) / n, 2)

@@ -39,8 +39,8 @@ from pathlib import Path
 
 import orjson
 
-from bench.bench_e2e import (CONFIGS, WARMUP_ARTICLES, create_topics, enrichable, paced_load, produce_all,
-                             start_config, stop_workers, topic_names, wait_outputs, with_ids)
+from bench.bench_e2e import (CONFIGS, WARMUP_ARTICLES, create_topics, delete_topics, enrichable, paced_load,
+                             produce_all, start_config, stop_workers, topic_names, wait_outputs, with_ids)
 from bench.bench_enrich import percentile
 from bench.corpus import load_corpus
 
@@ -189,6 +189,7 @@ def main() -> int:
             sampler.wait(timeout=60)
     finally:
         stop_workers(procs)
+        delete_topics(topics)
     result = {"benchmark": "trace_latency", "corpus": corpus, "config": args.config, "env": args.env,
               "replay": args.replay,
               "offered_per_s": args.rate, "measured": len(rows), "load_average": os.getloadavg(),
