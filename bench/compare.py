@@ -49,7 +49,7 @@ RULES: tuple[tuple[re.Pattern, str | None], ...] = tuple((re.compile(p), d) for 
     (r"^enrichment_alone_cpu_ms_per_article$", LOWER),
     (r"^shell_cpu_ms_per_article$", LOWER),
     # derived from the two above: it rises when enrichment gets slower, which is no improvement
-    (r"^cpu_ratio_ceiling$", None),
+    (r"^cpu_ratio_expected_from_shell$", None),
 ))
 
 

@@ -5,8 +5,8 @@ corpus, limit and ids: NEWS_ENRICHER_REPLAY_CORPUS, NEWS_ENRICHER_REPLAY_LIMIT, 
 consumer group as the id prefix) and keeps the events.  While consuming, everything else is the
 worker's own code: decoding, serializing the event, the mention records, the counts, the sends,
 the acks, the metrics.  So its CPU time per article is what the Kafka shell costs for the records
-this product really publishes (about 11 per article), which bounds the end-to-end rate of a
-worker relative to enrichment alone:  python -m bench.replay_worker  (same settings as a worker).
+this product really publishes (about 11 per article): a worker costs about enrichment alone plus
+this, whatever enrich() costs.  python -m bench.replay_worker  (same settings as a worker).
 """
 
 from __future__ import annotations

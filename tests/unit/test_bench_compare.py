@@ -56,10 +56,10 @@ def test_e2e_figures_are_judged():
                 "capacity": {"enrich_1": {"articles_per_s": capacity, "cpu_ms_per_article": {"0:worker": worker_cpu}}},
                 "latency": {"enrich_1_50pct": {"offered_per_s": capacity / 2, "latency_ms": {"p99": p99}}},
                 "ratios": {"enrich_1_vs_enrichment_alone": capacity / 350},
-                "shell_cpu_ms_per_article": shell, "cpu_ratio_ceiling": 3.5 / (3.5 + shell)}
+                "shell_cpu_ms_per_article": shell, "cpu_ratio_expected_from_shell": 3.5 / (3.5 + shell)}
     marks = verdicts(e2e(200.0, 100.0, 4.6), e2e(150.0, 150.0, 6.0))
     assert marks["shell_cpu_ms_per_article"] == "WORSE"
-    assert "cpu_ratio_ceiling" not in marks  # derived: a slower enrichment raises it
+    assert "cpu_ratio_expected_from_shell" not in marks  # derived: a slower enrichment raises it
     assert marks["capacity.enrich_1.articles_per_s"] == "WORSE"
     assert marks["capacity.enrich_1.cpu_ms_per_article.0:worker"] == "WORSE"
     assert marks["latency.enrich_1_50pct.latency_ms.p99"] == "WORSE"
