@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from datetime import datetime, timezone
 
@@ -181,6 +182,24 @@ def _warm_up(ready: Readiness) -> None:
     log.info("models loaded (warm-up %.2f s)", time.perf_counter() - started)
 
 
+async def _ask_any_broker(client) -> None:
+    """A metadata request for no topics to the known brokers in random order, until one answers
+    (one broker down in a cluster is not the cluster down); raises the last error otherwise."""
+    nodes = [broker.nodeId for broker in client.cluster.brokers()]
+    random.shuffle(nodes)
+    error: Exception = KafkaConnectionError("no broker known yet")
+    for node in nodes:
+        try:
+            answer = await client.send(node, MetadataRequest(topics=[]))
+        except Exception as exc:
+            error = exc
+            continue
+        if answer.brokers:
+            return
+        error = KafkaConnectionError(f"broker {node} answered with no brokers")
+    raise error
+
+
 async def probe_broker(app, ready: Readiness) -> None:
     """One metadata request for no topics through the producer's client (it lives on this event
     loop).  The broker answers with its broker list alone, so the check costs the same on any
@@ -190,13 +209,7 @@ async def probe_broker(app, ready: Readiness) -> None:
     if not getattr(producer, "started", False):  # nothing to ask through yet
         return
     try:
-        client = producer._ensure_producer().client
-        node = client.get_random_node()
-        if node is None:
-            raise KafkaConnectionError("no broker known yet")
-        answer = await asyncio.wait_for(client.send(node, MetadataRequest(topics=[])), BROKER_CHECK_TIMEOUT_S)
-        if not answer.brokers:
-            raise KafkaConnectionError("the broker answered with no brokers")
+        await asyncio.wait_for(_ask_any_broker(producer._ensure_producer().client), BROKER_CHECK_TIMEOUT_S)
     except Exception as exc:
         ready.broker_error = f"{type(exc).__name__}: {exc}"
         return

@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client import generate_latest
 
 from service import metrics
+from aiokafka.errors import KafkaConnectionError
 from aiokafka.protocol.metadata import MetadataRequest_v1
 
 from service.http import Readiness, partitions_state, probe_broker, warm_up
@@ -255,14 +256,16 @@ def test_readiness_rules():
 
 
 class FakeMetadataClient:
-    def __init__(self, node=1, brokers=("broker",)):
-        self.node, self.brokers, self.sent = node, list(brokers), []
+    """Known brokers `nodes`; the ones in `down` refuse; the others answer with `brokers`."""
 
-    def get_random_node(self):
-        return self.node
+    def __init__(self, nodes=(1,), down=(), brokers=("broker",)):
+        self.cluster = SimpleNamespace(brokers=lambda: [SimpleNamespace(nodeId=n) for n in nodes])
+        self.down, self.brokers, self.sent = set(down), list(brokers), []
 
     async def send(self, node, request):
         self.sent.append((node, request))
+        if node in self.down:
+            raise KafkaConnectionError(f"connection to {node} refused")
         return SimpleNamespace(brokers=self.brokers, topics=[])
 
 
@@ -282,8 +285,13 @@ async def test_broker_probe_asks_for_no_topics():
     assert request.build(MetadataRequest_v1).topics == []  # an empty array: no topics (null: all)
 
 
-async def test_broker_probe_without_a_broker_is_not_ready():
-    for client in (FakeMetadataClient(node=None), FakeMetadataClient(brokers=())):
+async def test_broker_probe_is_answered_by_any_broker_and_fails_without_one():
+    one_down = FakeMetadataClient(nodes=(1, 2, 3), down=(1, 2))
+    ready = Readiness()
+    await probe_broker(app_with(one_down), ready)
+    assert ready.broker_reachable()  # broker 3 answered, whatever order they were asked in
+    for client in (FakeMetadataClient(nodes=()), FakeMetadataClient(nodes=(1, 2), down=(1, 2)),
+                   FakeMetadataClient(brokers=())):
         ready = Readiness()
         await probe_broker(app_with(client), ready)
         assert not ready.broker_reachable()
