@@ -10,14 +10,13 @@ from typing import NamedTuple
 
 import orjson
 import pytest
+from aiokafka.errors import KafkaConnectionError
+from aiokafka.protocol.metadata import MetadataRequest_v1
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client import generate_latest
 
 from service import metrics
-from aiokafka.errors import KafkaConnectionError
-from aiokafka.protocol.metadata import MetadataRequest_v1
-
 from service.http import Readiness, partitions_state, probe_broker, warm_up
 from service.mentions import mention_records
 from service.model import RawArticle
