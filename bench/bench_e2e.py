@@ -346,9 +346,9 @@ def main() -> int:
               "corpus": corpus, "partitions": PARTITIONS, "broker_warmup_runs": args.warmup_runs, "capacity": {}}
     for _ in range(args.warmup_runs):  # the same record mix as the measured runs; results dropped
         capacity_run(articles, 1, "service.cli", log_dir, timeout=600, config="trending_in_worker")
-    # bench.replay_worker rebuilds the produced articles from these to precompute their events
-    os.environ["NEWS_ENRICHER_REPLAY_CORPUS"] = args.corpus or ""
-    os.environ["NEWS_ENRICHER_REPLAY_LIMIT"] = str(args.limit)
+    from bench.replay_worker import replay_env  # here: it imports this module
+
+    os.environ.update(replay_env(args.corpus, args.limit))  # for the replay worker's precomputed events
     runs = [("passthrough_1", 1, "bench.passthrough", None),
             ("replay_1", 1, "bench.replay_worker", "trending_in_worker"),
             ("enrich_1", 1, "service.cli", "trending_in_worker"),

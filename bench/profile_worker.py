@@ -31,6 +31,7 @@ import orjson
 from bench.bench_e2e import (BROKER_PID, CONFIGS, cpu_seconds, create_topics, delete_topics, enrichable,
                              produce_all, start_config, stop_workers, topic_names, wait_outputs, with_ids)
 from bench.corpus import load_corpus
+from bench.replay_worker import replay_env
 
 # (component, substrings of a frame "function (file:line)"); the first component that matches
 # any frame of a sample gets the sample.
@@ -119,9 +120,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.process == "trending" and args.config != "trending_separate":
         parser.error("--process trending needs --config trending_separate")
-    if args.replay:  # bench.replay_worker rebuilds the produced articles from these
-        os.environ["NEWS_ENRICHER_REPLAY_CORPUS"] = args.corpus or ""
-        os.environ["NEWS_ENRICHER_REPLAY_LIMIT"] = str(args.limit)
+    if args.replay:
+        os.environ.update(replay_env(args.corpus, args.limit))
     spy = py_spy()
     articles, corpus = load_corpus(args.corpus, args.limit)
     articles = enrichable(articles)

@@ -23,6 +23,16 @@ from service.decode import decode
 from service.pipeline import Context, _iso, enrich
 
 
+def replay_env(corpus: str | None, limit: int) -> dict[str, str]:
+    """The environment that tells a replay worker which articles the benchmark produces."""
+    return {"NEWS_ENRICHER_REPLAY_CORPUS": corpus or "", "NEWS_ENRICHER_REPLAY_LIMIT": str(limit)}
+
+
+def install() -> None:
+    """Replace the worker's enrich() by the lookup, the events computed now."""
+    worker.enrich = replaying(enriched_events())
+
+
 def enriched_events() -> dict[str, dict]:
     """article id -> its enriched event, for the records bench_e2e produces in this run."""
     articles, _ = load_corpus(os.environ.get("NEWS_ENRICHER_REPLAY_CORPUS") or None,
@@ -50,5 +60,5 @@ def replaying(events: dict[str, dict]):
 
 
 if __name__ == "__main__":
-    worker.enrich = replaying(enriched_events())
+    install()
     sys.exit(main(["worker"]))

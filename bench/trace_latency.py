@@ -43,6 +43,7 @@ from bench.bench_e2e import (CONFIGS, WARMUP_ARTICLES, create_topics, delete_top
                              produce_all, start_config, stop_workers, topic_names, wait_outputs, with_ids)
 from bench.bench_enrich import percentile
 from bench.corpus import load_corpus
+from bench.replay_worker import replay_env
 
 SEGMENTS = ("input", "enrich", "handoff", "output", "total")
 
@@ -154,8 +155,8 @@ def main() -> int:
     asyncio.run(create_topics(topics))
     records = with_ids(articles, topics["run"])
     env = dict(e.split("=", 1) for e in args.env)
-    if args.replay:  # bench.replay_worker rebuilds the produced articles from these
-        env.update(NEWS_ENRICHER_REPLAY_CORPUS=args.corpus or "", NEWS_ENRICHER_REPLAY_LIMIT=str(args.limit))
+    if args.replay:
+        env.update(replay_env(args.corpus, args.limit))
     if args.traced:
         env["NEWS_ENRICHER_TRACE_OUT"] = str(Path(args.traced).resolve())
     saved = {k: os.environ.get(k) for k in env}

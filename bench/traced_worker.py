@@ -205,10 +205,9 @@ def install() -> None:
 if __name__ == "__main__":
     install()
     if "NEWS_ENRICHER_REPLAY_CORPUS" in os.environ:  # trace_latency --replay --traced: the shell alone
-        from bench.replay_worker import enriched_events, replaying
-        from service import worker
+        from bench import replay_worker
 
-        worker.enrich = replaying(enriched_events())
+        replay_worker.install()
     from service.cli import main
 
     sys.exit(main(["worker"]))

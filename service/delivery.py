@@ -57,23 +57,32 @@ class RetryingProducerBuffer(ProducerBuffer):
         get_pending = self.pending.get
         while not self.should_stop:
             fut = await get_pending()
-            delay = BUFFER_RETRY_FIRST_S
-            while not self.should_stop:
-                try:
-                    await self._send_pending(fut)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    if not _transient(exc.__cause__ or exc) and not _transient(exc):
-                        log.error("dropping a buffered record for %s: %r", fut.message.channel, exc)
-                        if not fut.done():
-                            fut.set_exception(exc)
-                        break
-                    log.warning("buffered send failed (%r); retrying in %.1f s", exc, delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, BUFFER_RETRY_MAX_S)
+            try:
+                await retry_transient(lambda: self._send_pending(fut), "buffered send", lambda: self.should_stop)
+            except Exception as exc:
+                log.error("dropping a buffered record for %s: %r", fut.message.channel, exc)
+                if not fut.done():
+                    fut.set_exception(exc)
             self.message_sent.set()
+
+
+async def retry_transient(send, what: str, stopping=lambda: False):
+    """`await send()` and return its result; a failure for a broker or network condition is
+    retried with backoff (BUFFER_RETRY_FIRST_S doubling to BUFFER_RETRY_MAX_S) until it succeeds
+    or `stopping()` turns true (then None, nothing sent); any other failure is raised."""
+    delay = BUFFER_RETRY_FIRST_S
+    while not stopping():
+        try:
+            return await send()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if not _transient(exc.__cause__ or exc) and not _transient(exc):
+                raise
+            log.warning("%s failed (%r); retrying in %.1f s", what, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BUFFER_RETRY_MAX_S)
+    return None
 
 
 class IdempotentProducer(faust_aiokafka.Producer):

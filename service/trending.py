@@ -28,7 +28,7 @@ from faust.streams import _current_event
 from faust.types import TP
 
 from . import metrics
-from .delivery import BUFFER_RETRY_FIRST_S, BUFFER_RETRY_MAX_S, _transient
+from .delivery import retry_transient
 from .mention_counts import key_partition, parse_counts
 from .worker import OutRecord
 
@@ -99,22 +99,14 @@ class CountsTable(faust.Table):
         topic = self.changelog_topic.get_topic_name()
         data = self.data
         for n, (partition, key, value, headers) in enumerate(records, 1):
-            delay = BUFFER_RETRY_FIRST_S
-            while True:
-                try:
-                    future = await producer.send(topic, value, key=key, partition=partition,
-                                                 headers=list(headers.items()) if headers else None)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    if not _transient(exc.__cause__ or exc) and not _transient(exc):
-                        log.error("dropping a changelog record for %s: %r", topic, exc)
-                        future = None
-                        break
-                    log.warning("changelog send failed (%r); retrying in %.1f s", exc, delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, BUFFER_RETRY_MAX_S)
+            try:
+                future = await retry_transient(
+                    lambda: producer.send(topic, value, key=key, partition=partition,
+                                          headers=list(headers.items()) if headers else None),
+                    "changelog send")
+            except Exception as exc:
+                log.error("dropping a changelog record for %s: %r", topic, exc)
+                future = None
             if future is not None:
                 future.add_done_callback(lambda f, tp=TP(topic, partition): _changelog_sent(data, tp, f))
             if n % YIELD_EVERY == 0:

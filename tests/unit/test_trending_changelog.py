@@ -13,7 +13,7 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 from faust.streams import _current_event
 
-from service import trending
+from service import delivery, trending
 from service.settings import Settings
 
 
@@ -61,7 +61,7 @@ def test_a_batch_collects_the_records_faust_would_send(app_and_table):
 async def test_collected_records_go_to_the_producer_in_order_with_broker_errors_retried(
         app_and_table, monkeypatch):
     app, table = app_and_table
-    monkeypatch.setattr(trending, "BUFFER_RETRY_FIRST_S", 0.01)
+    monkeypatch.setattr(delivery, "BUFFER_RETRY_FIRST_S", 0.01)  # retry_transient's first backoff
     sent, attempts = [], []
     loop = asyncio.get_running_loop()
 
