@@ -10,9 +10,10 @@ separate `news-enricher trending` process on the same machine; with two workers 
 produces N articles to fresh topics, starts the processes and measures the rate at which enriched
 events appear (broker timestamps of the first and last output record, so start-up and group join
 are excluded), and the CPU time per article of each process and of the local broker over the same
-span. Then, for each one-worker configuration, it offers articles at 50% and 90% of its measured
-capacity and reports end-to-end latency (produce -> enriched record read by a consumer) percentiles
-and the worker's resident memory. Before all of it, `--warmup-runs` unmeasured runs warm the broker
+span. Then, for each enricher configuration (one worker, the trending process, two workers), it
+offers articles at 50% and 90% of its measured capacity and reports end-to-end latency (produce ->
+enriched record read by a consumer) percentiles and the largest worker's resident memory; the load
+starts once the group is stable. Before all of it, `--warmup-runs` unmeasured runs warm the broker
 up (a freshly started one costs about twice the CPU per record at first; after a broker start, run
 the benchmark once and keep the second run). Last, enrichment alone on the same articles (rate and
 CPU time), so the ratios compare figures of one run on one machine state. Every run's topics are
@@ -301,11 +302,32 @@ async def offered_load(topic_in: str, topic_out: str, records, rate: float, dura
 WARMUP_ARTICLES = 300
 
 
-def latency_run(articles, rate: float, duration: float, log_dir: Path, config: str | None = None) -> dict:
+async def wait_group_stable(group: str, members: int, timeout: float) -> None:
+    """Until consumer group `group` is Stable with `members` members: with two workers, the
+    second's join rebalances the group, and a rebalance inside the measured load would be
+    measured as latency."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            (response,) = await admin.describe_consumer_groups([group])
+            state, joined = response.groups[0][2], len(response.groups[0][5])
+            if state == "Stable" and joined == members:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"group {group}: {state} with {joined} members, want {members}")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
+def latency_run(articles, rate: float, duration: float, log_dir: Path, config: str | None = None,
+                workers: int = 1) -> dict:
     topics = topic_names()
     asyncio.run(create_topics(topics))
     records = with_ids(articles, topics["run"])
-    procs = start_config(topics, 1, "service.cli", log_dir, config)
+    procs = start_config(topics, workers, "service.cli", log_dir, config)
     try:
         # Steady state, not start-up: a just-started worker's caches (the tagger's word types
         # above all) are cold, and with one warm-up article the first second of offered load
@@ -314,15 +336,16 @@ def latency_run(articles, rate: float, duration: float, log_dir: Path, config: s
         # through first, and the measured load uses the articles after them.
         asyncio.run(produce_all(topics["raw"], records[:WARMUP_ARTICLES]))
         asyncio.run(wait_outputs(topics["enriched"], WARMUP_ARTICLES, 300))
+        asyncio.run(wait_group_stable(topics["run"], workers, 120))
         lat = asyncio.run(offered_load(topics["raw"], topics["enriched"], records[WARMUP_ARTICLES:], rate, duration))
-        rss = rss_mb(procs[0].pid)
+        rss = max((rss_mb(p.pid) or 0.0 for p in procs[:workers]), default=None)  # the largest worker
     finally:
         stop_workers(procs)
         delete_topics(topics)
     return {"offered_per_s": round(rate, 1), "measured": len(lat),
             "latency_ms": {"p50": round(percentile(lat, 50), 2), "p95": round(percentile(lat, 95), 2),
                            "p99": round(percentile(lat, 99), 2), "max": round(max(lat), 2) if lat else None},
-            "worker_rss_mb": rss, "config": config}
+            "worker_rss_mb": rss, "workers": workers, "config": config}
 
 
 def main() -> int:
@@ -361,13 +384,13 @@ def main() -> int:
         print(name, result["capacity"][name], flush=True)
     cap = result["capacity"]
     result["latency"] = {}
-    for name, config in (("enrich_1", "trending_in_worker"), ("enrich_1_trending_separate", "trending_separate")):
-        if name not in cap:
+    for name, workers, _module, config in runs:
+        if name in BASELINES or name not in cap:
             continue
         for share in (0.5, 0.9):
             key = f"{name}_{int(share * 100)}pct"
             result["latency"][key] = latency_run(articles, cap[name]["articles_per_s"] * share, args.duration,
-                                                 log_dir, config)
+                                                 log_dir, config, workers)
             print(key, result["latency"][key], flush=True)
     alone_run = run_pipeline(articles)  # enrichment alone, same run, same articles
     alone = alone_run["articles_per_s"]
