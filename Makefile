@@ -48,11 +48,13 @@ test-unit: setup
 test-integration: setup
 	$(BIN)/pytest -q tests/integration
 
+# As the image runs (Dockerfile): malloc on transparent huge pages where the kernel allows it.
+BENCH_ENV := GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 bench: setup broker-start  ## benchmarks (see BENCHMARKS.md); installs the dateparser baseline
 	$(BIN)/pip install --quiet -e ".[test,eval]"
 	mkdir -p bench/results
-	$(BIN)/python -m bench.bench_enrich --json bench/results/enrich.json
-	$(BIN)/python -m bench.bench_e2e --json bench/results/e2e.json
+	$(BENCH_ENV) $(BIN)/python -m bench.bench_enrich --json bench/results/enrich.json
+	$(BENCH_ENV) $(BIN)/python -m bench.bench_e2e --json bench/results/e2e.json
 
 clean: broker-stop
 	rm -rf $(VENV) deploy/local/.kafka .news-enricher native/target

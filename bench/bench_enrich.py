@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 
 import orjson
 
-from bench import interpreter
+from bench import huge_pages, interpreter
 from bench.corpus import ROOT, load_corpus
 
 STAGES = ("normalize", "language", "source", "dates", "entities")
@@ -226,7 +226,7 @@ def main() -> int:
     result = {
         "benchmark": "enrich",
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "interpreter": interpreter(), "cpu": platform.processor() or platform.machine(),
+        "machine": {"python": platform.python_version(), "interpreter": interpreter(), "huge_pages": huge_pages(), "cpu": platform.processor() or platform.machine(),
                     "cores": os.cpu_count(), "pinned_cpu": cpu,
                     # the native tagger in use (else the Python one, with numba-compiled loops
                     # or their numpy versions: the same output)

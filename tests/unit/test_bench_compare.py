@@ -83,3 +83,17 @@ def test_exit_status_says_whether_anything_got_worse(tmp_path, capsys):
     assert "pipeline.articles_per_s" in capsys.readouterr().out.splitlines()[-1]
     assert main([str(old), str(same)]) == 0  # an output count that changed is reported, not failed
     assert "output counts changed: pipeline.entities_per_article" in capsys.readouterr().out
+
+
+def test_runs_with_and_without_huge_pages_are_flagged(monkeypatch):
+    from bench import huge_pages
+
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")
+    with_tunable = huge_pages()
+    monkeypatch.delenv("GLIBC_TUNABLES")
+    without = huge_pages()
+    assert with_tunable.endswith("malloc hugetlb=1") and without.endswith("malloc default")
+    old, new = enrich_result(400.0, 2.5), enrich_result(400.0, 2.5)
+    old["machine"]["huge_pages"], new["machine"]["huge_pages"] = without, with_tunable
+    _, warnings = compare(old, new, 0.10)
+    assert any("machine" in w for w in warnings), warnings

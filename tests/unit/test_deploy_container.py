@@ -72,6 +72,8 @@ def test_dockerfile_promises():
     for tool in ("gcc", "build-essential", "pip wheel", "git "):
         assert tool not in final_text, f"build tool {tool!r} in the final stage"
     assert "COPY --from=build /opt/venv /opt/venv" in " ".join(f"{w} {a}" for w, a in final)
+    env = " ".join(args for word, args in final if word == "ENV")
+    assert "GLIBC_TUNABLES=glibc.malloc.hugetlb=1" in env, "malloc on transparent huge pages (BENCHMARKS.md)"
 
 
 def test_dockerignore_keeps_the_context_small():
