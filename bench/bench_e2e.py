@@ -365,7 +365,8 @@ def main() -> int:
     log_dir = Path(os.environ.get("TMPDIR", "/tmp")) / "news-enricher-bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     result = {"benchmark": "e2e", "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"python": platform.python_version(), "interpreter": interpreter(), "huge_pages": huge_pages(), "cores": os.cpu_count()},
+              "machine": {"python": platform.python_version(), "interpreter": interpreter(),
+                          "huge_pages": huge_pages(), "cores": os.cpu_count()},
               "corpus": corpus, "partitions": PARTITIONS, "broker_warmup_runs": args.warmup_runs, "capacity": {}}
     for _ in range(args.warmup_runs):  # the same record mix as the measured runs; results dropped
         capacity_run(articles, 1, "service.cli", log_dir, timeout=600, config="trending_in_worker")

@@ -226,7 +226,8 @@ def main() -> int:
     result = {
         "benchmark": "enrich",
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "interpreter": interpreter(), "huge_pages": huge_pages(), "cpu": platform.processor() or platform.machine(),
+        "machine": {"python": platform.python_version(), "interpreter": interpreter(), "huge_pages": huge_pages(),
+                    "cpu": platform.processor() or platform.machine(),
                     "cores": os.cpu_count(), "pinned_cpu": cpu,
                     # the native tagger in use (else the Python one, with numba-compiled loops
                     # or their numpy versions: the same output)
