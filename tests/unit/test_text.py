@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -121,3 +123,24 @@ def test_normalize_hint():
     assert normalize_hint("") is None and normalize_hint("not a language!") is None
     assert normalize_hint("قال") is None and normalize_hint("x1") is None
     assert identify("0", "قال") == ("und", 0.0)
+
+
+# An English story whose first 80 characters are a dateline and a list of names: the model is
+# unsure on those alone and sure once it reads the first sentence through.
+_NAMES_FIRST = ("NEW YORK, Nov 12 (Reuters) - Goldman Sachs, JPMorgan, Morgan Stanley, Citigroup, BNP Paribas, "
+                "Deutsche Bank and UBS said on Tuesday that they would report their results later than planned "
+                "because the new rules need more time.")
+
+
+def test_language_model_reads_past_a_dateline_and_names():
+    code, confidence = identify(_NAMES_FIRST)
+    assert code == "en" and confidence > 0.9
+    # sure enough to overrule a wrong producer hint (an unsure reading would keep the hint)
+    assert identify(_NAMES_FIRST, "de")[0] == "en"
+
+
+def test_language_identification_logs_nothing_per_text(caplog):
+    caplog.set_level(logging.DEBUG)
+    identify(_NAMES_FIRST * 20, "en")
+    identify("وزارت بهداشت امروز از افتتاح یک بیمارستان جدید در شهر خبر داد. " * 40)
+    assert [r.getMessage() for r in caplog.records] == []
