@@ -11,6 +11,7 @@ offsets) and report spans through `locate()`, which returns original-text coordi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,9 +34,9 @@ class Doc:
     original: str  # title + TITLE_GAP + body for JSON with a title, else body
     body_offset: int  # where the body starts inside `original`
     clean: str
-    clean_origin: list[int]  # clean -> original
+    clean_origin: Sequence[int]  # clean -> original (text/offsets.py)
     norm: str
-    norm_origin: list[int]  # norm -> original (composed)
+    norm_origin: Sequence[int]  # norm -> original (composed)
     norm_folded: str
     language: str = "und"
     language_confidence: float = 0.0

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
-from .offsets import TextBuilder
+from .offsets import TextBuilder, identity
 
 _LOOKS_HTML = re.compile(r"</?(?:p|br|div|span|a|b|i|em|strong|h[1-6]|li|ul|ol|table|tr|td|img|script|style|html|body)\b[^>]{0,2000}>", re.I)
 _MARKUP = re.compile(
@@ -26,7 +27,7 @@ _BLOCK_TAG = re.compile(r"</?(?:p|br|div|h[1-6]|li|tr|table|ul|ol|blockquote|sec
 _PIPE = re.compile(r"(?:(?<=\s)|^)\|(?=\s|$)", re.M)
 
 
-def clean_text(text: str, footer: tuple[int, int] | None = None) -> tuple[str, list[int]]:
+def clean_text(text: str, footer: tuple[int, int] | None = None) -> tuple[str, Sequence[int]]:
     builder = TextBuilder(len(text))
     pos = 0
     cuts: list[tuple[int, int, str]] = []  # (start, end, replacement)
@@ -52,7 +53,7 @@ def clean_text(text: str, footer: tuple[int, int] | None = None) -> tuple[str, l
     if footer is not None:
         cuts.append((footer[0], footer[1], ""))
     if not cuts:
-        return text, list(range(len(text) + 1))
+        return text, identity(len(text))
     cuts.sort()
     for start, end, rep in cuts:
         if start < pos:  # overlapping cut (e.g. a pipe inside the footer): already handled

@@ -13,6 +13,9 @@ What it does (all of it one character to one character, or a deletion, so offset
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from .offsets import after_deletions, identity
 
 _DELETE = (
     "\u0610\u0611\u0612\u0613\u0614\u0615\u0616\u0617\u0618\u0619\u061a"  # Quranic marks
@@ -56,23 +59,18 @@ _CHANGES = re.compile("([" + re.escape("".join(_REPLACEMENT)) + "])")
 _replace = _REPLACEMENT.__getitem__
 
 
-def normalize(text: str, fold_case: bool = False) -> tuple[str, list[int]]:
+def normalize(text: str, fold_case: bool = False) -> tuple[str, Sequence[int]]:
     """Return (normalized text, origin) where origin maps each character back into `text`.
 
-    origin has len(normalized) + 1 entries; the last one is len(text).
+    origin has len(normalized) + 1 entries; the last one is len(text) (see text/offsets.py).
     """
     parts = _CHANGES.split(text)
     parts[1::2] = map(_replace, parts[1::2])
     out = "".join(parts)
     if len(out) == len(text):
-        origin = list(range(len(text) + 1))
+        origin = identity(len(text))
     else:
-        origin = []
-        pos = 0
-        for m in _DELETED.finditer(text):
-            origin.extend(range(pos, m.start()))
-            pos = m.end()
-        origin.extend(range(pos, len(text) + 1))
+        origin = after_deletions(len(text), [m.start() for m in _DELETED.finditer(text)])
     if fold_case:
         out = fold(out)
     return out, origin
