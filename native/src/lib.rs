@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 mod feats;
 mod matcher;
+mod text;
 
 /// FxHash (rustc's hasher): the word-type map is looked up once per token, and SipHash's
 /// protection against crafted collisions buys nothing for a bounded cache of words.
@@ -590,6 +591,8 @@ impl Tagger {
 fn news_enricher_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Tagger>()?;
     m.add_class::<matcher::Matcher>()?;
+    m.add_class::<text::CharMap>()?;
+    m.add_class::<text::WordTable>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -20,7 +20,7 @@ from ..document import Doc
 from .gazetteer import KA_SHORT_NAME, Gazetteer, Hit, default_gazetteer, gives_context, place_ok
 from .kb import TIER_CITY, TIER_CURATED, Entry, build_kb, match_key
 from .patterns import (_END, _match_phrase, _words, default_triggers, doc_words, find_patterns, words_at,
-                       words_from_padded)
+                       padded_words)
 
 CONF_GAZETTEER = 0.95
 CONF_CITY = 0.85  # cities collide with people's names more often than countries or curated names
@@ -83,8 +83,7 @@ class _Mention:
 
 
 def _extract(doc: Doc, use_tagger: bool, gaz: Gazetteer) -> list[dict]:
-    padded = gaz.padded(doc)
-    words_from_padded(doc, padded)
+    padded = padded_words(doc)
     triggers: list[tuple[int, int]] = []  # pattern triggers, found by the gazetteer's scan
     hits: list[Hit] = gaz.find(doc, padded, triggers)
 

@@ -11,15 +11,13 @@ the article, so every key starting with ال is also entered without its alef an
 from __future__ import annotations
 
 import operator
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..text.matcher import Matcher
 from .kb import FOREIGN_ONE_WORD_MIN_POP, REGION, TIER_CITY, Entry, KnowledgeBase, default_kb
-from .patterns import default_triggers
+from .patterns import default_triggers, padded_text
 
-_NONWORD_CHAR = re.compile(r"[^\w ]")  # spaces need no replacing (much faster)
 
 _CLITICS = {"و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك"}
 # ال + adjective: demonyms are adjectives and take the article (الروسي، للروسية، والإيرانيين).
@@ -75,7 +73,7 @@ class Gazetteer:
     @staticmethod
     def padded(doc) -> str:
         """" " + norm_folded with every non-word character as a space + " " (same offsets + 1)."""
-        return " " + _NONWORD_CHAR.sub(" ", doc.norm_folded) + " "
+        return padded_text(doc.norm_folded)
 
     def find(self, doc, text: str | None = None, triggers: list | None = None) -> list[Hit]:
         """Gazetteer hits; `triggers` (when given) receives the pattern triggers' (end, length)

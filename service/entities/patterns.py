@@ -16,6 +16,7 @@ import bisect
 import itertools
 import json
 import operator
+import os
 import re
 
 from dataclasses import dataclass
@@ -115,6 +116,41 @@ def doc_words(doc) -> list[tuple[int, int, str]]:
         table = [(s, e, folded[s:e]) for s, e in map(_span, _WORD.finditer(doc.norm))]
         doc.notes["_entity_words"] = table
     return table
+
+
+_NONWORD_CHAR = re.compile(r"[^\w ]")  # spaces need no replacing (much faster)
+
+
+def padded_text(folded: str) -> str:
+    """" " + `folded` with every non-word character as a space + " " (same offsets + 1): the
+    text the gazetteer and the pattern triggers are searched in."""
+    return " " + _NONWORD_CHAR.sub(" ", folded) + " "
+
+
+@lru_cache(maxsize=1)
+def _native_word_table():
+    """news_enricher_native's WordTable (padded text and word table in one pass), or None when
+    the module (or this part of it) is absent or NEWS_ENRICHER_TEXT_NATIVE=0."""
+    if os.environ.get("NEWS_ENRICHER_TEXT_NATIVE", "auto") == "0":
+        return None
+    try:
+        from news_enricher_native import WordTable
+    except ImportError:
+        return None
+    from ..text.chars import char_bitmaps
+
+    return WordTable(char_bitmaps()[0])
+
+
+def padded_words(doc) -> str:
+    """`padded_text(doc.norm_folded)`, with the document's word table (`doc_words`) made from it."""
+    native = _native_word_table()
+    if native is not None:
+        padded, doc.notes["_entity_words"] = native.padded_words(doc.norm_folded)
+        return padded
+    padded = padded_text(doc.norm_folded)
+    words_from_padded(doc, padded)
+    return padded
 
 
 def words_from_padded(doc, padded: str) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..document import Doc
+from ..text.chars import char_bitmaps
 from . import features as F
 
 logger = logging.getLogger(__name__)
@@ -623,26 +624,6 @@ def _load_native():
 
 
 _native = _load_native()
-_char_bits: tuple[bytes, bytes] | None = None
-
-
-def _char_bitmaps() -> tuple[bytes, bytes]:
-    """Bitmaps over all code points of Python re's `\\w` and `\\s` (str.split's whitespace is
-    the same set), computed by this interpreter's re, so the native tokenizer uses exactly its
-    Unicode tables.  ~0.1 s, once per process."""
-    global _char_bits
-    if _char_bits is None:
-        text = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-        out = []
-        for cls in ("w", "s"):
-            flags = np.zeros(0x110000, np.bool_)
-            # runs of the class and of its complement: each match is a whole run (fast)
-            for m in re.finditer(rf"(\{cls}+)|\{cls.upper()}+", text):
-                if m.group(1):
-                    flags[m.start():m.end()] = True
-            out.append(np.packbits(flags, bitorder="little").tobytes())
-        _char_bits = (out[0], out[1])
-    return _char_bits
 
 
 def _native_tagger(model: TaggerModel, module=None, limit: int = _CACHE_LIMIT, features: bool = True):
@@ -652,7 +633,7 @@ def _native_tagger(model: TaggerModel, module=None, limit: int = _CACHE_LIMIT, f
     module = module or _native
     if module is None:
         return None
-    word_bits, space_bits = _char_bitmaps()
+    word_bits, space_bits = char_bitmaps()
     pad = model._word_blocks([F.BOS, F.EOS])
     f32 = lambda a: np.ascontiguousarray(a, np.float32).tobytes()  # noqa: E731
     nt = module.Tagger(

@@ -12,6 +12,7 @@ What it does (all of it one character to one character, or a deletion, so offset
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 
@@ -59,18 +60,37 @@ _CHANGES = re.compile("([" + re.escape("".join(_REPLACEMENT)) + "])")
 _replace = _REPLACEMENT.__getitem__
 
 
+def _load_native():
+    """news_enricher_native's CharMap.apply for this mapping (one pass in Rust, the same output),
+    or None when the module (or this part of it) is absent or NEWS_ENRICHER_TEXT_NATIVE=0."""
+    if os.environ.get("NEWS_ENRICHER_TEXT_NATIVE", "auto") == "0":
+        return None
+    try:
+        from news_enricher_native import CharMap
+    except ImportError:
+        return None
+    return CharMap([(ord(c), ord(to) if to else -1) for c, to in _REPLACEMENT.items()]).apply
+
+
+_native_apply = _load_native()
+
+
 def normalize(text: str, fold_case: bool = False) -> tuple[str, Sequence[int]]:
     """Return (normalized text, origin) where origin maps each character back into `text`.
 
     origin has len(normalized) + 1 entries; the last one is len(text) (see text/offsets.py).
     """
-    parts = _CHANGES.split(text)
-    parts[1::2] = map(_replace, parts[1::2])
-    out = "".join(parts)
-    if len(out) == len(text):
-        origin = identity(len(text))
+    if _native_apply is not None:
+        out, deleted = _native_apply(text)
+        origin = after_deletions(len(text), deleted)
     else:
-        origin = after_deletions(len(text), [m.start() for m in _DELETED.finditer(text)])
+        parts = _CHANGES.split(text)
+        parts[1::2] = map(_replace, parts[1::2])
+        out = "".join(parts)
+        if len(out) == len(text):
+            origin = identity(len(text))
+        else:
+            origin = after_deletions(len(text), [m.start() for m in _DELETED.finditer(text)])
     if fold_case:
         out = fold(out)
     return out, origin

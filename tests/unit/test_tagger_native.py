@@ -13,6 +13,7 @@ import pytest
 
 from service.entities import features as F
 from service.entities import tagger as T
+from service.text.chars import char_bitmaps
 
 native = pytest.importorskip(
     "news_enricher_native", reason="news_enricher_native not installed (needs cargo: make setup, or pip install ./native)")
@@ -129,7 +130,7 @@ def test_native_tokens_are_the_python_tokens():
 
 def test_character_classes_are_pythons():
     word, space = (np.unpackbits(np.frombuffer(b, np.uint8), bitorder="little").astype(bool)
-                   for b in T._char_bitmaps())
+                   for b in char_bitmaps())
     for c in list(range(0x3000)) + [0x1D49C, 0x1D7D8, 0x2000B, 0x1F600, 0x10FFFF]:
         ch = chr(c)
         assert word[c] == (ch.isalnum() or ch == "_"), hex(c)

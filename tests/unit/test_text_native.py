@@ -1,0 +1,85 @@
+"""The native text preparation (news_enricher_native's CharMap and WordTable) gives exactly the
+Python paths' output: normalize's text and offset map, the padded text and the word table.
+
+Skipped when the module is not installed (`make setup` installs it when cargo is present).
+"""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.entities import patterns
+from service.text import normalize as N
+
+native = pytest.importorskip(
+    "news_enricher_native", reason="news_enricher_native not installed (needs cargo: make setup, or pip install ./native)")
+
+# Characters normalize changes or deletes, the ones around them, and the odd ones: Latin, Arabic
+# with its marks and digits, Persian letters, spaces of every kind, punctuation, an astral letter
+# and an emoji, a lone surrogate.
+_CHARS = (
+    string.ascii_letters + string.digits + string.punctuation + " \t\n\r\x0b\x0c\x1c\x85"
+    + "".join(N._REPLACEMENT)
+    + "ابتثجحخدذرسشصضطظعغفقكلمنهويءئؤ" + "پچژگکیۀە" + "\u064b\u0651\u0670\u0640\u06d6"
+    + "éİıßΣς" + "\u00a0\u200c\u200d\u2028\u3000\ufeff" + "«»“”–—…؟،٫"
+    + "𝒜😀" + "\ud800"
+)
+texts = st.text(alphabet=st.sampled_from(_CHARS), max_size=300)
+
+
+def python_normalize(text: str, fold_case: bool = False):
+    saved = N._native_apply
+    N._native_apply = None
+    try:
+        return N.normalize(text, fold_case)
+    finally:
+        N._native_apply = saved
+
+
+@pytest.fixture(autouse=True)
+def _native_in_use():
+    if N._native_apply is None or patterns._native_word_table() is None:
+        pytest.skip("native text preparation turned off (NEWS_ENRICHER_TEXT_NATIVE=0) or not in this module")
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts, st.booleans())
+def test_normalize_is_the_same_natively(text, fold_case):
+    out, origin = N.normalize(text, fold_case)
+    want_out, want_origin = python_normalize(text, fold_case)
+    assert out == want_out
+    assert list(origin) == list(want_origin)
+
+
+def test_normalize_natively_on_written_text():
+    for text in ["أعلنَ الإمامُ في مَدينة جدّة إنَّ القرارَ ـــ نهائيّ ٢٠٢٣ هـ؟",
+                 "خبرگزاری\u200cها گزارش دادند که رئیس\u200cجمهور ۱۲ آبان به تهران رسید",
+                 "\u202bNATO\u202c «قمة» — 3\u00a0days"]:
+        out, origin = N.normalize(text)
+        want_out, want_origin = python_normalize(text)
+        assert out != text  # letters or marks changed: the mapping ran
+        assert out == want_out and list(origin) == list(want_origin)
+    assert N.normalize("unchanged text") == ("unchanged text", range(15))
+
+
+class _Doc:
+    def __init__(self, folded: str) -> None:
+        self.norm_folded = folded
+        self.notes: dict = {}
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_padded_words_are_the_same_natively(text):
+    folded = N.normalize(text, fold_case=True)[0]
+    doc = _Doc(folded)
+    padded = patterns.padded_words(doc)
+    want_doc = _Doc(folded)
+    want = patterns.padded_text(folded)
+    patterns.words_from_padded(want_doc, want)
+    assert padded == want
+    assert doc.notes["_entity_words"] == want_doc.notes["_entity_words"]
