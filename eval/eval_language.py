@@ -70,7 +70,8 @@ def texts(root: Path, docs: int) -> list[tuple[str, str, str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lengths", default="80,200,400,1000")
+    parser.add_argument("--lengths", default="80,200,1000,80+200",
+                        help="characters the model reads; A+B: A, and B when unsure after A")
     parser.add_argument("--docs", type=int, default=1000, help="news articles to read")
     args = parser.parse_args()
     root = data_dir()
@@ -80,8 +81,11 @@ def main() -> int:
     items = texts(root, args.docs)
     language.identify("warm up", None)
     print(f"{len(items)} texts; accuracy without a hint (wrong / total), model time per call")
-    for length in map(int, args.lengths.split(",")):
-        language._MODEL_CHARS = length
+    for spec in args.lengths.split(","):
+        # "200": the model reads 200 characters; "80+200": 80, and 200 when unsure at 80
+        first, _, length = spec.rpartition("+")
+        language._MODEL_CHARS = int(length)
+        language._FIRST_READ_CHARS = int(first or length)
         wrong: dict[tuple, Counter] = defaultdict(Counter)
         spent = 0.0
         model = language._model
@@ -99,7 +103,7 @@ def main() -> int:
         for (kind, lang), c in sorted(wrong.items()):
             errors = ", ".join(f"{k} {v}" for k, v in c.most_common() if k not in ("total", "wrong"))
             cells.append(f"{kind}/{lang} {c['wrong']}/{c['total']}" + (f" ({errors})" if errors else ""))
-        print(f"model reads {length:5d} chars: {spent / len(items) * 1e6:6.1f} us/call | " + "; ".join(cells))
+        print(f"model reads {spec:>7s} chars: {spent / len(items) * 1e6:6.1f} us/call | " + "; ".join(cells))
     return 0
 
 
