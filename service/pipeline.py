@@ -20,6 +20,7 @@ from .entities import extract_entities
 from .model import SCHEMA_ENRICHED, EnrichmentError, InputPosition, RawArticle
 from .sources import extract_source
 from .text.language import identify
+from .text.normalize import joined_utf8
 
 
 @dataclass(slots=True)
@@ -40,7 +41,7 @@ def content_hash(doc: Doc) -> str:
     same story whatever its markup, diacritics or digit forms."""
     # normalize_key(doc.clean), without normalizing again: doc.norm_folded is normalize(clean)
     # case-folded, so collapsing its whitespace gives the same key.
-    return "sha256:" + hashlib.sha256(" ".join(doc.norm_folded.split()).encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(joined_utf8(doc.norm_folded)).hexdigest()
 
 
 def article_id_for(raw: RawArticle, doc: Doc) -> str:

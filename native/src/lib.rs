@@ -593,6 +593,7 @@ fn news_enricher_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<matcher::Matcher>()?;
     m.add_class::<text::CharMap>()?;
     m.add_class::<text::WordTable>()?;
+    m.add_class::<text::Spaces>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

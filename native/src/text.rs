@@ -9,7 +9,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::{bits, has};
 
@@ -139,5 +139,40 @@ impl WordTable {
             table.push(PyTuple::new(py, [s.into_pyobject(py)?.into_any(), e.into_pyobject(py)?.into_any(), word])?);
         }
         Ok((from_code_points(py, &padded)?, PyList::new(py, table)?))
+    }
+}
+
+/// Whitespace as Python's str.split() defines it (a bitmap over all code points, from Python).
+#[pyclass(module = "news_enricher_native", frozen)]
+pub struct Spaces {
+    space: Vec<u8>,
+}
+
+#[pymethods]
+impl Spaces {
+    #[new]
+    fn new(space_bits: &[u8]) -> PyResult<Self> {
+        Ok(Spaces { space: bits(space_bits, "space_bits")? })
+    }
+
+    /// `" ".join(text.split()).encode()`, or None when `text` holds a lone surrogate (it has no
+    /// UTF-8 form: the caller's Python path then raises as it would).
+    fn joined_utf8<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let chars = code_points(py, text)?;
+        let mut out = String::with_capacity(chars.len() * 2);
+        let mut pending_space = false;
+        for &c in &chars {
+            let Some(ch) = char::from_u32(c) else { return Ok(None) };
+            if has(&self.space, ch) {
+                pending_space = !out.is_empty();
+            } else {
+                if pending_space {
+                    out.push(' ');
+                    pending_space = false;
+                }
+                out.push(ch);
+            }
+        }
+        Ok(Some(PyBytes::new(py, out.as_bytes())))
     }
 }

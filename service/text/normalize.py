@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from .offsets import after_deletions, identity
 
@@ -105,6 +106,26 @@ def fold(text: str) -> str:
     if "\u0130" in text:
         text = text.replace("\u0130", "i")
     return text.lower()
+
+
+@lru_cache(maxsize=1)
+def _native_spaces():
+    if os.environ.get("NEWS_ENRICHER_TEXT_NATIVE", "auto") == "0":
+        return None
+    try:
+        from news_enricher_native import Spaces
+    except ImportError:
+        return None
+    from .chars import char_bitmaps
+
+    return Spaces(char_bitmaps()[1]).joined_utf8
+
+
+def joined_utf8(text: str) -> bytes:
+    """`" ".join(text.split()).encode()`, natively when the module has it (same bytes)."""
+    native = _native_spaces()
+    data = native(text) if native is not None else None
+    return " ".join(text.split()).encode() if data is None else data
 
 
 def normalize_key(text: str) -> str:

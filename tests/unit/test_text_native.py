@@ -1,5 +1,6 @@
-"""The native text preparation (news_enricher_native's CharMap and WordTable) gives exactly the
-Python paths' output: normalize's text and offset map, the padded text and the word table.
+"""The native text preparation (news_enricher_native's CharMap, WordTable and Spaces) gives
+exactly the Python paths' output: normalize's text and offset map, the padded text and the word
+table, the whitespace-collapsed UTF-8 text the content hash is taken over.
 
 Skipped when the module is not installed (`make setup` installs it when cargo is present).
 """
@@ -42,7 +43,7 @@ def python_normalize(text: str, fold_case: bool = False):
 
 @pytest.fixture(autouse=True)
 def _native_in_use():
-    if N._native_apply is None or patterns._native_word_table() is None:
+    if N._native_apply is None or patterns._native_word_table() is None or N._native_spaces() is None:
         pytest.skip("native text preparation turned off (NEWS_ENRICHER_TEXT_NATIVE=0) or not in this module")
 
 
@@ -83,3 +84,16 @@ def test_padded_words_are_the_same_natively(text):
     patterns.words_from_padded(want_doc, want)
     assert padded == want
     assert doc.notes["_entity_words"] == want_doc.notes["_entity_words"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_joined_utf8_is_the_same_natively(text):
+    try:
+        want = " ".join(text.split()).encode()
+    except UnicodeEncodeError:  # a lone surrogate: the Python path raises, and so must the call
+        with pytest.raises(UnicodeEncodeError):
+            N.joined_utf8(text)
+        return
+    assert N._native_spaces()(text) == want
+    assert N.joined_utf8(text) == want
