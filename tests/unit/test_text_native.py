@@ -97,3 +97,13 @@ def test_joined_utf8_is_the_same_natively(text):
         return
     assert N._native_spaces()(text) == want
     assert N.joined_utf8(text) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_letter_counts_are_the_same_natively(text):
+    from service.text import language as L
+
+    assert L._native_counts() is not None
+    want = tuple(len(rx.sub("", text)) for rx in L._NOT_IN_CLASS)
+    assert L._letter_counts(text) == want
