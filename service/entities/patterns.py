@@ -16,12 +16,12 @@ import bisect
 import itertools
 import json
 import operator
-import os
 import re
 
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..text.chars import char_bitmaps, native_class
 from ..text.matcher import Matcher
 from .kb import GAZETTEER_ONLY, KB_DIR, match_key
 
@@ -129,17 +129,9 @@ def padded_text(folded: str) -> str:
 
 @lru_cache(maxsize=1)
 def _native_word_table():
-    """news_enricher_native's WordTable (padded text and word table in one pass), or None when
-    the module (or this part of it) is absent or NEWS_ENRICHER_TEXT_NATIVE=0."""
-    if os.environ.get("NEWS_ENRICHER_TEXT_NATIVE", "auto") == "0":
-        return None
-    try:
-        from news_enricher_native import WordTable
-    except ImportError:
-        return None
-    from ..text.chars import char_bitmaps
-
-    return WordTable(char_bitmaps()[0])
+    """The native WordTable (padded text and word table in one pass), or None."""
+    word_table = native_class("WordTable")
+    return None if word_table is None else word_table(char_bitmaps()[0])
 
 
 def padded_words(doc) -> str:

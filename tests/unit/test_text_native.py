@@ -1,6 +1,7 @@
-"""The native text preparation (news_enricher_native's CharMap, WordTable and Spaces) gives
-exactly the Python paths' output: normalize's text and offset map, the padded text and the word
-table, the whitespace-collapsed UTF-8 text the content hash is taken over.
+"""The native text preparation (news_enricher_native's CharMap, WordTable, Spaces, CharCounts)
+gives exactly the Python paths' output: normalize's text and offset map, the padded text and the
+word table, the whitespace-collapsed UTF-8 text the content hash is taken over, the letter counts
+of language identification, the source registry's punctuation blanking.
 
 Skipped when the module is not installed (`make setup` installs it when cargo is present).
 """
@@ -107,3 +108,12 @@ def test_letter_counts_are_the_same_natively(text):
     assert L._native_counts() is not None
     want = tuple(len(rx.sub("", text)) for rx in L._NOT_IN_CLASS)
     assert L._letter_counts(text) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_registry_punctuation_blanking_is_the_same_natively(text):
+    from service.sources import registry
+
+    assert registry._native_blank is not None
+    assert registry.blank_punct(text) == registry._PUNCT_RE.sub(" ", text)
