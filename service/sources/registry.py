@@ -223,12 +223,12 @@ BLANK_PUNCT = str.maketrans({c: " " for c in _PUNCT})  # for the (short) keys
 _PUNCT_RE = re.compile("[" + re.escape(_PUNCT) + "]")
 _char_map = native_class("CharMap")
 _native_blank = _char_map([(ord(c), ord(" ")) for c in _PUNCT]).apply if _char_map else None
+_HAS_LATIN_CAPS = re.compile(r"[A-Z]")
 
 
 def blank_punct(text: str) -> str:
     """`text` with every character of _PUNCT as a space."""
     return _PUNCT_RE.sub(" ", text) if _native_blank is None else _native_blank(text)[0]
-_HAS_LATIN_CAPS = re.compile(r"[A-Z]")
 
 
 def pick(forms: list[NameForm], prefer: str | None) -> NameForm:
