@@ -1,7 +1,9 @@
-//! Per-article text preparation, natively: the character mapping of `normalize`
-//! (service/text/normalize.py) and the word table of the entity stage
-//! (service/entities/patterns.py, `words_from_padded`), with the same output as their Python
-//! paths. The tables (which characters change, what `\w` is) come from Python at load time.
+//! Per-article text steps, natively, with the same output as their Python paths: character
+//! mappings (`normalize` in service/text/normalize.py, the source registry's punctuation
+//! blanking), the entity stage's padded text and word table (service/entities/patterns.py), the
+//! whitespace-collapsed UTF-8 text of the content hash, character counts per class (language
+//! identification). The tables (which characters change, what `\w` or `\s` is) come from
+//! Python at load time (service/text/chars.py).
 //!
 //! Text is read as code points (`PyUnicode_AsUCS4Copy`), so any str works, lone surrogates too,
 //! and offsets are Python's; new strings are made from UTF-32 with "surrogatepass".
@@ -45,8 +47,8 @@ fn from_code_points<'py>(py: Python<'py>, chars: &[u32]) -> PyResult<Bound<'py, 
     }
 }
 
-/// normalize's character mapping: each code point below 0x10000 is kept, replaced by one code
-/// point or deleted; the others are kept.
+/// A character mapping (normalize's; the registry's punctuation blanking): each code point below
+/// 0x10000 is kept, replaced by one code point or deleted; the others are kept.
 #[pyclass(module = "news_enricher_native", frozen)]
 pub struct CharMap {
     table: Vec<u32>,
