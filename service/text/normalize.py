@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .chars import char_bitmaps, native_class
-from .offsets import after_deletions, identity
+from .offsets import after_deletions
 
 _DELETE = (
     "\u0610\u0611\u0612\u0613\u0614\u0615\u0616\u0617\u0618\u0619\u061a"  # Quranic marks
@@ -77,20 +77,21 @@ def normalize(text: str, fold_case: bool = False) -> tuple[str, Sequence[int]]:
 
     origin has len(normalized) + 1 entries; the last one is len(text) (see text/offsets.py).
     """
-    if _native_apply is not None:
-        out, deleted = _native_apply(text)
-        origin = after_deletions(len(text), deleted)
-    else:
-        parts = _CHANGES.split(text)
-        parts[1::2] = map(_replace, parts[1::2])
-        out = "".join(parts)
-        if len(out) == len(text):
-            origin = identity(len(text))
-        else:
-            origin = after_deletions(len(text), [m.start() for m in _DELETED.finditer(text)])
+    out, deleted = _mapped(text)
+    origin = after_deletions(len(text), deleted)
     if fold_case:
         out = fold(out)
     return out, origin
+
+
+def _mapped(text: str) -> tuple[str, list[int]]:
+    """(the mapped text, positions in `text` of the deleted characters)."""
+    if _native_apply is not None:
+        return _native_apply(text)
+    parts = _CHANGES.split(text)
+    parts[1::2] = map(_replace, parts[1::2])
+    out = "".join(parts)
+    return out, [] if len(out) == len(text) else [m.start() for m in _DELETED.finditer(text)]
 
 
 def fold(text: str) -> str:
@@ -119,7 +120,7 @@ def joined_utf8(text: str) -> bytes:
 
 def normalize_key(text: str) -> str:
     """Normalized, case-folded, whitespace-collapsed form used as a lookup key in data files."""
-    return " ".join(normalize(text, fold_case=True)[0].split())
+    return " ".join(fold(_mapped(text)[0]).split())  # (no offset map: nobody maps a key back)
 
 
 ARABIC_DIGITS = str.maketrans({chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i) for i in range(10)})

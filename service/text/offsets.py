@@ -7,8 +7,8 @@ back to [origin[a], end_of(b)) in `s`, so spans reported by any stage can always
 the text as received.
 
 An origin map is a list, or a `range` when nothing changed, or an int64 `array` when characters
-were only deleted: a list of an article's ~3,000 offsets costs ~50 us to build (one Python int
-each), the other two almost nothing.  All index, slice, iterate and bisect alike.
+were only deleted from a long text: a list of an article's ~3,000 offsets costs ~50 us to build
+(one Python int each), the other two almost nothing.  All index, slice, iterate and bisect alike.
 """
 
 from __future__ import annotations
@@ -81,5 +81,14 @@ def after_deletions(source_len: int, deleted: list[int]) -> Sequence[int]:
     from a source of `source_len` characters."""
     if not deleted:
         return identity(source_len)
+    if source_len < _SHORT:
+        origin = list(range(source_len + 1))
+        for i in reversed(deleted):
+            del origin[i]
+        return origin
     kept = np.delete(np.arange(source_len + 1, dtype=np.int64), deleted)
     return array("q", kept.tobytes())
+
+
+# Below this many characters a list is cheaper to make than an array (numpy's calls cost ~7 us).
+_SHORT = 256
