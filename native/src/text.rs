@@ -71,6 +71,36 @@ impl CharMap {
 
     /// (the mapped text, positions in `text` of the deleted characters, ascending).
     fn apply<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<(Bound<'py, PyString>, Vec<usize>)> {
+        let (out, deleted) = self.map(py, text)?;
+        Ok((out, deleted))
+    }
+
+    /// (the mapped text, its offset map when characters were deleted, else None): the map as
+    /// native-endian int64s, for each character of the mapped text its position in `text`, then
+    /// len(text) (`array("q", ...)` reads it without a Python int per character).
+    fn apply_with_origin<'py>(
+        &self, py: Python<'py>, text: &Bound<'py, PyString>,
+    ) -> PyResult<(Bound<'py, PyString>, Option<Bound<'py, PyBytes>>)> {
+        let (out, deleted) = self.map(py, text)?;
+        if deleted.is_empty() {
+            return Ok((out, None));
+        }
+        let n = text.len()?;
+        let mut origin: Vec<u8> = Vec::with_capacity(8 * (n + 1 - deleted.len()));
+        let mut gone = deleted.iter().peekable();
+        for i in 0..=n {
+            if gone.peek() == Some(&&i) {
+                gone.next();
+                continue;
+            }
+            origin.extend_from_slice(&(i as i64).to_ne_bytes());
+        }
+        Ok((out, Some(PyBytes::new(py, &origin))))
+    }
+}
+
+impl CharMap {
+    fn map<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<(Bound<'py, PyString>, Vec<usize>)> {
         let chars = code_points(py, text)?;
         let mut out = Vec::with_capacity(chars.len());
         let mut deleted = Vec::new();

@@ -13,11 +13,12 @@ What it does (all of it one character to one character, or a deletion, so offset
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Sequence
 from functools import lru_cache
 
 from .chars import char_bitmaps, native_class
-from .offsets import after_deletions
+from .offsets import after_deletions, identity
 
 _DELETE = (
     "\u0610\u0611\u0612\u0613\u0614\u0615\u0616\u0617\u0618\u0619\u061a"  # Quranic marks
@@ -62,14 +63,14 @@ _replace = _REPLACEMENT.__getitem__
 
 
 def _load_native():
-    """The native CharMap's apply for this mapping (one pass in Rust, the same output), or None."""
+    """The native CharMap for this mapping (one pass in Rust, the same output), or None."""
     char_map = native_class("CharMap")
     if char_map is None:
         return None
-    return char_map([(ord(c), ord(to) if to else -1) for c, to in _REPLACEMENT.items()]).apply
+    return char_map([(ord(c), ord(to) if to else -1) for c, to in _REPLACEMENT.items()])
 
 
-_native_apply = _load_native()
+_native_map = _load_native()
 
 
 def normalize(text: str, fold_case: bool = False) -> tuple[str, Sequence[int]]:
@@ -77,8 +78,13 @@ def normalize(text: str, fold_case: bool = False) -> tuple[str, Sequence[int]]:
 
     origin has len(normalized) + 1 entries; the last one is len(text) (see text/offsets.py).
     """
-    out, deleted = _mapped(text)
-    origin = after_deletions(len(text), deleted)
+    if _native_map is not None:
+        # the offset map comes back as int64 bytes: no Python int per character, no numpy
+        out, origin_bytes = _native_map.apply_with_origin(text)
+        origin = identity(len(text)) if origin_bytes is None else array("q", origin_bytes)
+    else:
+        out, deleted = _mapped(text)
+        origin = after_deletions(len(text), deleted)
     if fold_case:
         out = fold(out)
     return out, origin
@@ -86,8 +92,8 @@ def normalize(text: str, fold_case: bool = False) -> tuple[str, Sequence[int]]:
 
 def _mapped(text: str) -> tuple[str, list[int]]:
     """(the mapped text, positions in `text` of the deleted characters)."""
-    if _native_apply is not None:
-        return _native_apply(text)
+    if _native_map is not None:
+        return _native_map.apply(text)
     parts = _CHANGES.split(text)
     parts[1::2] = map(_replace, parts[1::2])
     out = "".join(parts)

@@ -34,17 +34,17 @@ texts = st.text(alphabet=st.sampled_from(_CHARS), max_size=300)
 
 
 def python_normalize(text: str, fold_case: bool = False):
-    saved = N._native_apply
-    N._native_apply = None
+    saved = N._native_map
+    N._native_map = None
     try:
         return N.normalize(text, fold_case)
     finally:
-        N._native_apply = saved
+        N._native_map = saved
 
 
 @pytest.fixture(autouse=True)
 def _native_in_use():
-    if N._native_apply is None or patterns._native_word_table() is None or N._native_spaces() is None:
+    if N._native_map is None or patterns._native_word_table() is None or N._native_spaces() is None:
         pytest.skip("native text preparation turned off (NEWS_ENRICHER_TEXT_NATIVE=0) or not in this module")
 
 
