@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import gc
 import logging
 import sys
@@ -70,9 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args) or 0
 
 
+def report_crashes() -> None:
+    """On a fatal signal (a crash in native code: SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL), write
+    every thread's Python stack to stderr before the process dies, so the crash in a container's
+    log says where it happened."""
+    faulthandler.enable(all_threads=True)
+
+
 def cmd_worker(args) -> int:
     from .app import create_app
 
+    report_crashes()
     settings = Settings.from_env()
     loop = use_event_loop(settings.event_loop)
     logging.basicConfig(level=settings.log_level.upper(),
@@ -100,6 +109,7 @@ def cmd_trending(args) -> int:
     from .app import create_trending_app
     from .metrics import describe_runtime, install_metrics
 
+    report_crashes()
     settings = Settings.from_env()
     loop = use_event_loop(settings.event_loop)
     logging.basicConfig(level=settings.log_level.upper(),

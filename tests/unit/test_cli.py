@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -81,3 +82,18 @@ def test_event_loop_setting_installs_the_loop_policy():
     else:
         assert run("auto") == ["uvloop", "uvloop"]
         assert run("uvloop") == ["uvloop", "uvloop"]
+
+
+def test_a_crash_in_native_code_leaves_every_thread_stack_in_the_log():
+    # what the worker and the trending process do first; then a segmentation fault
+    code = ("import threading, time, faulthandler\n"
+            "from service.cli import report_crashes\n"
+            "report_crashes()\n"
+            "threading.Thread(target=time.sleep, args=(30,), daemon=True, name='other').start()\n"
+            "faulthandler._sigsegv()\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=60)
+    assert proc.returncode == -signal.SIGSEGV
+    err = proc.stderr.decode()
+    assert "Fatal Python error: Segmentation fault" in err
+    # both threads' stacks ("Current thread 0x...", "Thread 0x..."), not only the crashing one
+    assert err.count("hread 0x") >= 2, err
