@@ -18,17 +18,34 @@ use crate::{bits, has};
 const DELETE: u32 = u32::MAX;
 const BMP: usize = 0x10000;
 
-/// The code points of `text` (a copy).
-fn code_points(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Vec<u32>> {
+/// The code points of `text`: the buffer `PyUnicode_AsUCS4Copy` makes, read in place and freed
+/// on drop (no second copy: every step below reads each article once).
+struct CodePoints {
+    buf: *mut ffi::Py_UCS4,
+    len: usize,
+}
+
+impl std::ops::Deref for CodePoints {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        unsafe { std::slice::from_raw_parts(self.buf as *const u32, self.len) }
+    }
+}
+
+impl Drop for CodePoints {
+    fn drop(&mut self) {
+        unsafe { ffi::PyMem_Free(self.buf as *mut std::ffi::c_void) }
+    }
+}
+
+fn code_points(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<CodePoints> {
     unsafe {
         let buf = ffi::PyUnicode_AsUCS4Copy(text.as_ptr());
         if buf.is_null() {
             return Err(PyErr::fetch(py));
         }
         let len = ffi::PyUnicode_GetLength(text.as_ptr()).max(0) as usize;
-        let out = std::slice::from_raw_parts(buf as *const u32, len).to_vec();
-        ffi::PyMem_Free(buf as *mut std::ffi::c_void);
-        Ok(out)
+        Ok(CodePoints { buf, len })
     }
 }
 
@@ -193,7 +210,7 @@ impl Spaces {
         let chars = code_points(py, text)?;
         let mut out = String::with_capacity(chars.len() * 2);
         let mut pending_space = false;
-        for &c in &chars {
+        for &c in chars.iter() {
             let Some(ch) = char::from_u32(c) else { return Ok(None) };
             if has(&self.space, ch) {
                 pending_space = !out.is_empty();
@@ -228,7 +245,7 @@ impl CharCounts {
     fn counts(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Vec<usize>> {
         let chars = code_points(py, text)?;
         let mut out = vec![0usize; self.classes.len()];
-        for &c in &chars {
+        for &c in chars.iter() {
             let (i, bit) = ((c as usize) >> 3, 1u8 << (c & 7));
             for (k, class) in self.classes.iter().enumerate() {
                 if class[i] & bit != 0 {
