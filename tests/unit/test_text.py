@@ -118,6 +118,12 @@ def test_language_hint_rule():
     assert identify("وزير الخارجية يلتقي نظيره", "ar-SA") == identify("وزير الخارجية يلتقي نظيره")
 
 
+def test_language_headline_in_capitals_is_read_in_lower_case():
+    # read as written, the model takes these for Japanese and German
+    assert identify("BREAKING NEWS: OIL PRICES RISE AFTER OPEC MEETING IN VIENNA")[0] == "en"
+    assert identify("PRESIDENT MEETS FOREIGN MINISTER IN TEHRAN ON MONDAY")[0] == "en"
+
+
 def test_normalize_hint():
     assert normalize_hint("fa_IR") == "fa" and normalize_hint("Arabic") == "ar" and normalize_hint("per") == "fa"
     assert normalize_hint("") is None and normalize_hint("not a language!") is None
