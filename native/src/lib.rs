@@ -14,6 +14,7 @@ use pyo3::types::PyBytes;
 use std::collections::HashMap;
 
 mod feats;
+mod langid;
 mod matcher;
 mod text;
 
@@ -591,6 +592,7 @@ impl Tagger {
 fn news_enricher_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Tagger>()?;
     m.add_class::<matcher::Matcher>()?;
+    m.add_class::<langid::LangModel>()?;
     m.add_class::<text::CharMap>()?;
     m.add_class::<text::WordTable>()?;
     m.add_class::<text::Spaces>()?;

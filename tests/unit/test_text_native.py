@@ -1,7 +1,8 @@
-"""The native text preparation (news_enricher_native's CharMap, WordTable, Spaces, CharCounts)
-gives exactly the Python paths' output: normalize's text and offset map, the padded text and the
-word table, the whitespace-collapsed UTF-8 text the content hash is taken over, the letter counts
-of language identification, the source registry's punctuation blanking.
+"""The native text preparation (news_enricher_native's CharMap, WordTable, Spaces, CharCounts,
+LangModel) gives exactly the Python paths' output: normalize's text and offset map, the padded
+text and the word table, the whitespace-collapsed UTF-8 text the content hash is taken over, the
+letter counts of language identification, the source registry's punctuation blanking, and the
+language model's label and score (against fasttext-predict).
 
 Skipped when the module is not installed (`make setup` installs it when cargo is present).
 """
@@ -117,3 +118,54 @@ def test_registry_punctuation_blanking_is_the_same_natively(text):
 
     assert registry._native_blank is not None
     assert registry.blank_punct(text) == registry._PUNCT_RE.sub(" ", text)
+
+
+# Text the language model reads: words of several scripts and cases, the separators fastText
+# splits on (NUL included), marks, an astral letter and an emoji, its own label prefix; one line.
+_LINE_WORDS = st.sampled_from([
+    "the", "THE", "Reuters", "said", "on", "Tuesday", "OPEC", "Wien", "économie", "İstanbul",
+    "وزير", "الخارجية", "يلتقي", "نظيره", "في", "جنيف", "وزارت", "بهداشت", "گزارش", "پاکستان", "کے",
+    "شہر", "москва", "日本", "2024", "12", "«", "»", "،", "-", "__label__en", "__label__", "\u064b",
+    "𝒜", "😀", "x" * 40,
+])
+_LINE_GAPS = st.sampled_from([" ", "  ", "\t", "\x0b", "\x0c", "\r", "\x00", ""])
+lines = st.lists(st.tuples(_LINE_WORDS, _LINE_GAPS), max_size=40).map(lambda ws: "".join(w + g for w, g in ws))
+
+
+_MODELS: dict = {}
+
+
+def _models() -> dict:
+    """The native model's predict and fasttext-predict's, on the same model file (loaded once)."""
+    if not _MODELS:
+        from service.text import language
+
+        model = pytest.importorskip("fasttext").load_model(str(language._MODEL_FILE))
+
+        def python_predict(line):
+            (label,), (score,) = model.predict(line, k=1)
+            return label[9:], score
+
+        _MODELS["native"] = native.LangModel(str(language._MODEL_FILE)).predict
+        _MODELS["python"] = python_predict
+    return _MODELS
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines)
+def test_language_model_gives_the_same_label_and_score_natively(line):
+    models = _models()
+    assert models["native"](line) == models["python"](line)
+
+
+def test_language_model_natively_on_written_text():
+    from service.text import language
+
+    assert type(language._MODEL_PREDICT.__self__) is native.LangModel  # the service uses it
+    models = _models()
+    for line in ("The health ministry opened a new hospital in the city today",
+                 "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في المدينة",
+                 "وزارت بهداشت امروز از افتتاح یک بیمارستان جدید در شهر خبر داد",
+                 "breaking news: oil prices rise after opec meeting in vienna", "a", ""):
+        assert models["native"](line) == models["python"](line)
+    assert models["native"]("وزير الخارجية يلتقي نظيره في جنيف")[0] == "ar"
