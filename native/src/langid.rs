@@ -3,9 +3,10 @@
 //! quantized model with hierarchical softmax (`lid.176.ftz`).  Same tokenizing, hashing and
 //! float32 arithmetic in the same order, so the same label and the same score.
 //!
-//! Where it differs from the C++ code is only where the data lives: each input row (its norm and
-//! its product-quantizer codes) is stored in one record, found from a character n-gram's bucket
-//! with one hash lookup, so that a row costs one cache line instead of three.
+//! Where it differs from the C++ code is only where the data lives: an input row's norm and its
+//! product-quantizer codes are one record (fastText reads them from two arrays), and an n-gram's
+//! bucket is looked up in an open-addressing table (fastText's is node-based): fewer cache lines
+//! per n-gram, which is most of the cost inside the pipeline.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
