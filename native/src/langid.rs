@@ -71,6 +71,26 @@ impl Pq {
         let centroids = (0..dim * KSUB).map(|_| r.f32()).collect::<PyResult<Vec<f32>>>()?;
         Ok(Pq { nsubq, dsub, lastdsub, centroids })
     }
+    /// `x += alpha * row` (fastText's ProductQuantizer::addcode).
+    fn add_row(&self, row: &Row, alpha: f32, x: &mut [f32]) {
+        for m in 0..self.nsubq {
+            for (n, &c) in self.centroid(m, row.codes[m]).iter().enumerate() {
+                x[m * self.dsub + n] += alpha * c;
+            }
+        }
+    }
+
+    /// `x . row` times the row's norm (fastText's ProductQuantizer::mulcode).
+    fn dot_row(&self, row: &Row, x: &[f32]) -> f32 {
+        let mut res: f32 = 0.0;
+        for m in 0..self.nsubq {
+            for (n, &c) in self.centroid(m, row.codes[m]).iter().enumerate() {
+                res += x[m * self.dsub + n] * c;
+            }
+        }
+        res * row.norm
+    }
+
     #[inline]
     fn centroid(&self, m: usize, code: u8) -> &[f32] {
         let i = code as usize;
@@ -153,8 +173,13 @@ fn fnv(bytes: &[u8]) -> u32 {
 }
 
 impl LangModel {
-    /// The rows of `word`'s character n-grams ("<word>", n from minn to maxn, in code points).
-    fn ngram_rows(&self, word: &[u8], out: &mut Vec<u32>) {
+    /// The rows of the character n-grams of `token` between "<" and ">" (n from minn to maxn, in
+    /// code points).
+    fn ngram_rows(&self, token: &[u8], out: &mut Vec<u32>) {
+        let mut word = Vec::with_capacity(token.len() + 2);
+        word.push(b'<');
+        word.extend_from_slice(token);
+        word.push(b'>');
         let n_bytes = word.len();
         for i in 0..n_bytes {
             if word[i] & 0xC0 == 0x80 {
@@ -192,7 +217,6 @@ impl LangModel {
     fn line_rows(&self, text: &[u8]) -> Vec<u32> {
         let mut rows = Vec::with_capacity(text.len() * 2);
         let mut hashes: Vec<i32> = Vec::new(); // fastText keeps them as int32
-        let mut bow = Vec::with_capacity(64);
         let is_space = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c | 0);
         // the tokens of `text + "\n"`: its words up to the first end of line, then the end of line
         let line = text.split(|&b| b == b'\n').next().unwrap_or(text);
@@ -207,13 +231,7 @@ impl LangModel {
             if !label {
                 match wid {
                     Some(w) => rows.extend_from_slice(&self.subwords[w as usize]),
-                    None if token != EOS => {
-                        bow.clear();
-                        bow.push(b'<');
-                        bow.extend_from_slice(token);
-                        bow.push(b'>');
-                        self.ngram_rows(&bow, &mut rows);
-                    }
+                    None if token != EOS => self.ngram_rows(token, &mut rows),
                     None => {}
                 }
                 hashes.push(h as i32);
@@ -234,17 +252,7 @@ impl LangModel {
 
     fn dot_output(&self, hidden: &[f32], i: usize) -> f32 {
         match &self.output {
-            Output::Quant(pq, rows) => {
-                let row = &rows[i];
-                let mut res: f32 = 0.0;
-                for m in 0..pq.nsubq {
-                    let c = pq.centroid(m, row.codes[m]);
-                    for (n, &cn) in c.iter().enumerate() {
-                        res += hidden[m * pq.dsub + n] * cn;
-                    }
-                }
-                res * row.norm
-            }
+            Output::Quant(pq, rows) => pq.dot_row(&rows[i], hidden),
             Output::Dense(n, data) => {
                 let mut d: f32 = 0.0;
                 for j in 0..*n {
@@ -394,15 +402,10 @@ impl LangModel {
             tree,
             labels,
         };
-        let mut bow = Vec::new();
         for (i, w) in words.iter().enumerate() {
             let mut sub = vec![i as u32];
             if w.as_slice() != EOS {
-                bow.clear();
-                bow.push(b'<');
-                bow.extend_from_slice(w);
-                bow.push(b'>');
-                m.ngram_rows(&bow, &mut sub);
+                m.ngram_rows(w, &mut sub);
             }
             m.subwords.push(sub);
         }
@@ -419,15 +422,9 @@ impl LangModel {
             return Err(PyValueError::new_err("LangModel: nothing to read"));
         }
         let mut hidden = vec![0f32; self.dim];
-        let pq = &self.pq;
         for &r in &rows {
             let row = &self.rows[r as usize];
-            for m in 0..pq.nsubq {
-                let c = pq.centroid(m, row.codes[m]);
-                for (n, &cn) in c.iter().enumerate() {
-                    hidden[m * pq.dsub + n] += row.norm * cn;
-                }
-            }
+            self.pq.add_row(row, row.norm, &mut hidden);
         }
         let scale = (1.0f64 / rows.len() as f64) as f32;
         for x in hidden.iter_mut() {

@@ -6,11 +6,11 @@
 //! too) and offsets are Python's.
 
 use pyo3::exceptions::PyValueError;
-use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 use std::collections::HashMap;
 
+use crate::text::code_points;
 use crate::FxBuild;
 
 const NONE: u32 = u32::MAX;
@@ -325,17 +325,7 @@ impl Matcher {
 
     /// Every match in `text`: a list of (end, value), `end` the index of its last character.
     fn iter<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyList>> {
-        let found = unsafe {
-            let buf = ffi::PyUnicode_AsUCS4Copy(text.as_ptr());
-            if buf.is_null() {
-                return Err(PyErr::fetch(py));
-            }
-            let len = ffi::PyUnicode_GetLength(text.as_ptr());
-            let chars = std::slice::from_raw_parts(buf as *const u32, len.max(0) as usize);
-            let found = self.find_chars(chars);
-            ffi::PyMem_Free(buf as *mut std::ffi::c_void);
-            found
-        };
+        let found = self.find_chars(&code_points(py, text)?);
         let items = found.into_iter().map(|(end, w)| {
             PyTuple::new(py, [end.into_pyobject(py).unwrap().into_any(), self.values[w as usize].bind(py).clone()])
         });

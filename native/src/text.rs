@@ -20,7 +20,7 @@ const BMP: usize = 0x10000;
 
 /// The code points of `text`: the buffer `PyUnicode_AsUCS4Copy` makes, read in place and freed
 /// on drop (no second copy: every step below reads each article once).
-struct CodePoints {
+pub(crate) struct CodePoints {
     buf: *mut ffi::Py_UCS4,
     len: usize,
 }
@@ -38,7 +38,7 @@ impl Drop for CodePoints {
     }
 }
 
-fn code_points(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<CodePoints> {
+pub(crate) fn code_points(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<CodePoints> {
     unsafe {
         let buf = ffi::PyUnicode_AsUCS4Copy(text.as_ptr());
         if buf.is_null() {
@@ -88,8 +88,7 @@ impl CharMap {
 
     /// (the mapped text, positions in `text` of the deleted characters, ascending).
     fn apply<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<(Bound<'py, PyString>, Vec<usize>)> {
-        let (out, deleted) = self.map(py, text)?;
-        Ok((out, deleted))
+        self.map(py, text)
     }
 
     /// (the mapped text, its offset map when characters were deleted, else None): the map as

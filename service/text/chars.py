@@ -1,5 +1,5 @@
 """The native module's text classes (news_enricher_native: CharMap, WordTable, Spaces,
-CharCounts), and the character classes of Python's `re` as bitmaps over all code points for
+CharCounts, LangModel), and the character classes of Python's `re` as bitmaps over all code points for
 them, so that their scans use exactly this interpreter's Unicode tables."""
 
 from __future__ import annotations
